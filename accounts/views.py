@@ -1,0 +1,66 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+
+from datasources.fields import StrictCharField
+from rivergen.api import success
+
+
+class TokenRequest(serializers.Serializer):
+    username = StrictCharField()
+    password = StrictCharField(trim_whitespace=False, write_only=True)
+
+
+class RefreshRequest(serializers.Serializer):
+    refresh_token = StrictCharField(write_only=True)
+
+
+def _token_body(access, refresh=None):
+    body = {
+        "access_token": str(access),
+        "refresh_token": str(refresh) if refresh else None,
+        "token_type": "Bearer",
+        "expires_in": int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()),
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
+TOKEN_RESPONSE = inline_serializer("TokenResponse", {
+    "access_token": serializers.CharField(), "refresh_token": serializers.CharField(),
+    "token_type": serializers.CharField(), "expires_in": serializers.IntegerField(),
+})
+
+
+class TokenView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenRequest, responses={200: TOKEN_RESPONSE})
+    def post(self, request):
+        parsed = TokenRequest(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        serializer = TokenObtainPairSerializer(data=parsed.validated_data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        return success(_token_body(data["access"], data["refresh"]), "Authenticated")
+
+
+class TokenRefreshView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=RefreshRequest, responses={200: TOKEN_RESPONSE})
+    def post(self, request):
+        parsed = RefreshRequest(data=request.data)
+        parsed.is_valid(raise_exception=True)
+        serializer = TokenRefreshSerializer(data={"refresh": parsed.validated_data["refresh_token"]})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from None
+        data = serializer.validated_data
+        return success(_token_body(data["access"], data.get("refresh")), "Token refreshed")

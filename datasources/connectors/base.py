@@ -1,0 +1,64 @@
+"""The connector contract.
+
+A connector class describes one data source type and knows how to reach it:
+
+- ``type_name``, ``label``, ``family`` (``sql``, ``nosql``, ``files``, ``http``,
+  ``other``) and ``default_port`` describe the type for the catalogue;
+- ``required`` is the rule a source of the type must satisfy: a tuple of
+  alternatives, each a tuple of field names that must all be set together
+  (``(("host", "port", "database_name"), ("connection_string",))`` reads
+  "host, port and database name, or a connection string");
+- ``credential_keys`` lists the credential keys the type accepts beyond the
+  spec's eight, and ``secret_keys`` which of all accepted keys are secrets
+  (write-only everywhere, password inputs in the admin);
+- ``schemes`` lists the connection-string schemes the type accepts; empty
+  means the type takes no connection string.
+
+``test(source)`` and ``discover(source)`` reach the real system. They honour
+the source's timeouts, open an SSH tunnel when asked, and raise
+``ConnectorError(code, message)`` with a stable code and a message that never
+contains a secret. Drivers are imported inside methods so that a missing
+driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
+"""
+
+SPEC_CREDENTIAL_KEYS = (
+    "username", "password", "api_key", "oauth_token",
+    "ssh_private_key", "ssh_passphrase", "warehouse", "role",
+)
+# Accepted for every type: an SSH tunnel may log in with a password instead of a key.
+COMMON_CREDENTIAL_KEYS = ("ssh_password",)
+SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password")
+
+DATABASE_FIELDS = (("host", "port", "database_name"), ("connection_string",))
+
+
+class ConnectorError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Connector:
+    type_name = ""
+    label = ""
+    family = "other"
+    default_port = None
+    required = ()
+    credential_keys = ()
+    secret_keys = ()
+    schemes = ()
+
+    @classmethod
+    def accepted_credential_keys(cls) -> tuple:
+        return SPEC_CREDENTIAL_KEYS + COMMON_CREDENTIAL_KEYS + tuple(cls.credential_keys)
+
+    @classmethod
+    def all_secret_keys(cls) -> tuple:
+        return SPEC_SECRET_KEYS + tuple(cls.secret_keys)
+
+    def test(self, source):
+        raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
+
+    def discover(self, source):
+        raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")

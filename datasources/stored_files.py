@@ -1,0 +1,62 @@
+"""Stored files for file-based sources: the only code that writes or removes them."""
+import os
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from accounts.selectors import memberships_of, write_target
+from datasources.models import DataSource, StoredFile
+from rivergen.errors import ConflictError, PayloadTooLarge
+
+MAX_FILENAME = 200
+
+
+def clean_filename(raw: str) -> str:
+    """A safe last path component: no directories, no odd characters, bounded length."""
+    base = os.path.basename((raw or "").replace("\\", "/")).strip()
+    try:
+        name = get_valid_filename(base)
+    except Exception:  # SuspiciousFileOperation for "", "." and ".."
+        raise ValidationError({"file": ["The file needs a usable name."]}) from None
+    stem, ext = os.path.splitext(name)
+    return stem[: MAX_FILENAME - len(ext)] + ext
+
+
+def stored_file_create(*, actor, upload, workspace_id=None) -> StoredFile:
+    organization, _ = write_target(memberships_of(actor), workspace_id)
+    limit = settings.STORAGE_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
+    filename = clean_filename(upload.name)
+    saved = None
+    try:
+        with transaction.atomic():
+            row = StoredFile.objects.create(
+                organization=organization, filename=filename, size=upload.size,
+                content_type=(upload.content_type or "")[:255], uploaded_by=actor,
+            )
+            saved = default_storage.save(f"organizations/{organization.pk}/files/{row.pk}/{filename}", upload)
+            row.name = saved
+            row.save(update_fields=["name"])
+    except Exception:
+        if saved:
+            default_storage.delete(saved)
+        raise
+    return row
+
+
+def stored_file_delete(*, stored_file: StoredFile) -> None:
+    users = list(
+        DataSource.objects.filter(organization_id=stored_file.organization_id, file_path=stored_file.name)
+        .values_list("name", flat=True)[:5]
+    )
+    if users:
+        raise ConflictError(
+            f"The file is used by data source(s): {', '.join(users)}. Delete or change them first."
+        )
+    with transaction.atomic():
+        stored_file.delete()
+        transaction.on_commit(lambda: default_storage.delete(stored_file.name))

@@ -1,0 +1,13 @@
+"""The project's own small exception types; the API handler maps them to the envelope."""
+
+
+class ConflictError(Exception):
+    """A unique rule (such as a source name in an organization) is already taken."""
+
+    def __init__(self, message, details=None):
+        super().__init__(message)
+        self.details = details or {}
+
+
+class PayloadTooLarge(Exception):
+    """A body or an upload over the configured limit."""

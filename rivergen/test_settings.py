@@ -1,0 +1,11 @@
+"""Settings for the test suite: fixed keys, fast hashing, files in a scratch folder."""
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("CRYPTOGRAPHY_KEY", "test-cryptography-key-not-for-production")
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="rivergen-media-"))
+
+from rivergen.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

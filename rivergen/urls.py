@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from accounts.views import TokenRefreshView, TokenView
+from datasources.storage_views import StoredFileViewSet
+from datasources.views import DataSourceViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # both /data-sources and /data-sources/ work
+router.register("data-sources", DataSourceViewSet, basename="data-source")
+router.register("storage/files", StoredFileViewSet, basename="stored-file")
+
+api_v1 = [
+    path("auth/token", TokenView.as_view(), name="token"),
+    path("auth/token/", TokenView.as_view()),
+    path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
+    path("auth/token/refresh/", TokenRefreshView.as_view()),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+handler404 = "rivergen.views.not_found"
+handler500 = "rivergen.views.server_error"

@@ -1,0 +1,116 @@
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import Membership, Organization, Role, Workspace
+
+SPEC_BODY = {
+    "workspace_id": None,
+    "name": "Production PostgreSQL",
+    "type": "postgresql",
+    "description": "Main production database",
+    "host": "db.example.com",
+    "port": 5432,
+    "database_name": "production",
+    "schema_name": "public",
+    "connection_string": None,
+    "file_path": None,
+    "use_ssh_tunnel": False,
+    "ssh_host": None,
+    "ssh_port": 22,
+    "ssh_username": None,
+    "ssh_local_port": None,
+    "connection_pool_size": 5,
+    "connection_timeout": 30,
+    "query_timeout": 300,
+    "max_retries": 3,
+    "schema_auto_refresh": True,
+    "schema_refresh_interval": 3600,
+    "credentials": {
+        "username": "dbuser", "password": "securepassword", "api_key": None, "oauth_token": None,
+        "ssh_private_key": None, "ssh_passphrase": None, "warehouse": None, "role": None,
+    },
+    "metadata": {},
+    "tags": ["production", "database"],
+}
+
+
+def require_services() -> bool:
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def spec_body(workspace):
+    return {**SPEC_BODY, "workspace_id": workspace.pk, "credentials": dict(SPEC_BODY["credentials"])}
+
+
+@pytest.fixture
+def org(db):
+    return Organization.objects.create(name="Acme")
+
+
+@pytest.fixture
+def other_org(db):
+    return Organization.objects.create(name="Globex")
+
+
+@pytest.fixture
+def workspace(org):
+    return Workspace.objects.create(organization=org, name="Analytics")
+
+
+@pytest.fixture
+def other_workspace(other_org):
+    return Workspace.objects.create(organization=other_org, name="Globex main")
+
+
+def _member(username, organization, role):
+    user = get_user_model().objects.create_user(username, f"{username}@example.com", "pw-" + username)
+    if organization:
+        Membership.objects.create(user=user, organization=organization, role=role)
+    return user
+
+
+@pytest.fixture
+def alice(org):
+    """An admin of Acme."""
+    return _member("alice", org, Role.ADMIN)
+
+
+@pytest.fixture
+def bob(org):
+    """An editor in Acme."""
+    return _member("bob", org, Role.EDITOR)
+
+
+@pytest.fixture
+def charlie(org):
+    """A viewer in Acme."""
+    return _member("charlie", org, Role.VIEWER)
+
+
+@pytest.fixture
+def oscar(other_org):
+    """An admin of Globex, an outsider to Acme."""
+    return _member("oscar", other_org, Role.ADMIN)
+
+
+@pytest.fixture
+def nobody(db):
+    """A user with no membership at all."""
+    return _member("nobody", None, None)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def api(alice):
+    return client_for(alice)
