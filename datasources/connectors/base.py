@@ -14,12 +14,15 @@ A connector class describes one data source type and knows how to reach it:
 - ``schemes`` lists the connection-string schemes the type accepts; empty
   means the type takes no connection string.
 
-``test(source)`` and ``discover(source)`` reach the real system. They honour
+``test(source)`` returns a ``TestOutcome`` and ``discover(source)`` a list of
+``DiscoveredTable``; both take a ``DataSource`` instance (saved or not) and reach the real system. They honour
 the source's timeouts, open an SSH tunnel when asked, and raise
 ``ConnectorError(code, message)`` with a stable code and a message that never
 contains a secret. Drivers are imported inside methods so that a missing
 driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
 """
+
+from dataclasses import dataclass, field
 
 SPEC_CREDENTIAL_KEYS = (
     "username", "password", "api_key", "oauth_token",
@@ -30,6 +33,28 @@ COMMON_CREDENTIAL_KEYS = ("ssh_password",)
 SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password")
 
 DATABASE_FIELDS = (("host", "port", "database_name"), ("connection_string",))
+
+
+@dataclass
+class TestOutcome:
+    server_version: str | None = None
+
+
+@dataclass
+class DiscoveredColumn:
+    name: str
+    data_type: str
+    nullable: bool = True
+    primary_key: bool = False
+    position: int = 0
+
+
+@dataclass
+class DiscoveredTable:
+    schema: str | None
+    name: str
+    kind: str = "table"  # "table" or "view" (a collection, key pattern, index or file counts as "table")
+    columns: list[DiscoveredColumn] = field(default_factory=list)
 
 
 class ConnectorError(Exception):
@@ -57,8 +82,19 @@ class Connector:
     def all_secret_keys(cls) -> tuple:
         return SPEC_SECRET_KEYS + tuple(cls.secret_keys)
 
-    def test(self, source):
+    def test(self, source) -> TestOutcome:
         raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
 
-    def discover(self, source):
+    def discover(self, source) -> list[DiscoveredTable]:
         raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
+
+
+def credentials_of(source) -> dict:
+    """The decrypted credentials, or CREDENTIALS_UNREADABLE when the stored value cannot be opened."""
+    credentials = source.credentials
+    if not isinstance(credentials, dict):
+        raise ConnectorError(
+            "CREDENTIALS_UNREADABLE",
+            "The stored credentials cannot be decrypted with the current keys; re-enter them.",
+        )
+    return credentials

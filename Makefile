@@ -1,0 +1,34 @@
+# The two front doors: `make run` and `make test`. Nothing but Python 3.11 is needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PORT ?= 8000
+MANAGE := $(VENV)/bin/python manage.py
+
+.PHONY: run test install migrate clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Local keys for development, made once; the environment overrides them.
+.env:
+	$(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('CRYPTOGRAPHY_KEY=' + secrets.token_urlsafe(50))" > .env
+	chmod 600 .env
+
+migrate: install .env
+	$(MANAGE) migrate --noinput
+
+run: migrate
+	$(MANAGE) ensure_admin
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+test: install
+	mkdir -p .local
+	$(VENV)/bin/python -m pytest
+
+clean:
+	rm -rf $(VENV) .local db.sqlite3 db.sqlite3-shm db.sqlite3-wal
