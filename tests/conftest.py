@@ -114,3 +114,25 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def api(alice):
     return client_for(alice)
+
+
+# --- stored files (helper T) ----------------------------------------------------------------
+
+@pytest.fixture
+def stored_file(alice):
+    """A real uploaded CSV in Acme, stored through the storage service."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from datasources.stored_files import stored_file_create
+
+    return stored_file_create(actor=alice, upload=SimpleUploadedFile("sales.csv", b"id,total\n1,9.5\n"))
+
+
+@pytest.fixture
+def other_stored_file(oscar):
+    """A real uploaded CSV in Globex, which Acme members must not reach."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from datasources.stored_files import stored_file_create
+
+    return stored_file_create(actor=oscar, upload=SimpleUploadedFile("sales.csv", b"id,total\n2,1.0\n"))
