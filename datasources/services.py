@@ -61,8 +61,8 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     sent_credentials = values.pop("credentials", {})
     state.update(values)
     state["credentials"] = {**_readable(source.credentials), **sent_credentials}
-    _check_rebind(source, state, sent_credentials)
     apply_rules(state, source.organization)
+    _check_rebind(source, state, sent_credentials)
     for field, value in state.items():
         setattr(source, field, value)
     source.updated_by = actor
