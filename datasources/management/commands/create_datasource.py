@@ -1,0 +1,117 @@
+import json
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from datasources.connectors import CONNECTORS
+from datasources.serializers import DataSourceSerializer
+from datasources.services import data_source_create
+from rivergen.commands import EXPECTED_ERRORS, as_command_error, print_json, read_secret_stdin
+
+# Flags that map one-to-one onto body fields: (flag dest, type).
+FIELD_FLAGS = {
+    "name": str, "type": str, "workspace_id": int, "description": str, "host": str, "port": int,
+    "database_name": str, "schema_name": str, "file_path": str, "ssh_host": str, "ssh_port": int,
+    "ssh_username": str, "ssh_local_port": int, "connection_pool_size": int,
+    "connection_timeout": int, "query_timeout": int, "max_retries": int,
+    "schema_refresh_interval": int,
+}
+PLAIN_CREDENTIAL_FLAGS = ("username", "warehouse", "role")
+SECRET_KEYS = {key for connector in CONNECTORS.values() for key in connector.all_secret_keys()}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a data source as USER through the same validation as the API; prints it as JSON. "
+        "Secrets come from --file, --credentials-file or --password-stdin, never from argv."
+    )
+    stealth_options = ("stdin",)
+
+    def add_arguments(self, parser):
+        parser.add_argument("--user", required=True, help="username acting (needs a write role)")
+        source = parser.add_mutually_exclusive_group()
+        source.add_argument("--file", help="path to a JSON body like the API's ('-' for stdin)")
+        source.add_argument("--json", help="a JSON body; must not contain secrets (argv is visible in ps)")
+        for field, kind in FIELD_FLAGS.items():
+            parser.add_argument(f"--{field.replace('_', '-')}", dest=field, type=kind)
+        parser.add_argument("--use-ssh-tunnel", action="store_true", default=None)
+        parser.add_argument("--no-schema-auto-refresh", dest="schema_auto_refresh",
+                            action="store_false", default=None)
+        parser.add_argument("--tag", dest="tags", action="append", help="repeatable")
+        parser.add_argument("--metadata", help="a JSON object")
+        for key in PLAIN_CREDENTIAL_FLAGS:
+            parser.add_argument(f"--{key}", dest=f"credential_{key}", help=f"credentials.{key}")
+        parser.add_argument("--credentials-file", help="a JSON object of credentials ('-' for stdin)")
+        parser.add_argument("--password-stdin", action="store_true", help="read credentials.password from stdin")
+
+    def handle(self, *args, **options):
+        stdin = options.get("stdin")
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f'No user named "{options["user"]}".')
+        body = self._body(options, stdin)
+        try:
+            source = data_source_create(actor=user, data=body)
+        except EXPECTED_ERRORS as exc:
+            raise as_command_error(exc) from None
+        print_json(self, DataSourceSerializer(source).data)
+
+    def _body(self, options, stdin):
+        if options["file"]:
+            body = _load_json(_read(options["file"], stdin), "--file")
+        elif options["json"]:
+            body = _load_json(options["json"], "--json")
+            _refuse_secrets_in_argv(body)
+        else:
+            body = {}
+        if not isinstance(body, dict):
+            raise CommandError("The body must be a JSON object.")
+        for field in (*FIELD_FLAGS, "use_ssh_tunnel", "schema_auto_refresh", "tags"):
+            if options.get(field) is not None:
+                body[field] = options[field]
+        if options["metadata"]:
+            body["metadata"] = _load_json(options["metadata"], "--metadata")
+        credentials = body.get("credentials")
+        credentials = dict(credentials) if isinstance(credentials, dict) else ({} if credentials is None else credentials)
+        if isinstance(credentials, dict):
+            for key in PLAIN_CREDENTIAL_FLAGS:
+                if options[f"credential_{key}"] is not None:
+                    credentials[key] = options[f"credential_{key}"]
+            if options["credentials_file"]:
+                extra = _load_json(_read(options["credentials_file"], stdin), "--credentials-file")
+                if not isinstance(extra, dict):
+                    raise CommandError("--credentials-file must hold a JSON object.")
+                credentials.update(extra)
+            if options["password_stdin"]:
+                credentials["password"] = read_secret_stdin(stdin)
+        body["credentials"] = credentials
+        return body
+
+
+def _read(path, stdin):
+    if path == "-":
+        return read_secret_stdin(stdin)
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+
+
+def _load_json(text, what):
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+
+
+def _refuse_secrets_in_argv(body):
+    credentials = body.get("credentials") if isinstance(body, dict) else None
+    secrets = [k for k, v in (credentials or {}).items() if k in SECRET_KEYS and v] if isinstance(credentials, dict) else []
+    if isinstance(body, dict) and body.get("connection_string"):
+        secrets.append("connection_string")
+    if secrets:
+        raise CommandError(
+            f"Refusing secrets on the command line ({', '.join(secrets)}): argv is visible to every user "
+            "in ps. Put them in --file, --credentials-file or --password-stdin."
+        )
