@@ -104,3 +104,5 @@ class StoredFile(models.Model):
 
     def __str__(self):
         return self.name or self.filename
+
+from datasources.catalog_models import Discovery, SchemaColumn, SchemaTable  # noqa: E402,F401  (registers the catalogue)

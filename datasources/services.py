@@ -47,6 +47,10 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
         organization=organization, created_by=actor, created_at=now, updated_at=now, **state,
     )
     _save(source)
+    if source.schema_auto_refresh:
+        from datasources.tasks import queue_new_source_checks  # tasks import this module
+
+        queue_new_source_checks(source)
     return source
 
 

@@ -134,3 +134,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Background jobs (Celery) -------------------------------------------------------------
+# With no broker configured, kombu's SQLAlchemy transport keeps the queue in a local SQLite
+# file, so nothing has to be installed; production sets CELERY_BROKER_URL (e.g. Redis).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=f"sqla+sqlite:///{BASE_DIR / '.local' / 'celery.sqlite3'}")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)  # run jobs inline
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a job a dying worker held is delivered again (discovery runs are idempotent)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "refresh-due-schemas": {
+        "task": "datasources.tasks.refresh_due_schemas",
+        "schedule": env.int("SCHEMA_REFRESH_CHECK_SECONDS", default=60),
+    },
+}
+# A source created with schema_auto_refresh gets a test and a discovery queued after commit.
+DATASOURCES_CHECK_NEW_SOURCES = env.bool("DATASOURCES_CHECK_NEW_SOURCES", default=True)

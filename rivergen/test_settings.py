@@ -9,3 +9,8 @@ os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="rivergen-media-"))
 from rivergen.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Background jobs run inline; a new source is not tested on create unless a test turns it on
+# (creates in other tests use unreachable example hosts).
+CELERY_TASK_ALWAYS_EAGER = True
+DATASOURCES_CHECK_NEW_SOURCES = False

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from accounts.views import TokenRefreshView, TokenView
+from datasources.connection_urls import urlpatterns as connection_urls
 from datasources.storage_views import StoredFileViewSet
 from datasources.views import DataSourceViewSet
 
@@ -17,6 +18,7 @@ api_v1 = [
     path("auth/token/", TokenView.as_view()),
     path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/token/refresh/", TokenRefreshView.as_view()),
+    *connection_urls,  # before the router: data-sources/types and /test-connection are not ids
     *router.urls,
 ]
 

@@ -1,0 +1,60 @@
+"""Celery tasks: thin wrappers that load ids and call the services."""
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+
+from datasources.connection_services import data_source_test_connection
+from datasources.discovery import discovery_queue, discovery_run, due_for_refresh
+from datasources.models import DataSource
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def discover_schema(discovery_id: int):
+    discovery_run(discovery_id)
+
+
+@shared_task(ignore_result=True)
+def test_connection(source_id: int):
+    source = DataSource.objects.filter(pk=source_id).first()
+    if source is not None:  # deleted since it was queued
+        data_source_test_connection(source=source)
+
+
+@shared_task(ignore_result=True)
+def check_new_source(source_id: int):
+    """A new source's first test, then its first discovery (the test says whether it is reachable)."""
+    source = DataSource.objects.filter(pk=source_id).first()
+    if source is None:
+        return
+    data_source_test_connection(source=source)
+    with transaction.atomic():
+        discovery_queue(source=source, actor=source.created_by)
+
+
+@shared_task(ignore_result=True)
+def refresh_due_schemas():
+    """Periodic (celery beat): queue a discovery for every auto-refreshed source that is due."""
+    due = due_for_refresh()
+    for source in DataSource.objects.filter(pk__in=due):
+        with transaction.atomic():
+            discovery_queue(source=source)
+    if due:
+        logger.info("Queued schema refresh for %d source(s)", len(due))
+
+
+def queue_new_source_checks(source: DataSource):
+    """Called by the create service: after commit, test and discover the new source in the background."""
+    if not settings.DATASOURCES_CHECK_NEW_SOURCES:
+        return
+
+    def send():
+        try:
+            check_new_source.delay(source.pk)
+        except Exception as exc:  # noqa: BLE001 - the source is created; a broker outage only delays checks
+            logger.error("Could not queue checks for source %s: %s", source.pk, type(exc).__name__)
+
+    transaction.on_commit(send)
