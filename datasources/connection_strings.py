@@ -54,6 +54,11 @@ def parse_connection_string(value: str, schemes: tuple, type_name: str) -> Parse
     if ";" in unquote(parts.netloc + parts.path) and type_name == "sqlserver":
         _refuse("ODBC attributes are not allowed in a connection string.")
     database = unquote(parts.path.lstrip("/")) or None
+    # These values may fill the source's own fields, so they obey the same bounds.
+    if port == 0:
+        _refuse("The port must be between 1 and 65535.")
+    if len(host or "") > 255 or len(database or "") > 255:
+        _refuse("The host and the database name must each be at most 255 characters.")
     return ParsedConnectionString(scheme=scheme, host=host, port=port, database_name=database)
 
 

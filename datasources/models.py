@@ -1,9 +1,14 @@
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django_cryptography.fields import encrypt
 
 from accounts.models import Organization, Workspace
 from datasources.connectors import TYPE_CHOICES
+
+
+NAME_KEY_LENGTH = 255
 
 
 class Status(models.TextChoices):
@@ -14,7 +19,12 @@ class Status(models.TextChoices):
 
 def name_key(name: str) -> str:
     """The form of a name that uniqueness compares: trimmed and case-folded."""
-    return name.strip().casefold()
+    key = name.strip().casefold()
+    if len(key) > NAME_KEY_LENGTH:
+        # Case folding can lengthen a 255-character name ("ß" -> "ss"); a digest keeps
+        # the comparison exact within the column's length.
+        key = key[: NAME_KEY_LENGTH - 65] + "#" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 class DataSource(models.Model):
@@ -23,7 +33,7 @@ class DataSource(models.Model):
         Workspace, on_delete=models.SET_NULL, null=True, blank=True, related_name="data_sources"
     )
     name = models.CharField(max_length=255)
-    name_key = models.CharField(max_length=255, editable=False)
+    name_key = models.CharField(max_length=NAME_KEY_LENGTH, editable=False)
     type = models.CharField(max_length=32, choices=TYPE_CHOICES)
     description = models.TextField(null=True, blank=True)
 

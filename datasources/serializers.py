@@ -55,6 +55,27 @@ class CredentialValueField(serializers.Field):
         return data
 
 
+def _has_unstorable_text(value) -> bool:
+    """True when a key or string holds NUL or a lone surrogate: PostgreSQL's jsonb and
+    UTF-8 itself cannot store them, so saving would fail with a 500."""
+    stack = [value]
+    while stack:  # a loop, not recursion: nesting depth is the client's choice
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
 class DataSourceInputSerializer(serializers.Serializer):
     """Parses a create or update body. Unknown top-level keys are ignored."""
 
@@ -97,6 +118,8 @@ class DataSourceInputSerializer(serializers.Serializer):
     def validate_metadata(self, value):
         if value is not None and len(json.dumps(value).encode()) > METADATA_MAX_BYTES:
             raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES // 1024} KiB as JSON.")
+        if value is not None and _has_unstorable_text(value):
+            raise serializers.ValidationError("Must not contain NUL characters or unpaired surrogates.")
         return value
 
     def validate_tags(self, value):

@@ -84,6 +84,9 @@ def test_connection_string_of_the_right_scheme_is_accepted(api, spec_body, type_
     ("postgresql", "postgresql:///db"),
     ("postgresql", "postgresql://u:p@h/db\r\nx"),
     ("other", "postgresql://u:p@h:5432/db"),
+    ("postgresql", "postgresql://u:p@h:0/db"),
+    ("postgresql", "postgresql://u:p@" + "h" * 256 + ":5432/db"),
+    ("postgresql", "postgresql://u:p@h:5432/" + "d" * 256),
 ])
 def test_connection_string_of_the_wrong_shape_is_400(api, spec_body, type_name, cs):
     response = post(api, bare(spec_body, type=type_name, connection_string=cs, credentials={}))

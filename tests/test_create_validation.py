@@ -35,6 +35,14 @@ def test_missing_name_is_400(api, spec_body):
     assert_rejected(post(api, spec_body), "name")
 
 
+def test_name_that_case_folding_lengthens_is_accepted(api, spec_body):
+    # "ß" folds to "ss": the compared form is longer than the 255-character column.
+    response = post(api, {**spec_body, "name": "ß" * 255})
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["data"]["name"] == "ß" * 255
+
+
 def test_name_is_trimmed_and_255_characters_fit(api, spec_body):
     response = post(api, {**spec_body, "name": "  " + "n" * 255 + "  "})
 
@@ -213,6 +221,14 @@ def test_metadata_up_to_16_kib(api, spec_body):
     response = post(api, {**spec_body, "metadata": big})
     assert response.status_code == 201
     assert DataSource.objects.get().metadata == big
+
+
+@pytest.mark.parametrize("metadata", [
+    {"note": "nul\x00inside"}, {"key\x00": "v"}, {"deep": [{"x": "\ud800"}]}, {"\udfff": 1},
+])
+def test_metadata_text_a_database_cannot_store_is_400(api, spec_body, metadata):
+    body = json.dumps({**spec_body, "metadata": metadata})
+    assert_rejected(api.post(URL, body, content_type="application/json"), "metadata")
 
 
 def test_nested_metadata_is_kept(api, spec_body):
