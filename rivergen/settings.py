@@ -153,3 +153,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A source created with schema_auto_refresh gets a test and a discovery queued after commit.
 DATASOURCES_CHECK_NEW_SOURCES = env.bool("DATASOURCES_CHECK_NEW_SOURCES", default=True)
+
+# --- Lifecycle (issue 4): key rotation, write throttling, JSON body limit ---
+# The keys values were encrypted under before the last change of SECRET_KEY /
+# CRYPTOGRAPHY_KEY: still readable, and re-encrypted by `manage.py rotate_encryption_keys`.
+OLD_SECRET_KEY = env("OLD_SECRET_KEY", default="") or None
+OLD_CRYPTOGRAPHY_KEY = env("OLD_CRYPTOGRAPHY_KEY", default="") or None
+# Each user's writes (POST/PUT/PATCH/DELETE) per period: "N/second|minute|hour|day"; empty disables.
+API_WRITE_THROTTLE_RATE = env("API_WRITE_THROTTLE_RATE", default="120/minute")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["rivergen.api.WriteRateThrottle"]
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rivergen.api.SizeLimitedJSONParser"]
+# Throttle counters live in the cache: point CACHE_URL at Redis (redis://host:6379/1) when
+# several processes serve the API, so that they share one count.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

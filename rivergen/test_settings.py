@@ -4,6 +4,8 @@ import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CRYPTOGRAPHY_KEY", "test-cryptography-key-not-for-production")
+# Tests share throttle counters in one process; tests of throttling set their own rate.
+os.environ.setdefault("API_WRITE_THROTTLE_RATE", "")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="rivergen-media-"))
 
 from rivergen.settings import *  # noqa: E402,F403

@@ -1,11 +1,92 @@
-"""File sources: a stored file (or a zipped table) read through the storage backend."""
-from datasources.connectors.base import Connector
+"""File sources: a stored file (or a zipped table) read through the storage backend.
+
+A source's ``file_path`` is only ever used to look up a ``StoredFile`` row of the source's
+organization; the bytes come from ``default_storage.open`` under that row's name, never from
+a path on disk that a person typed. Error codes beyond base.py's:
+
+- ``FILE_NOT_FOUND``: no stored file of the organization at ``file_path``, or its bytes are gone;
+- ``INVALID_FILE``: the file (or archive) cannot be read as the type's format;
+- ``UNSUPPORTED_FORMAT``: an ``s3`` object whose extension names no format we read;
+- ``ARCHIVE_UNSAFE``: a zip breaks a rule of ``datasources.archives`` (path escape, symlink,
+  too many members, too large, zip bomb).
+"""
+import zipfile
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+
+from datasources.archives import UnsafeArchive, extracted_zip
+from datasources.connectors import file_formats, table_formats
+from datasources.connectors.base import Connector, ConnectorError, DiscoveredTable, TestOutcome, run_within
 from datasources.connectors.nosql import AWS_KEYS, AWS_SECRETS
+
+
+@contextmanager
+def open_stored_file(source):
+    """The source's stored file, open for binary reading."""
+    from django.core.files.storage import default_storage
+
+    from datasources.models import StoredFile
+
+    path = source.file_path or ""
+    missing = ConnectorError("FILE_NOT_FOUND", "The stored file of this source no longer exists; upload it again.")
+    if not StoredFile.objects.filter(name=path, organization_id=source.organization_id).exists():
+        raise missing
+    try:
+        handle = default_storage.open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError):
+        raise missing from None
+    with handle:
+        yield handle
+
+
+def table_stem(source) -> str:
+    """The name a one-table file gets: its file name without the extension."""
+    return PurePosixPath(source.file_path or "").stem or "table"
 
 
 class FileConnector(Connector):
     family = "files"
     required = (("file_path",),)
+
+    def file_format(self, source) -> str:
+        return self.type_name
+
+    def inspect(self, source, seconds: float) -> tuple[str, list[DiscoveredTable]]:
+        # The row lookup stays in this thread (its DB connection); only the reading is timed.
+        with open_stored_file(source) as handle:
+            return run_within(seconds, self.read, source, handle)
+
+    def read(self, source, handle) -> tuple[str, list[DiscoveredTable]]:
+        try:
+            return file_formats.read_file(self.file_format(source), handle, table_stem(source))
+        except zipfile.BadZipFile as exc:
+            raise ConnectorError("INVALID_FILE", f"The file is not a readable {self.label}: {exc}") from None
+        except UnsafeArchive as exc:
+            raise ConnectorError("ARCHIVE_UNSAFE", str(exc)) from None
+
+    def test(self, source) -> TestOutcome:
+        version, _ = self.inspect(source, source.connection_timeout or 30)
+        return TestOutcome(server_version=version)
+
+    def discover(self, source) -> list[DiscoveredTable]:
+        _, tables = self.inspect(source, source.query_timeout or 300)
+        return tables
+
+
+class TableArchiveConnector(FileConnector):
+    """A table folder (Delta, Iceberg, Hudi) uploaded as one zip archive."""
+
+    def read(self, source, handle) -> tuple[str, list[DiscoveredTable]]:
+        reader = table_formats.READERS[self.type_name]
+        try:
+            with extracted_zip(handle) as folder:
+                return reader(folder, table_stem(source))
+        except UnsafeArchive as exc:
+            raise ConnectorError("ARCHIVE_UNSAFE", str(exc)) from None
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            raise ConnectorError("INVALID_FILE", f"The file is not a readable zip archive: {exc}") from None
+        except OSError:
+            raise ConnectorError("INVALID_FILE", "The zip archive could not be unpacked.") from None
 
 
 class CsvConnector(FileConnector):
@@ -28,15 +109,15 @@ class OrcConnector(FileConnector):
     type_name, label = "orc", "ORC file"
 
 
-class DeltaLakeConnector(FileConnector):
+class DeltaLakeConnector(TableArchiveConnector):
     type_name, label = "delta_lake", "Delta Lake table"
 
 
-class IcebergConnector(FileConnector):
+class IcebergConnector(TableArchiveConnector):
     type_name, label = "iceberg", "Apache Iceberg table"
 
 
-class HudiConnector(FileConnector):
+class HudiConnector(TableArchiveConnector):
     type_name, label = "hudi", "Apache Hudi table"
 
 
@@ -44,3 +125,6 @@ class S3Connector(FileConnector):
     type_name, label = "s3", "Amazon S3 object"
     credential_keys = AWS_KEYS
     secret_keys = AWS_SECRETS
+
+    def file_format(self, source) -> str:
+        return file_formats.format_from_extension(PurePosixPath(source.file_path or "").name)
