@@ -166,3 +166,11 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rivergen.api.SizeLimitedJSONParser"
 # Throttle counters live in the cache: point CACHE_URL at Redis (redis://host:6379/1) when
 # several processes serve the API, so that they share one count.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Connector destinations (issue 3, C1) ---
+# Which addresses connectors may open sockets to, checked after DNS resolution:
+# "open" refuses only link-local and cloud-metadata addresses, "private" also loopback,
+# "public" every non-global address (multi-tenant hosting).
+DATASOURCES_NETWORK_POLICY = env("DATASOURCES_NETWORK_POLICY", default="open" if DEBUG else "private")
+if DATASOURCES_NETWORK_POLICY not in ("open", "private", "public"):
+    raise ImproperlyConfigured("DATASOURCES_NETWORK_POLICY must be open, private or public.")

@@ -20,7 +20,21 @@ the source's timeouts, open an SSH tunnel when asked, and raise
 ``ConnectorError(code, message)`` with a stable code and a message that never
 contains a secret. Drivers are imported inside methods so that a missing
 driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
+
+Error codes: ``AUTH_FAILED``, ``HOST_UNREACHABLE`` (refused, unresolvable, or
+not reachable from the SSH server), ``TIMEOUT``, ``DATABASE_NOT_FOUND``,
+``SSL_ERROR``, ``DRIVER_MISSING``, ``DESTINATION_NOT_ALLOWED`` (network policy),
+``CREDENTIALS_UNREADABLE``, ``UNSUPPORTED``, and also ``HTTP_REDIRECT`` (an HTTP
+source answered 3xx; redirects are never followed), ``HTTP_ERROR`` (an HTTP
+source answered another 4xx/5xx), ``LOCAL_PORT_IN_USE`` (``ssh_local_port`` is
+taken) and ``CONNECTION_FAILED`` (anything the driver reported that fits none
+of these; the driver's own text is not passed on, it may quote a DSN).
+
+``run_within`` gives the hard deadline: the work runs in a daemon thread and
+the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
+blocked on (its own timeouts, set to the same limit, end the thread soon after).
 """
+import threading
 
 from dataclasses import dataclass, field
 
@@ -87,6 +101,31 @@ class Connector:
 
     def discover(self, source) -> list[DiscoveredTable]:
         raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
+
+
+def run_within(seconds: float, work, *args):
+    """``work(*args)``, or ConnectorError TIMEOUT once ``seconds`` have passed."""
+    outcome = {}
+    finished = threading.Event()
+
+    def target():
+        try:
+            outcome["value"] = work(*args)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome["error"] = exc
+        finally:
+            finished.set()
+
+    threading.Thread(target=target, daemon=True, name="connector-deadline").start()
+    if not finished.wait(seconds):
+        raise ConnectorError("TIMEOUT", f"No complete answer within the {seconds:g} s deadline.")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def driver_missing(package: str) -> ConnectorError:
+    return ConnectorError("DRIVER_MISSING", f"The driver package '{package}' is not installed on this server.")
 
 
 def credentials_of(source) -> dict:

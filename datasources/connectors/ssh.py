@@ -1,0 +1,160 @@
+"""SSH tunnels (paramiko) and the endpoint a driver connects to, tunnelled or direct.
+
+The tunnel is a small local forwarder on 127.0.0.1 (``ssh_local_port`` or a free
+port) whose connections become ``direct-tcpip`` channels to the database host,
+resolved and reached by the SSH server. The SSH host itself is checked against
+the network policy and reached at the checked address; the database host behind
+it only has literal metadata/link-local addresses refused (see
+``network.check_tunnel_target``). No SSH agent or ~/.ssh key is ever used: only
+the source's own key or password. Host keys are not pinned yet (no stored
+fingerprint), so the tunnel trusts the server's key on every connection.
+"""
+import io
+import select
+import socket
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from datasources.connectors import network
+from datasources.connectors.base import ConnectorError, driver_missing
+
+
+@dataclass
+class Endpoint:
+    hostname: str  # the name the user gave (TLS verification, Host headers)
+    address: str  # the checked address, or 127.0.0.1 for a tunnel
+    port: int
+
+
+@contextmanager
+def open_endpoint(source, target, timeout: float):
+    """Yield the Endpoint to connect to for ``target``; a tunnel is closed on exit, always."""
+    if not source.use_ssh_tunnel:
+        yield Endpoint(target.host, network.checked_address(target.host, target.port), target.port)
+        return
+    with tunnel(source, target.credentials, target.host, target.port, timeout) as forwarder:
+        try:
+            yield Endpoint(target.host, "127.0.0.1", forwarder.port)
+        except ConnectorError as exc:
+            # The driver only saw a closed socket; the SSH server knows why.
+            if forwarder.failure:
+                raise forwarder.failure from exc
+            raise
+
+
+@contextmanager
+def tunnel(source, credentials, remote_host, remote_port, timeout):
+    try:
+        import paramiko
+    except ImportError:
+        raise driver_missing("paramiko") from None
+    ssh_port = source.ssh_port or 22
+    network.check_tunnel_target(remote_host)
+    address = network.checked_address(source.ssh_host, ssh_port)
+    sock = network.open_socket(address, ssh_port, timeout)
+    transport = paramiko.Transport(sock)
+    transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
+    forwarder = None
+    try:
+        _handshake(transport, timeout, paramiko)
+        _authenticate(transport, source.ssh_username, credentials, paramiko)
+        forwarder = Forwarder(transport, (remote_host, remote_port), source.ssh_local_port, timeout)
+        yield forwarder
+    finally:
+        if forwarder:
+            forwarder.close()
+        transport.close()
+
+
+def _handshake(transport, timeout, paramiko):
+    try:
+        transport.start_client(timeout=timeout)
+    except (paramiko.SSHException, OSError, EOFError):
+        raise ConnectorError("TIMEOUT", f"The SSH server did not complete the handshake within {timeout:g} s.") from None
+
+
+def _authenticate(transport, username, credentials, paramiko):
+    key_text, password = credentials.get("ssh_private_key"), credentials.get("ssh_password")
+    try:
+        if key_text:
+            transport.auth_publickey(username, load_key(key_text, credentials.get("ssh_passphrase"), paramiko))
+        elif password:
+            transport.auth_password(username, password)
+        else:
+            raise ConnectorError("AUTH_FAILED", "No SSH private key or password is configured.")
+    except paramiko.AuthenticationException:
+        raise ConnectorError("AUTH_FAILED", f"The SSH server refused the login of {username!r}.") from None
+    except (paramiko.SSHException, OSError, EOFError):
+        raise ConnectorError("TIMEOUT", "The SSH server did not finish the login in time.") from None
+
+
+def load_key(text: str, passphrase: str | None, paramiko):
+    for key_class in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return key_class.from_private_key(io.StringIO(text), password=passphrase or None)
+        except paramiko.PasswordRequiredException:
+            raise ConnectorError("AUTH_FAILED", "The SSH private key is encrypted; set credentials.ssh_passphrase.") from None
+        except (paramiko.SSHException, ValueError, TypeError, IndexError):
+            continue
+    raise ConnectorError("AUTH_FAILED", "The SSH private key cannot be read (wrong passphrase or unknown format).")
+
+
+class Forwarder:
+    """Local listener whose connections are piped through SSH channels to ``remote``."""
+
+    def __init__(self, transport, remote, local_port, timeout):
+        self.transport, self.remote, self.timeout = transport, remote, timeout
+        self.failure = None
+        self.closed = threading.Event()
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.listener.bind(("127.0.0.1", local_port or 0))
+        except OSError:
+            self.listener.close()
+            raise ConnectorError("LOCAL_PORT_IN_USE", f"The local port {local_port} for the SSH tunnel is taken.") from None
+        self.listener.listen(8)
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept_loop, daemon=True, name="ssh-forwarder").start()
+
+    def _accept_loop(self):
+        while not self.closed.is_set():
+            try:
+                client, peer = self.listener.accept()
+            except (TimeoutError, socket.timeout):
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client, peer), daemon=True).start()
+
+    def _serve(self, client, peer):
+        try:
+            channel = self.transport.open_channel("direct-tcpip", self.remote, peer, timeout=self.timeout)
+        except Exception:  # paramiko.ChannelException, SSHException, EOFError
+            host, port = self.remote
+            self.failure = ConnectorError("HOST_UNREACHABLE", f"The SSH server cannot reach {host}:{port}.")
+            client.close()
+            return
+        _pipe(client, channel, self.closed)
+
+    def close(self):
+        self.closed.set()
+        self.listener.close()
+
+
+def _pipe(client, channel, closed):
+    try:
+        while not closed.is_set():
+            ready, _, _ = select.select([client, channel], [], [], 0.5)
+            for source, sink in ((client, channel), (channel, client)):
+                if source in ready:
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    sink.sendall(data)
+    except OSError:
+        return
+    finally:
+        channel.close()
+        client.close()

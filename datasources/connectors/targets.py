@@ -1,0 +1,39 @@
+"""Where a source points: its fields merged with its connection string and credentials."""
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from datasources.connectors.base import credentials_of
+
+
+@dataclass
+class Target:
+    scheme: str | None
+    host: str | None
+    port: int | None
+    database: str | None
+    username: str | None
+    password: str | None
+    path: str = ""
+    options: dict = field(default_factory=dict)
+    credentials: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def target_of(source, default_port=None) -> Target:
+    """Fields win over the connection string; credentials win over a password inside it."""
+    credentials = credentials_of(source)
+    url = urlsplit(source.connection_string) if source.connection_string else None
+    url_port = url.port if url else None
+    return Target(
+        scheme=url.scheme.lower() if url else None,
+        host=source.host or (unquote(url.hostname) if url and url.hostname else None),
+        port=source.port or url_port or default_port,
+        database=source.database_name or (unquote(url.path.lstrip("/")) if url and url.path.strip("/") else None),
+        username=credentials.get("username") or (unquote(url.username) if url and url.username else None),
+        password=credentials.get("password") or (unquote(url.password) if url and url.password else None),
+        path=url.path if url else "",
+        options=dict(parse_qsl(url.query)) if url else {},
+        credentials=credentials,
+    )
