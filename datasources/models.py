@@ -2,10 +2,10 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
-from django_cryptography.fields import encrypt
 
 from accounts.models import Organization, Workspace
 from datasources.connectors import TYPE_CHOICES
+from datasources.crypto import TolerantEncryptedJSONField, TolerantEncryptedTextField
 
 
 NAME_KEY_LENGTH = 255
@@ -41,7 +41,7 @@ class DataSource(models.Model):
     port = models.PositiveIntegerField(null=True, blank=True)
     database_name = models.CharField(max_length=255, null=True, blank=True)
     schema_name = models.CharField(max_length=255, null=True, blank=True)
-    connection_string = encrypt(models.TextField(null=True, blank=True))
+    connection_string = TolerantEncryptedTextField(null=True, blank=True)
     file_path = models.CharField(max_length=1024, null=True, blank=True)
 
     use_ssh_tunnel = models.BooleanField(default=False)
@@ -67,7 +67,7 @@ class DataSource(models.Model):
     schema_auto_refresh = models.BooleanField(default=True)
     schema_refresh_interval = models.PositiveIntegerField(default=3600)
 
-    credentials = encrypt(models.JSONField(default=dict, blank=True))
+    credentials = TolerantEncryptedJSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
 
@@ -114,5 +114,6 @@ class StoredFile(models.Model):
 
     def __str__(self):
         return self.name or self.filename
+
 
 from datasources.catalog_models import Discovery, SchemaColumn, SchemaTable  # noqa: E402,F401  (registers the catalogue)

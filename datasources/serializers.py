@@ -8,7 +8,8 @@ import json
 
 from rest_framework import serializers
 
-from datasources.connectors import TYPE_CHOICES
+from datasources.connectors import TYPE_CHOICES, connector_for
+from datasources.crypto import Unreadable
 from datasources.fields import (
     OptionalCharField,
     StrictBooleanField,
@@ -160,3 +161,35 @@ class DataSourceSerializer(serializers.ModelSerializer):
             "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
         ]
         read_only_fields = fields
+
+
+class DataSourceDetailSerializer(DataSourceSerializer):
+    """Read, list and update responses: the spec's keys, then which secrets are stored.
+
+    ``credentials_set`` names the secret credential fields that hold a value (never
+    the values); ``credentials_readable`` is false when the stored credentials
+    cannot be decrypted with the configured keys (see rotate_encryption_keys).
+    """
+
+    credentials_set = serializers.SerializerMethodField()
+    credentials_readable = serializers.SerializerMethodField()
+    has_connection_string = serializers.SerializerMethodField()
+
+    class Meta(DataSourceSerializer.Meta):
+        fields = DataSourceSerializer.Meta.fields + [
+            "credentials_set", "credentials_readable", "has_connection_string",
+        ]
+        read_only_fields = fields
+
+    def get_credentials_set(self, source) -> list[str]:
+        credentials = source.credentials
+        if not isinstance(credentials, dict):
+            return []
+        secret_keys = connector_for(source.type).all_secret_keys()
+        return [key for key in secret_keys if credentials.get(key) not in (None, "")]
+
+    def get_credentials_readable(self, source) -> bool:
+        return isinstance(source.credentials, dict) and not isinstance(source.connection_string, Unreadable)
+
+    def get_has_connection_string(self, source) -> bool:
+        return bool(source.connection_string)

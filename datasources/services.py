@@ -3,14 +3,15 @@
 The API, the admin and ``manage.py create_datasource`` all call these functions
 with the raw input; parsing, rules and the write happen here once.
 """
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.selectors import memberships_of, write_target
+from accounts.selectors import can_write, memberships_of, write_target
 from accounts.models import Workspace
 from datasources.connectors import connector_for
+from datasources.crypto import Unreadable
 from datasources.models import DataSource, name_key
 from datasources.rules import apply_rules
 from datasources.serializers import DataSourceInputSerializer
@@ -21,6 +22,9 @@ DESTINATION_FIELDS = ("host", "port", "database_name", "connection_string", "ssh
 MODEL_FIELDS = tuple(
     f for f in DataSourceInputSerializer._declared_fields if f not in ("workspace_id",)
 )
+CONNECTION_STRING_PARTS = ("host", "port", "database_name")
+# What a PUT (a full replacement) resets when omitted; secrets are kept, nobody can read them back.
+REPLACED_BY_PUT = tuple(f for f in MODEL_FIELDS if f not in ("credentials", "connection_string"))
 
 
 def parse_input(data, *, partial=False) -> dict:
@@ -55,18 +59,30 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
 
 
 def data_source_update(*, source: DataSource, actor, data, partial=True) -> DataSource:
-    """Apply ``data`` to ``source``: credentials merge per key, a key sent as null is removed."""
+    """Apply ``data`` (a PATCH, or a PUT with ``partial=False``) to ``source`` for ``actor``.
+
+    Credentials merge per key: an omitted key keeps its value, a key sent as null is
+    removed. A PUT resets every omitted field to its default or null, except the
+    secrets (``credentials``, ``connection_string``), which nobody can read back to
+    resend. Stored secrets never follow a change of destination (``_check_rebind``).
+    """
+    _require_write(actor, source)
     values = parse_input(data, partial=partial)
     state = {field: getattr(source, field) for field in MODEL_FIELDS}
     state["workspace_id"] = source.workspace_id
+    if not partial:
+        state.update({field: None for field in REPLACED_BY_PUT})
     if "workspace_id" in values:
         workspace = _workspace_in(source.organization, values.pop("workspace_id"))
         state["workspace_id"] = workspace.pk if workspace else None
-    sent_credentials = values.pop("credentials", {})
+    sent_credentials = values.pop("credentials", None)
+    if values.get("connection_string"):
+        # A new connection string says where to connect: fill what it implies afresh.
+        state.update({f: None for f in CONNECTION_STRING_PARTS if f not in values})
     state.update(values)
-    state["credentials"] = {**_readable(source.credentials), **sent_credentials}
-    apply_rules(state, source.organization)
-    _check_rebind(source, state, sent_credentials)
+    state["credentials"] = _merge_credentials(source.credentials, sent_credentials)
+    _apply_rules_keeping_unreadable(state, source.organization)
+    _check_rebind(source, state, sent_credentials or {}, sent_connection_string="connection_string" in values)
     for field, value in state.items():
         setattr(source, field, value)
     source.updated_by = actor
@@ -75,8 +91,34 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     return source
 
 
-def data_source_delete(*, source: DataSource) -> None:
-    source.delete()
+def data_source_delete(*, source: DataSource, actor=None) -> None:
+    """Delete ``source`` with what belongs to it (stored schema, history: they cascade)."""
+    if actor is not None:
+        _require_write(actor, source)
+    with transaction.atomic():
+        source.delete()
+
+
+def _require_write(actor, source):
+    if not can_write(actor, source.organization):
+        raise PermissionDenied("Your role in this organization may not change data sources.")
+
+
+def _merge_credentials(stored, sent):
+    if sent is None:
+        return stored  # may be Unreadable: kept as the very bytes it was
+    if isinstance(stored, Unreadable):
+        return dict(sent)  # re-entered: nothing readable to merge with
+    return {**stored, **sent}
+
+
+def _apply_rules_keeping_unreadable(state, organization):
+    """Run the rules on readable values; an unreadable secret that was not replaced stays as it is."""
+    kept = {f: state[f] for f in ("credentials", "connection_string") if isinstance(state[f], Unreadable)}
+    for field in kept:
+        state[field] = {} if field == "credentials" else None
+    apply_rules(state, organization)
+    state.update(kept)
 
 
 def _workspace_in(organization, workspace_id):
@@ -92,22 +134,29 @@ def _readable(credentials):
     return credentials if isinstance(credentials, dict) else {}
 
 
-def _check_rebind(source, state, sent_credentials):
-    """Refuse to send stored secrets to a destination somebody just typed in."""
+def _check_rebind(source, state, sent_credentials, *, sent_connection_string):
+    """Refuse to send stored secrets to a destination somebody just typed in.
+
+    When a destination field changes, every stored secret that would be kept must
+    be sent again (or removed with null) in the same request.
+    """
     stored = _readable(source.credentials)
-    secret_keys = connector_for(source.type).all_secret_keys()
-    stored_secrets = [k for k in secret_keys if stored.get(k)]
     changed = [f for f in DESTINATION_FIELDS if state.get(f) != getattr(source, f)]
-    if state["credentials"].get("username") != stored.get("username"):
+    if isinstance(state["credentials"], dict) and state["credentials"].get("username") != stored.get("username"):
         changed.append("credentials.username")
-    if not changed or not stored_secrets:
+    if not changed:
         return
-    if any(sent_credentials.get(k) for k in secret_keys):
-        return
-    raise ValidationError({"credentials": [
-        f"You changed where this source connects ({', '.join(changed)}); "
-        f"re-enter {' / '.join(stored_secrets)} in credentials to use them there."
-    ]})
+    secret_keys = connector_for(source.type).all_secret_keys()
+    missing = [k for k in secret_keys if stored.get(k) and k not in sent_credentials]
+    if isinstance(source.credentials, Unreadable) and not sent_credentials:
+        missing.append("credentials")
+    if source.connection_string and not sent_connection_string:
+        missing.append("connection_string")
+    if missing:
+        raise ValidationError({"credentials": [
+            f"You changed where this source connects ({', '.join(changed)}); "
+            f"re-enter {', '.join(missing)} (or send null to remove it) to use them there."
+        ]})
 
 
 def _save(source: DataSource):

@@ -1,11 +1,15 @@
 """The /api/v1 envelope: one shape for every success and every error."""
+import io
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import set_rollback
 
 from rivergen.errors import ConflictError, PayloadTooLarge
@@ -71,8 +75,61 @@ def _first_message(details):
     return "Invalid request data."
 
 
+def _body_limit_message(limit):
+    size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} bytes"
+    return f"The request body is larger than the {size} limit."
+
+
+class SizeLimitedJSONParser(JSONParser):
+    """JSON bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are a 413; absurdly nested ones a 400.
+
+    DRF's parsers read the request stream directly, so Django's own check of that
+    setting (in ``request.body``) never runs for them.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None or stream is None:
+            return super().parse(stream, media_type, parser_context)
+        request = (parser_context or {}).get("request")
+        declared = str(request.META.get("CONTENT_LENGTH") or "") if request is not None else ""
+        if declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(_body_limit_message(limit))
+        raw = stream.read(limit + 1)
+        if len(raw) > limit:
+            raise PayloadTooLarge(_body_limit_message(limit))
+        try:
+            return super().parse(io.BytesIO(raw), media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+class WriteRateThrottle(UserRateThrottle):
+    """Throttles each user's writes (POST, PUT, PATCH, DELETE); reads are not counted.
+
+    The rate is read from settings.API_WRITE_THROTTLE_RATE on every request, so it
+    can be changed without re-importing DRF's settings.
+    """
+
+    scope = "writes"
+
+    def __init__(self):
+        pass  # the rate is resolved per request in allow_request
+
+    def allow_request(self, request, view):
+        if request.method in ("GET", "HEAD", "OPTIONS") or not getattr(request.user, "is_authenticated", False):
+            return True
+        self.rate = getattr(settings, "API_WRITE_THROTTLE_RATE", None)
+        if not self.rate:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+
 def exception_handler(exc, context):
     """DRF exception handler: every error leaves in the envelope."""
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(_body_limit_message(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
