@@ -1,39 +1,47 @@
 """File sources: a stored file (or a zipped table) read through the storage backend.
 
-A source's ``file_path`` is only ever used to look up a ``StoredFile`` row of the source's
-organization; the bytes come from ``default_storage.open`` under that row's name, never from
-a path on disk that a person typed. Error codes beyond base.py's:
+A source's ``file_path`` is a storage name (``organizations/{org}/files/{id}/{filename}``);
+the bytes come from ``default_storage.open`` under that name, never from a path on disk.
+Error codes beyond base.py's:
 
-- ``FILE_NOT_FOUND``: no stored file of the organization at ``file_path``, or its bytes are gone;
+- ``FILE_NOT_FOUND``: ``file_path`` is not a stored-file path of the source's organization,
+  or the stored bytes are gone;
 - ``INVALID_FILE``: the file (or archive) cannot be read as the type's format;
 - ``UNSUPPORTED_FORMAT``: an ``s3`` object whose extension names no format we read;
 - ``ARCHIVE_UNSAFE``: a zip breaks a rule of ``datasources.archives`` (path escape, symlink,
   too many members, too large, zip bomb).
 """
+import re
 import zipfile
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from datasources.archives import UnsafeArchive, extracted_zip
 from datasources.connectors import file_formats, table_formats
-from datasources.connectors.base import Connector, ConnectorError, DiscoveredTable, TestOutcome, run_within
+from datasources.connectors.base import Connector, ConnectorError, DiscoveredTable, TestOutcome
 from datasources.connectors.nosql import AWS_KEYS, AWS_SECRETS
+
+STORED_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/\d+/(?P<filename>[^/\\]+)$")
 
 
 @contextmanager
 def open_stored_file(source):
-    """The source's stored file, open for binary reading."""
+    """The source's stored file, open for binary reading.
+
+    The create and update rules already tie ``file_path`` to a StoredFile of the source's
+    organization; here the path is checked again by shape and organization (no database
+    query, so this also works in the helper thread a deadline runs it in).
+    """
     from django.core.files.storage import default_storage
 
-    from datasources.models import StoredFile
-
     path = source.file_path or ""
+    match = STORED_PATH.match(path)
     missing = ConnectorError("FILE_NOT_FOUND", "The stored file of this source no longer exists; upload it again.")
-    if not StoredFile.objects.filter(name=path, organization_id=source.organization_id).exists():
+    if not match or match["filename"] in (".", "..") or int(match["org"]) != source.organization_id:
         raise missing
     try:
         handle = default_storage.open(path, "rb")
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise missing from None
     with handle:
         yield handle
@@ -51,10 +59,10 @@ class FileConnector(Connector):
     def file_format(self, source) -> str:
         return self.type_name
 
-    def inspect(self, source, seconds: float) -> tuple[str, list[DiscoveredTable]]:
-        # The row lookup stays in this thread (its DB connection); only the reading is timed.
+    def inspect(self, source) -> tuple[str, list[DiscoveredTable]]:
+        # Deadlines: the callers (connection test, discovery) run this under call_with_deadline.
         with open_stored_file(source) as handle:
-            return run_within(seconds, self.read, source, handle)
+            return self.read(source, handle)
 
     def read(self, source, handle) -> tuple[str, list[DiscoveredTable]]:
         try:
@@ -65,11 +73,11 @@ class FileConnector(Connector):
             raise ConnectorError("ARCHIVE_UNSAFE", str(exc)) from None
 
     def test(self, source) -> TestOutcome:
-        version, _ = self.inspect(source, source.connection_timeout or 30)
+        version, _ = self.inspect(source)
         return TestOutcome(server_version=version)
 
     def discover(self, source) -> list[DiscoveredTable]:
-        _, tables = self.inspect(source, source.query_timeout or 300)
+        _, tables = self.inspect(source)
         return tables
 
 
