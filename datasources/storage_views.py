@@ -49,5 +49,5 @@ class StoredFileViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses={200: inline_serializer("Deleted", {})})
     def destroy(self, request, pk=None):
-        stored_file_delete(stored_file=self.get_object())
+        stored_file_delete(actor=request.user, stored_file=self.get_object())
         return success(None, "File deleted successfully")

@@ -2,12 +2,12 @@
 import os
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
-from accounts.selectors import memberships_of, write_target
+from accounts.selectors import can_write, memberships_of, write_target
 from datasources.models import DataSource, StoredFile
 from rivergen.errors import ConflictError, PayloadTooLarge
 
@@ -48,7 +48,10 @@ def stored_file_create(*, actor, upload, workspace_id=None) -> StoredFile:
     return row
 
 
-def stored_file_delete(*, stored_file: StoredFile) -> None:
+def stored_file_delete(*, actor, stored_file: StoredFile) -> None:
+    # Viewers see their organization's files but may not remove them.
+    if not can_write(actor, stored_file.organization_id):
+        raise PermissionDenied("Your role in this organization may not delete files.")
     users = list(
         DataSource.objects.filter(organization_id=stored_file.organization_id, file_path=stored_file.name)
         .values_list("name", flat=True)[:5]
