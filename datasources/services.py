@@ -71,7 +71,7 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     state = {field: getattr(source, field) for field in MODEL_FIELDS}
     state["workspace_id"] = source.workspace_id
     if not partial:
-        state.update({field: None for field in REPLACED_BY_PUT})
+        state.update({field: None for field in REPLACED_BY_PUT}, workspace_id=None)
     if "workspace_id" in values:
         workspace = _workspace_in(source.organization, values.pop("workspace_id"))
         state["workspace_id"] = workspace.pk if workspace else None
