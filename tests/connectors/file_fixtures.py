@@ -4,8 +4,17 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from datasources.models import DataSource
 from tests.conftest import client_for
+
+
+@pytest.fixture(autouse=True)
+def fresh_media_root(settings, tmp_path):
+    """Each test stores into its own folder: ids restart with every rolled-back test, and a
+    reused path would make the storage rename the upload (and so the discovered table)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
 def upload(user, filename: str, content: bytes) -> str:

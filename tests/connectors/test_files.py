@@ -7,8 +7,9 @@ from django.core.files.storage import default_storage
 
 from datasources.connectors import ConnectorError, connector_for
 from datasources.models import DataSource
-from tests.connectors.file_fixtures import (
-    columns_of, delta_table, file_source, hudi_table, iceberg_table, upload, zip_folder, zip_members,
+from tests.connectors.file_fixtures import (  # noqa: F401 - fresh_media_root is an autouse fixture
+    columns_of, delta_table, file_source, fresh_media_root, hudi_table, iceberg_table, upload, zip_folder,
+    zip_members,
 )
 
 pytestmark = pytest.mark.django_db
@@ -18,11 +19,8 @@ def discover(source):
     return connector_for(source.type)().discover(source)
 
 
-def test_version(source) -> str:
+def version_of(source) -> str:
     return connector_for(source.type)().test(source).server_version
-
-
-test_version.__test__ = False  # a helper, not a test
 
 
 def error_of(call, source) -> ConnectorError:
@@ -45,7 +43,7 @@ def test_csv_discovers_header_and_inferred_types(alice):
         ("ordered_at", "timestamp[s]"),
     ]
     assert [c.position for c in table.columns] == [1, 2, 3, 4, 5]
-    assert "CSV" in test_version(source) and "pyarrow" in test_version(source)
+    assert "CSV" in version_of(source) and "pyarrow" in version_of(source)
 
 
 def test_csv_with_semicolons_is_split_on_them(alice):
@@ -153,7 +151,7 @@ def test_parquet_schema_comes_from_the_footer_with_nullability(alice):
 
     assert columns_of(table) == [("order_id", "int64"), ("customer", "string"), ("placed", "timestamp[ms]")]
     assert [c.nullable for c in table.columns] == [False, True, True]
-    assert "Parquet" in test_version(source) and "2 rows" in test_version(source)
+    assert "Parquet" in version_of(source) and "2 rows" in version_of(source)
 
 
 def test_orc_schema_comes_from_the_footer(alice):
@@ -166,7 +164,7 @@ def test_orc_schema_comes_from_the_footer(alice):
     assert columns_of(discover(source)[0]) == [
         ("order_id", "int64"), ("customer", "string"), ("placed", "timestamp[ns]"),
     ]
-    assert "ORC" in test_version(source)
+    assert "ORC" in version_of(source)
 
 
 @pytest.mark.parametrize("source_type,filename", [("parquet", "x.parquet"), ("orc", "x.orc")])
@@ -213,7 +211,7 @@ def test_excel_discovers_every_sheet_as_a_table(alice):
     ]
     assert staff.name == "Staff"
     assert columns_of(staff) == [("name", "string"), ("active", "bool"), ("column_3", "string"), ("code", "string")]
-    assert "2 sheet(s)" in test_version(source)
+    assert "2 sheet(s)" in version_of(source)
 
 
 def test_excel_that_is_not_a_workbook_is_invalid_file(alice):
@@ -294,7 +292,7 @@ def test_delta_table_discovers_its_current_schema(alice, tmp_path):
         ("order_id", "long"), ("total", "double"), ("items", "array<string>"), ("customer", "string"),
         ("shipped_at", "timestamp"),
     ]
-    assert "Delta Lake table version 1" in test_version(source)
+    assert "Delta Lake table version 1" in version_of(source)
 
 
 def test_iceberg_table_discovers_the_latest_schema_and_identifier(alice, tmp_path):
@@ -306,7 +304,7 @@ def test_iceberg_table_discovers_the_latest_schema_and_identifier(alice, tmp_pat
     assert table.name == "orders"
     assert columns_of(table) == [("order_id", "long"), ("customer", "string"), ("total", "double"), ("note", "string")]
     assert [(c.nullable, c.primary_key) for c in table.columns] == [(False, True), (True, False), (True, False), (True, False)]
-    assert "Iceberg format v2" in test_version(source)
+    assert "Iceberg format v2" in version_of(source)
 
 
 def test_hudi_table_discovers_the_latest_commit_schema_and_record_key(alice, tmp_path):
@@ -318,7 +316,7 @@ def test_hudi_table_discovers_the_latest_commit_schema_and_record_key(alice, tmp
     assert table.name == "trips"
     assert columns_of(table) == [("trip_id", "string"), ("fare", "double"), ("city", "string"), ("driver", "string")]
     assert [c.primary_key for c in table.columns] == [True, False, False, False]
-    assert "COPY_ON_WRITE" in test_version(source)
+    assert "COPY_ON_WRITE" in version_of(source)
 
 
 @pytest.mark.parametrize("source_type", ["delta_lake", "iceberg", "hudi"])
