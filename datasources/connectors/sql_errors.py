@@ -6,16 +6,17 @@ from datasources.connectors.base import ConnectorError
 PATTERNS = (
     ("AUTH_FAILED", ("password authentication failed", "authentication failed", "no pg_hba.conf entry",
                      "role \"", "access denied for user", "login failed", "ora-01017", "ora-01005",
-                     "incorrect username or password", "no password supplied", "invalid credentials")),
-    ("DATABASE_NOT_FOUND", ("does not exist", "unknown database", "cannot open database", "ora-12514",
-                            "dpy-6001", "ora-12505", "dpy-6003")),
-    ("SSL_ERROR", ("ssl", "certificate", "tls")),
+                     "incorrect username or password", "no password supplied", "invalid credentials",
+                     "no credentials specified")),
     ("TIMEOUT", ("timeout", "timed out", "canceling statement", "max_statement_time",
                  "maximum statement execution time", "dpy-4011", "ora-12170")),
     ("HOST_UNREACHABLE", ("connection refused", "could not connect", "can't connect", "unable to connect",
                           "no route to host", "network is unreachable", "name or service not known",
                           "dpy-6005", "adaptive server connection failed", "server closed the connection",
                           "lost connection", "connection reset", "eof")),
+    ("DATABASE_NOT_FOUND", ("does not exist", "unknown database", "cannot open database", "ora-12514",
+                            "dpy-6001", "ora-12505", "dpy-6003")),
+    ("SSL_ERROR", ("ssl", "certificate", "tls")),
 )
 MESSAGES = {
     "AUTH_FAILED": "The server refused the login of {user}.",

@@ -38,7 +38,7 @@ class SnowflakeConnector(SqlConnector):
                 user=target.username, password=target.password, database=target.database,
                 schema=source.schema_name, warehouse=target.credentials.get("warehouse"),
                 role=target.credentials.get("role"), login_timeout=source.connection_timeout,
-                network_timeout=source.query_timeout, client_session_keep_alive=False,
+                query_timeout=source.query_timeout, client_session_keep_alive=False,
             )
         except snowflake.connector.errors.Error as exc:
             raise classify(exc, target) from None
