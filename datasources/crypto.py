@@ -15,14 +15,15 @@ unchanged) but:
   row never destroys what a later rotation with the right key could recover.
 """
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from django.apps import apps
 from django.conf import settings
 from django.core.signing import BadSignature
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils.encoding import force_bytes
 from django_cryptography.core.signing import FernetSigner
 from django_cryptography.fields import EncryptedMixin
@@ -153,3 +154,89 @@ class TolerantEncryptedJSONField(TolerantEncryptedMixin, models.JSONField):
     def validate(self, value, model_instance):
         if not isinstance(value, Unreadable):
             super().validate(value, model_instance)
+
+
+# --- Rotation: re-encrypt stored values from the previous keys to the current ones ---------------
+
+@dataclass
+class RotationReport:
+    checked: int = 0
+    changed: int = 0
+    already_current: int = 0
+    changed_meanwhile: int = 0  # rewritten by the application between our read and our write
+    unreadable: list = field(default_factory=list)  # "app.Model.field#pk" that no key opens
+
+    def as_dict(self) -> dict:
+        return {
+            "checked": self.checked, "changed": self.changed, "already_current": self.already_current,
+            "changed_meanwhile": self.changed_meanwhile, "unreadable": len(self.unreadable),
+            "unreadable_values": self.unreadable,
+        }
+
+
+def encrypted_columns():
+    """(model, field) for every encrypted field of every installed model."""
+    return [
+        (model, f)
+        for model in apps.get_models()
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedMixin) and not f.key
+    ]
+
+
+def rotate_encryption(*, batch_size: int = 500, dry_run: bool = False) -> RotationReport:
+    """Re-encrypt, batch by batch, every value the previous keys open; idempotent.
+
+    Works on the stored bytes (not through the model) and writes each value only if
+    it is still the bytes it read, so that concurrent saves are never overwritten.
+    """
+    report = RotationReport()
+    for model, column in encrypted_columns():
+        last_pk = None
+        while True:
+            rows = _read_batch(model, column, last_pk, batch_size)
+            if not rows:
+                break
+            with transaction.atomic(using=router.db_for_write(model)):
+                for pk, raw in rows:
+                    _rotate_one(model, column, pk, bytes(raw), report, dry_run)
+            last_pk = rows[-1][0]
+    return report
+
+
+def _rotate_one(model, column, pk, raw, report, dry_run):
+    report.checked += 1
+    value, opened_with = decrypt_value(raw)
+    if opened_with == "current":
+        report.already_current += 1
+    elif opened_with is None:
+        report.unreadable.append(f"{model._meta.label}.{column.name}#{pk}")
+    elif dry_run or _write_if_unchanged(model, column, pk, raw, encrypt_value(value)):
+        report.changed += 1
+    else:
+        report.changed_meanwhile += 1
+
+
+def _table_sql(model, column):
+    qn = connections[router.db_for_write(model)].ops.quote_name
+    return qn(model._meta.db_table), qn(model._meta.pk.column), qn(column.column)
+
+
+def _read_batch(model, column, last_pk, size):
+    table, pk, col = _table_sql(model, column)
+    where = f"{col} IS NOT NULL" + (f" AND {pk} > %s" if last_pk is not None else "")
+    params = [last_pk] if last_pk is not None else []
+    with connections[router.db_for_read(model)].cursor() as cursor:
+        cursor.execute(f"SELECT {pk}, {col} FROM {table} WHERE {where} ORDER BY {pk} LIMIT %s", [*params, size])
+        return cursor.fetchall()
+
+
+def _write_if_unchanged(model, column, pk, old_raw, new_raw) -> bool:
+    table, pk_col, col = _table_sql(model, column)
+    connection = connections[router.db_for_write(model)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {col} = %s WHERE {pk_col} = %s AND {col} = %s",
+            [connection.Database.Binary(new_raw), pk, connection.Database.Binary(old_raw)],
+        )
+        return cursor.rowcount == 1
