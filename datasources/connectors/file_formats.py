@@ -7,6 +7,7 @@ table per worksheet, typed from its first rows. Type names are Arrow's (``int64`
 ``double``, ``string``, ``timestamp[us]``…) so that every file format speaks one vocabulary.
 """
 import csv
+import io
 import json
 
 from django.conf import settings
@@ -65,6 +66,23 @@ def arrow_columns(schema, *, sampled: bool = False) -> list[DiscoveredColumn]:
     return columns
 
 
+class Prefix(io.RawIOBase):
+    """The first ``limit`` bytes of a file, then end of file: pyarrow reads ahead greedily."""
+
+    def __init__(self, handle, limit: int):
+        super().__init__()
+        self.handle, self.left = handle, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.handle.read(min(len(buffer), self.left)) if self.left > 0 else b""
+        buffer[: len(data)] = data
+        self.left -= len(data)
+        return len(data)
+
+
 def read_csv(handle, name: str):
     import pyarrow as pa
     from pyarrow import csv as pa_csv
@@ -77,12 +95,14 @@ def read_csv(handle, name: str):
     except csv.Error:  # one column, or nothing to go on
         delimiter = ","
     try:
+        # Types come from the first block only; a second block's worth of bytes lets pyarrow
+        # see that the first one is not the last, so it never parses a cut-off row.
         reader = pa_csv.open_csv(
-            handle,
-            read_options=pa_csv.ReadOptions(block_size=sample_bytes()),
+            Prefix(handle, 2 * sample_bytes()),
+            read_options=pa_csv.ReadOptions(block_size=sample_bytes(), use_threads=False),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
         )
-        schema = reader.schema  # inferred from the first block only: the bounded sample
+        schema = reader.schema
         try:
             reader.read_next_batch()  # parse that block, so a broken row shows now
         except StopIteration:  # a header and no rows is still a table
@@ -115,6 +135,8 @@ def json_records(text: str, complete: bool) -> list:
         except json.JSONDecodeError as exc:
             if not complete and records:
                 break  # the sample ends inside a record: keep the whole ones
+            if not complete:
+                raise invalid("JSON file", f"its first record is larger than the {len(text)}-byte sample") from None
             raise invalid("JSON file", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
         records.append(value)
     if not records or not all(isinstance(r, dict) for r in records):
