@@ -22,8 +22,14 @@ $(VENV)/.installed: requirements.txt
 migrate: install .env
 	$(MANAGE) migrate --noinput
 
+# A Celery worker (with beat, for scheduled schema refresh) runs beside the web server and is
+# stopped when the server stops. Background jobs in a non-interactive shell ignore Ctrl-C, hence the trap.
 run: migrate
+	mkdir -p .local
 	$(MANAGE) ensure_admin
+	$(VENV)/bin/celery -A rivergen worker --beat --schedule .local/celerybeat-schedule \
+		--concurrency 2 --loglevel INFO & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install
