@@ -38,7 +38,7 @@ class RedisConnector(NoSqlConnector):
             host=endpoint.address, port=endpoint.port, db=int(database), username=target.username,
             password=target.password, socket_connect_timeout=source.connection_timeout,
             socket_timeout=source.query_timeout, ssl=target.scheme == "rediss",
-            ssl_check_hostname=target.scheme == "rediss", retry_on_timeout=False,
+            ssl_check_hostname=target.scheme == "rediss",
         )
 
     def _call(self, source, target, endpoint, work):

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
 from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -51,6 +52,25 @@ def make_source(type_name="postgresql", credentials=None, **fields) -> DataSourc
     fields.setdefault("connection_timeout", 5)
     fields.setdefault("query_timeout", 30)
     return DataSource(type=type_name, name="t", credentials=credentials or {}, **fields)
+
+
+@pytest.fixture
+def pg_scratch_schema():
+    need(port_open(5432), "PostgreSQL on 127.0.0.1:5432")
+    import psycopg
+
+    schema = f"rg_c1_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"CREATE TABLE {schema}.orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10,2))")
+        conn.execute(f"CREATE TABLE {schema}.lines (order_id bigint, line int, sku varchar(32), PRIMARY KEY (order_id, line))")
+        conn.execute(f"CREATE VIEW {schema}.big_orders AS SELECT id, total FROM {schema}.orders WHERE total > 100")
+        conn.execute(f"ALTER TABLE {schema}.orders ADD COLUMN gone int")
+        conn.execute(f"ALTER TABLE {schema}.orders DROP COLUMN gone")
+        conn.execute(f"ALTER TABLE {schema}.orders ADD COLUMN placed_at timestamptz")
+    yield schema
+    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 class SilentServer:
@@ -148,6 +168,9 @@ def sshd():
         keys = {"plain": _keygen(root / "plain", "ed25519", ""), "protected": _keygen(root / "protected", "rsa", "s3cret-phrase")}
         authorized = "".join((root / f"{name}.pub").read_text() for name in keys)
         (root / "authorized_keys").write_text(authorized)
+        # sshd reads authorized_keys as the user: the folder and the file must be readable to it.
+        root.chmod(0o755)
+        (root / "authorized_keys").chmod(0o644)
         _keygen(root / "hostkey", "ed25519", "")
         port = closed_port()
         (root / "sshd_config").write_text(

@@ -32,24 +32,6 @@ def mariadb():
 
 
 @pytest.fixture
-def pg_scratch_schema(postgres):
-    import psycopg
-
-    schema = f"rg_c1_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-        conn.execute(f"CREATE TABLE {schema}.orders (id bigint PRIMARY KEY, customer text NOT NULL, total numeric(10,2))")
-        conn.execute(f"CREATE TABLE {schema}.lines (order_id bigint, line int, sku varchar(32), PRIMARY KEY (order_id, line))")
-        conn.execute(f"CREATE VIEW {schema}.big_orders AS SELECT id, total FROM {schema}.orders WHERE total > 100")
-        conn.execute(f"ALTER TABLE {schema}.orders ADD COLUMN gone int")
-        conn.execute(f"ALTER TABLE {schema}.orders DROP COLUMN gone")
-        conn.execute(f"ALTER TABLE {schema}.orders ADD COLUMN placed_at timestamptz")
-    yield schema
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture
 def mariadb_scratch_database(mariadb):
     import pymysql
 

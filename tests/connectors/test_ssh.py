@@ -1,0 +1,118 @@
+import socket
+import time
+
+import pytest
+
+from datasources.connectors import ConnectorError, connector_for
+from tests.connectors.conftest import closed_port, make_source, need, port_open
+
+pytestmark = pytest.mark.services
+
+PG = {"host": "127.0.0.1", "port": 5432, "database_name": "postgres"}
+
+
+@pytest.fixture
+def postgres():
+    need(port_open(5432), "PostgreSQL on 127.0.0.1:5432")
+
+
+def tunnelled(sshd, type_name="postgresql", fields=PG, **credentials):
+    return make_source(type_name, **fields, **sshd.fields(), credentials={"username": "postgres", **credentials})
+
+
+def error_of(source, action="test", type_name="postgresql") -> ConnectorError:
+    with pytest.raises(ConnectorError) as caught:
+        getattr(connector_for(type_name)(), action)(source)
+    return caught.value
+
+
+def test_postgres_through_a_tunnel_with_a_key(sshd, postgres):
+    outcome = connector_for("postgresql")().test(tunnelled(sshd, ssh_private_key=sshd.keys["plain"]))
+    assert outcome.server_version[0].isdigit()
+
+
+def test_postgres_through_a_tunnel_with_a_password(sshd, postgres):
+    outcome = connector_for("postgresql")().test(tunnelled(sshd, ssh_password=sshd.password))
+    assert outcome.server_version
+
+
+def test_key_with_passphrase_opens_the_tunnel(sshd, postgres):
+    source = tunnelled(sshd, ssh_private_key=sshd.keys["protected"], ssh_passphrase="s3cret-phrase")
+    assert connector_for("postgresql")().test(source).server_version
+
+
+def test_wrong_passphrase_is_auth_failed(sshd):
+    error = error_of(tunnelled(sshd, ssh_private_key=sshd.keys["protected"], ssh_passphrase="not-it"))
+    assert error.code == "AUTH_FAILED"
+    assert "not-it" not in error.message
+
+
+def test_encrypted_key_without_passphrase_is_auth_failed(sshd):
+    assert error_of(tunnelled(sshd, ssh_private_key=sshd.keys["protected"])).code == "AUTH_FAILED"
+
+
+def test_wrong_ssh_password_is_auth_failed_without_the_password(sshd):
+    error = error_of(tunnelled(sshd, ssh_password="Wrong-ssh-pw"))
+    assert error.code == "AUTH_FAILED"
+    assert "Wrong-ssh-pw" not in error.message
+
+
+def test_discovery_through_the_tunnel(sshd, pg_scratch_schema):
+    tables = connector_for("postgresql")().discover(
+        make_source(**PG, **sshd.fields(), schema_name=pg_scratch_schema,
+                    credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]}))
+    assert {t.name for t in tables} == {"orders", "lines", "big_orders"}
+
+
+def test_mariadb_and_redis_through_the_tunnel(sshd):
+    need(port_open(3306) and port_open(6379), "MariaDB and Redis")
+    key = {"ssh_private_key": sshd.keys["plain"]}
+    mysql = make_source("mariadb", host="127.0.0.1", port=3306, database_name="test", **sshd.fields(),
+                        credentials={"username": "root", **key})
+    redis = make_source("redis", host="127.0.0.1", port=6379, database_name="11", **sshd.fields(), credentials=key)
+    assert connector_for("mariadb")().test(mysql).server_version
+    assert connector_for("redis")().test(redis).server_version
+
+
+def test_database_the_ssh_server_cannot_reach_is_host_unreachable(sshd):
+    source = make_source(host="127.0.0.1", port=closed_port(), database_name="postgres", **sshd.fields(),
+                         credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
+    assert error_of(source).code == "HOST_UNREACHABLE"
+
+
+def test_refused_ssh_port_is_host_unreachable():
+    source = make_source(**PG, use_ssh_tunnel=True, ssh_host="127.0.0.1", ssh_port=closed_port(), ssh_username="u",
+                         credentials={"ssh_password": "x"})
+    assert error_of(source).code == "HOST_UNREACHABLE"
+
+
+def test_silent_ssh_server_times_out_within_the_deadline(silent):
+    source = make_source(**PG, use_ssh_tunnel=True, ssh_host="127.0.0.1", ssh_port=silent.port, ssh_username="u",
+                         credentials={"ssh_password": "x"}, connection_timeout=2)
+    started = time.monotonic()
+    assert error_of(source).code == "TIMEOUT"
+    assert time.monotonic() - started < 4
+
+
+def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, silent):
+    source = make_source(host="127.0.0.1", port=silent.port, database_name="db", **sshd.fields(), connection_timeout=3,
+                         credentials={"username": "u", "ssh_private_key": sshd.keys["plain"]})
+    started = time.monotonic()
+    assert error_of(source).code == "TIMEOUT"
+    assert time.monotonic() - started < 5
+
+
+def test_chosen_local_port_is_used_and_released(sshd, postgres):
+    local = closed_port()
+    source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": local},
+                         credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
+    assert connector_for("postgresql")().test(source).server_version
+    time.sleep(0.3)
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", local)) != 0  # the tunnel is torn down
+
+
+def test_taken_local_port_is_local_port_in_use(sshd, silent):
+    source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": silent.port},
+                         credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
+    assert error_of(source).code == "LOCAL_PORT_IN_USE"
