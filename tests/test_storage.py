@@ -12,6 +12,12 @@ URL = "/api/v1/storage/files"
 NAME = re.compile(r"^organizations/(\d+)/files/(\d+)/([^/]+)$")
 
 
+@pytest.fixture(autouse=True)
+def fresh_media(settings, tmp_path):
+    """Files left by other tests must not make the storage pick another name."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 def upload(client, filename="sales.csv", content=b"id,total\n1,9.5\n", **extra):
     return client.post(URL, {"file": SimpleUploadedFile(filename, content), **extra}, format="multipart")
 
