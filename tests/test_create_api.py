@@ -197,7 +197,8 @@ def test_admin_editor_in_one_org_viewer_in_other_cannot_write_there(bob, other_o
 
 # --- query count --------------------------------------------------------------------------------
 
-# Measured: auth user, memberships, workspace, savepoint + insert + release (SQLite/PostgreSQL alike).
+# Measured on SQLite and PostgreSQL alike: user, memberships, then the workspace (database
+# source) or the stored file (file source), then savepoint + insert + release.
 CREATE_MAX_QUERIES = 6
 
 
@@ -208,3 +209,11 @@ def test_create_costs_a_pinned_number_of_queries(api, spec_body, django_assert_m
         response = api.post(URL, spec_body, format="json")
     assert response.status_code == 201
 
+
+def test_file_source_create_costs_the_same(api, stored_file, django_assert_max_num_queries):
+    body = {"name": "Sales", "type": "csv", "file_path": stored_file.name, "credentials": {}}
+    api.post("/api/v1/data-sources", {**body, "name": "warm-up"}, format="json")
+
+    with django_assert_max_num_queries(CREATE_MAX_QUERIES):
+        response = api.post(URL, body, format="json")
+    assert response.status_code == 201
