@@ -48,9 +48,9 @@ def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None):
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
             request = client.build_request(
-                "GET", url, headers={**headers, "Host": host_header}, extensions=extensions, auth=auth,
+                "GET", url, headers={**headers, "Host": host_header}, extensions=extensions,
             )
-            return client.send(request)
+            return client.send(request, auth=auth)
     except httpx.TimeoutException:
         raise ConnectorError("TIMEOUT", f"{base.host}:{base.port} did not answer within {timeout:g} s.") from None
     except httpx.ConnectError as exc:

@@ -42,8 +42,8 @@ class RedisConnector(NoSqlConnector):
         )
 
     def _call(self, source, target, endpoint, work):
-        import redis.exceptions as errors
         client = self.client(source, target, endpoint)
+        import redis.exceptions as errors
         try:
             return work(client)
         except (errors.AuthenticationError, errors.AuthorizationError):

@@ -1,5 +1,5 @@
 """Document stores, key-value stores and search engines."""
-from datasources.connectors import http
+from datasources.connectors import http, network
 from datasources.connectors.base import (
     DATABASE_FIELDS, Connector, ConnectorError, DiscoveredColumn, DiscoveredTable, TestOutcome,
     driver_missing, run_within,
@@ -55,12 +55,14 @@ class MongoConnector(NoSqlConnector):
             authSource=target.options.get("authSource") or target.database or "admin",
             directConnection=True, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
             socketTimeoutMS=source.query_timeout * 1000, tls=target.options.get("tls") == "true",
-            tlsAllowInvalidHostnames=False, appname="rivergen",
+            appname="rivergen",
         )
 
     def _call(self, source, target, endpoint, work):
-        import pymongo.errors as errors
         client = self.client(source, target, endpoint)
+        import pymongo.errors as errors
+        # pymongo retries a refused port until server selection gives up; one probe answers at once.
+        network.open_socket(endpoint.address, endpoint.port, source.connection_timeout).close()
         try:
             return work(client)
         except errors.OperationFailure as exc:
@@ -69,7 +71,8 @@ class MongoConnector(NoSqlConnector):
             raise ConnectorError("CONNECTION_FAILED", f"MongoDB refused the operation (code {exc.code}).") from None
         except errors.PyMongoError as exc:
             text = str(exc).lower()
-            code = "TIMEOUT" if "timed out" in text or "timeout" in text else "HOST_UNREACHABLE"
+            refused = "connection refused" in text
+            code = "TIMEOUT" if not refused and ("timed out" in text or "timeout" in text) else "HOST_UNREACHABLE"
             raise ConnectorError(code, f"Cannot reach MongoDB at {target.describe()}.") from None
         finally:
             client.close()
