@@ -14,11 +14,16 @@ ORDERING_FIELDS = ("name", "created_at", "updated_at", "status")
 
 
 def data_sources_visible_to(user) -> QuerySet:
-    """The sources of the user's organizations, as one query (membership is a subquery)."""
+    """The sources of the user's organizations.
+
+    The organization ids are read first (one small query) and inlined: as a subquery
+    PostgreSQL plans a hash join over every source instead of using the
+    (organization, ...) indexes, which made a first page of 100,000 sources 5x slower.
+    """
     if user is None or not user.is_authenticated:
         return DataSource.objects.none()
-    organizations = Membership.objects.filter(user=user).values("organization_id")
-    return DataSource.objects.filter(organization_id__in=organizations)
+    organization_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+    return DataSource.objects.filter(organization_id__in=organization_ids)
 
 
 def _has_tag(tag: str):

@@ -210,5 +210,5 @@ def test_a_page_costs_one_query_for_rows_and_one_for_the_count(api, alice, works
     data_queries = [q["sql"] for q in queries.captured_queries if "datasources_datasource" in q["sql"]]
     assert len(data_queries) == 2, data_queries
     assert any("COUNT(" in q.upper() for q in data_queries)
-    # the token's user is the only other read
-    assert len(queries.captured_queries) == 3, [q["sql"] for q in queries.captured_queries]
+    # the other reads: the token's user and the caller's organization ids
+    assert len(queries.captured_queries) == 4, [q["sql"] for q in queries.captured_queries]
