@@ -4,12 +4,16 @@ Requests go to the address the network policy checked, with the original name in
 the Host header and TLS SNI (so certificates are still verified against it);
 redirects are never followed and proxies from the environment are never used.
 """
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from datasources.connectors import network
 from datasources.connectors.base import Connector, ConnectorError, TestOutcome, driver_missing, run_within
 from datasources.connectors.targets import target_of
+
+HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+RESERVED_HEADERS = ("host", "content-length", "transfer-encoding", "connection")
 
 
 @dataclass
@@ -95,7 +99,10 @@ class HttpApiConnector(Connector):
     def auth_headers(credentials) -> dict:
         headers = {"Accept": "application/json, */*"}
         if credentials.get("api_key"):
-            headers[credentials.get("api_key_header") or "X-API-Key"] = credentials["api_key"]
+            name = credentials.get("api_key_header") or "X-API-Key"
+            if not HEADER_NAME.match(name) or name.lower() in RESERVED_HEADERS:
+                raise ConnectorError("CONNECTION_FAILED", f"credentials.api_key_header {name!r} is not a usable header name.")
+            headers[name] = credentials["api_key"]
         if credentials.get("oauth_token"):
             headers["Authorization"] = f"Bearer {credentials['oauth_token']}"
         return headers

@@ -29,6 +29,8 @@ class RedisConnector(NoSqlConnector):
     def client(self, source, target, endpoint):
         try:
             import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
         except ImportError:
             raise driver_missing("redis") from None
         database = target.database or "0"
@@ -38,7 +40,7 @@ class RedisConnector(NoSqlConnector):
             host=endpoint.address, port=endpoint.port, db=int(database), username=target.username,
             password=target.password, socket_connect_timeout=source.connection_timeout,
             socket_timeout=source.query_timeout, ssl=target.scheme == "rediss",
-            ssl_check_hostname=target.scheme == "rediss",
+            ssl_check_hostname=target.scheme == "rediss", retry=Retry(NoBackoff(), 0),
         )
 
     def _call(self, source, target, endpoint, work):

@@ -1,0 +1,79 @@
+import time
+
+import pytest
+
+from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors.http import base_url_of
+from tests.connectors.conftest import closed_port, make_source
+
+JSON = {"Content-Type": "application/json", "Server": "stand-in/1.0"}
+
+
+def api_source(server, path="", **fields):
+    return make_source("http_api", connection_string=f"http://localhost:{server.port}{path}", **fields)
+
+
+def error_of(source) -> ConnectorError:
+    with pytest.raises(ConnectorError) as caught:
+        connector_for("http_api")().test(source)
+    return caught.value
+
+
+def test_success_sends_api_key_in_the_default_header(http_server):
+    http_server.routes["/v1"] = (200, JSON, b"{}")
+    outcome = connector_for("http_api")().test(api_source(http_server, "/v1", credentials={"api_key": "k-123"}))
+    assert "stand-in/1.0" in outcome.server_version
+    path, headers = http_server.requests[0]
+    assert path == "/v1" and headers["X-API-Key"] == "k-123"
+    assert headers["Host"] == f"localhost:{http_server.port}"  # the name, though the checked address was dialled
+
+
+def test_api_key_header_can_be_renamed_and_oauth_goes_as_bearer(http_server):
+    http_server.routes["/"] = (204, {}, b"")
+    credentials = {"api_key": "k", "api_key_header": "X-Token", "oauth_token": "tok"}
+    connector_for("http_api")().test(api_source(http_server, credentials=credentials))
+    headers = http_server.requests[0][1]
+    assert headers["X-Token"] == "k" and headers["Authorization"] == "Bearer tok" and "X-API-Key" not in headers
+
+
+def test_redirect_is_not_followed(http_server):
+    http_server.routes["/"] = (302, {"Location": "/elsewhere"}, b"")
+    http_server.routes["/elsewhere"] = (200, {}, b"")
+    assert error_of(api_source(http_server)).code == "HTTP_REDIRECT"
+    assert [path for path, _ in http_server.requests] == ["/"]
+
+
+@pytest.mark.parametrize("status, code", [(401, "AUTH_FAILED"), (403, "AUTH_FAILED"), (404, "HTTP_ERROR"), (500, "HTTP_ERROR")])
+def test_error_statuses_have_stable_codes(http_server, status, code):
+    http_server.routes["/"] = (status, {}, b"no")
+    assert error_of(api_source(http_server, credentials={"oauth_token": "Secret-token"})).code == code
+
+
+def test_secret_never_in_the_message(http_server):
+    http_server.routes["/"] = (401, {}, b"bad token Secret-token")
+    error = error_of(api_source(http_server, credentials={"oauth_token": "Secret-token"}))
+    assert "Secret-token" not in error.message
+
+
+def test_refused_port_is_host_unreachable():
+    assert error_of(make_source("http_api", connection_string=f"http://127.0.0.1:{closed_port()}")).code == "HOST_UNREACHABLE"
+
+
+def test_silent_server_times_out_within_the_deadline(silent):
+    started = time.monotonic()
+    source = make_source("http_api", connection_string=f"http://127.0.0.1:{silent.port}", connection_timeout=2)
+    assert error_of(source).code == "TIMEOUT"
+    assert time.monotonic() - started < 4
+
+
+def test_base_url_from_host_and_port():
+    assert base_url_of(make_source("http_api", host="api.example.com", port=80)).scheme == "http"
+    url = base_url_of(make_source("http_api", host="api.example.com", port=8443))
+    assert (url.scheme, url.host, url.port) == ("https", "api.example.com", 8443)
+    assert base_url_of(make_source("http_api", host="api.example.com")).port == 443
+
+
+def test_unsafe_api_key_header_is_refused(http_server):
+    source = api_source(http_server, credentials={"api_key": "k", "api_key_header": "Host"})
+    assert error_of(source).code == "CONNECTION_FAILED"
+    assert http_server.requests == []
