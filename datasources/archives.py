@@ -8,7 +8,8 @@ because the sizes a zip declares can lie. Limits come from settings with default
 - ``DATASOURCES_ARCHIVE_MAX_MEMBERS`` (10,000 entries),
 - ``DATASOURCES_ARCHIVE_MAX_BYTES`` (2 GiB uncompressed in all),
 - ``DATASOURCES_ARCHIVE_MAX_RATIO`` (200: uncompressed / compressed size of one member;
-  checked for members above 1 MiB, where a high ratio starts to matter).
+  checked for members above 1 MiB, where a high ratio starts to matter);
+- ``DATASOURCES_ARCHIVE_TEMP_DIR`` (the system's temporary folder): where archives unpack.
 """
 import os
 import shutil
@@ -111,7 +112,8 @@ def extract_zip(fileobj, destination: Path) -> None:
 @contextmanager
 def extracted_zip(fileobj):
     """A temporary folder holding the checked archive's contents, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="rivergen-archive-"))
+    parent = getattr(settings, "DATASOURCES_ARCHIVE_TEMP_DIR", None)
+    folder = Path(tempfile.mkdtemp(prefix="rivergen-archive-", dir=parent))
     try:
         os.chmod(folder, 0o700)
         extract_zip(fileobj, folder)

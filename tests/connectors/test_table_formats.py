@@ -90,6 +90,35 @@ def test_corrupt_delta_log_is_invalid_file_without_server_paths(alice):
     assert "rivergen-archive" not in error.message
 
 
+@pytest.mark.parametrize("source_type,members", [
+    ("iceberg", {"orders/metadata/v1.metadata.json": b"{not json"}),
+    ("iceberg", {"orders/metadata/v1.metadata.json": b'{"format-version": 2}'}),
+    ("hudi", {"trips/.hoodie/hoodie.properties": b"hoodie.table.name=trips\n"}),
+])
+def test_corrupt_table_metadata_is_invalid_file(alice, source_type, members):
+    source = file_source(alice, source_type, "t.zip", zip_members(members))
+
+    error = error_of(discover, source)
+
+    assert error.code == "INVALID_FILE"
+    assert "rivergen-archive" not in error.message
+
+
+def test_archives_unpack_where_the_setting_says_and_leave_nothing(alice, settings, tmp_path, monkeypatch):
+    from datasources import archives
+
+    settings.DATASOURCES_ARCHIVE_TEMP_DIR = str(tmp_path / "unpack")
+    (tmp_path / "unpack").mkdir()
+    used = []
+    real_extract = archives.extract_zip
+    monkeypatch.setattr(archives, "extract_zip", lambda f, folder: used.append(folder) or real_extract(f, folder))
+    source = file_source(alice, "hudi", "trips.zip", zip_folder(hudi_table(tmp_path / "trips")))
+
+    assert discover(source)[0].name == "trips"
+    assert [folder.parent for folder in used] == [tmp_path / "unpack"]
+    assert list((tmp_path / "unpack").iterdir()) == []
+
+
 def test_zip_slip_in_a_table_archive_is_archive_unsafe(alice):
     source = file_source(alice, "delta_lake", "evil.zip", zip_members({"../../escaped.txt": b"x"}))
 
