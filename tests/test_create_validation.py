@@ -158,6 +158,11 @@ BOUNDS = [
 ]
 
 
+@pytest.mark.parametrize("value", [0, -1])
+def test_workspace_id_must_be_positive(api, spec_body, value):
+    assert_rejected(post(api, {**spec_body, "workspace_id": value}), "workspace_id")
+
+
 @pytest.mark.parametrize("field,low,high", BOUNDS)
 def test_value_just_outside_a_bound_is_400(api, spec_body, field, low, high):
     assert_rejected(post(api, {**spec_body, field: low - 1}), field)

@@ -90,6 +90,11 @@ def test_wrong_method_on_the_collection_is_405(api, spec_body, method):
     assert not DataSource.objects.exists()
 
 
+@pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/auth/token/refresh"])
+def test_get_on_a_token_endpoint_is_405(path):
+    assert_envelope(client_for(None).get(path), 405, "METHOD_NOT_ALLOWED")
+
+
 # --- 415 -----------------------------------------------------------------------------------------
 
 def test_form_encoded_body_is_415(api):

@@ -5,6 +5,7 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import Membership, Role
 from datasources.models import StoredFile
 from tests.conftest import client_for
 
@@ -161,3 +162,22 @@ def test_delete_of_a_file_a_source_uses_is_409(api, stored_file):
 def test_viewer_cannot_delete(charlie, stored_file):
     assert client_for(charlie).delete(f"{URL}/{stored_file.pk}").status_code == 403
     assert StoredFile.objects.filter(pk=stored_file.pk).exists()
+
+
+def test_multi_org_member_chooses_the_organization_by_workspace(alice, other_org, other_workspace):
+    Membership.objects.create(user=alice, organization=other_org, role=Role.EDITOR)
+    client = client_for(alice)
+
+    assert upload(client).status_code == 400  # which organization? the caller must say
+    response = upload(client, workspace_id=other_workspace.pk)
+    assert response.status_code == 201, response.content
+    assert response.json()["data"]["organization_id"] == other_org.pk
+    assert response.json()["data"]["name"].startswith(f"organizations/{other_org.pk}/files/")
+
+
+def test_organization_sent_with_an_upload_is_ignored(api, org, other_org):
+    response = upload(api, organization_id=other_org.pk, name="organizations/999/files/1/x.csv")
+
+    assert response.status_code == 201
+    assert response.json()["data"]["organization_id"] == org.pk
+    assert response.json()["data"]["name"].startswith(f"organizations/{org.pk}/files/")
