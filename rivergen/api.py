@@ -1,6 +1,7 @@
 """The /api/v1 envelope: one shape for every success and every error."""
 import io
 import logging
+import traceback
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -159,7 +160,9 @@ def exception_handler(exc, context):
             message = MESSAGES[401]
         body = error_body(code, str(message))
     else:
-        logger.error("Unhandled API error: %s", type(exc).__name__, exc_info=exc)
+        # The frames, not the message: a driver's message may quote a DSN or a password.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        logger.error("Unhandled API error %s\n%s", type(exc).__name__, frames)
         body, code = error_body(500), 500
 
     set_rollback()
