@@ -136,3 +136,10 @@ def other_stored_file(oscar):
     from datasources.stored_files import stored_file_create
 
     return stored_file_create(actor=oscar, upload=SimpleUploadedFile("sales.csv", b"id,total\n2,1.0\n"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_media_root(settings, tmp_path):
+    """Every test stores into its own folder: ids restart after each rolled-back test, and a
+    reused storage path would make the storage rename an upload."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
