@@ -44,6 +44,8 @@ class SchemaTable(models.Model):
     name = models.CharField(max_length=1024)
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TABLE)
     column_count = models.PositiveIntegerField(default=0)
+    # A digest of kind and columns: a refresh rewrites only the tables whose digest changed.
+    signature = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["schema_name", "name", "id"]

@@ -4,16 +4,16 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from datasources.catalog_models import Discovery, SchemaColumn, SchemaTable
+from datasources.catalog_models import Discovery
+from datasources.catalogue_store import catalogue_replace
 from datasources.connection_services import scrub
 from datasources.connectors import connector_for
-from datasources.connectors.base import ConnectorError, DiscoveredTable
+from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
 from datasources.watchdog import call_with_deadline
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 2000
 ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
 
 
@@ -68,43 +68,6 @@ def _finish(discovery: Discovery, status, **fields) -> Discovery:
     for name, value in fields.items():
         setattr(discovery, name, value)
     return discovery
-
-
-def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable]) -> tuple[int, int]:
-    """Swap the stored catalogue for ``tables`` in one transaction; readers see old or new, never half."""
-    table_rows = [
-        SchemaTable(
-            data_source_id=source.pk, schema_name=(t.schema or "")[:255], name=t.name[:1024],
-            kind=t.kind if t.kind in SchemaTable.Kind.values else SchemaTable.Kind.TABLE,
-            column_count=len(t.columns),
-        )
-        for t in tables
-    ]
-    with transaction.atomic():
-        # Columns first, in one statement, so that deleting tables has nothing left to cascade.
-        SchemaColumn.objects.filter(data_source_id=source.pk).delete()
-        SchemaTable.objects.filter(data_source_id=source.pk).delete()
-        # bulk_create sets primary keys on PostgreSQL and SQLite, which the columns need.
-        SchemaTable.objects.bulk_create(table_rows, batch_size=BATCH_SIZE)
-        column_count = _store_columns(source, tables, table_rows)
-        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=timezone.now())
-    return len(table_rows), column_count
-
-
-def _store_columns(source, tables, table_rows) -> int:
-    batch, stored = [], 0
-    for table, row in zip(tables, table_rows):
-        for index, column in enumerate(table.columns, start=1):
-            batch.append(SchemaColumn(
-                data_source_id=source.pk, table_id=row.pk, name=column.name[:1024],
-                data_type=column.data_type or "", nullable=bool(column.nullable),
-                primary_key=bool(column.primary_key), position=column.position or index,
-            ))
-        if len(batch) >= BATCH_SIZE:
-            SchemaColumn.objects.bulk_create(batch)
-            stored, batch = stored + len(batch), []
-    SchemaColumn.objects.bulk_create(batch)
-    return stored + len(batch)
 
 
 def due_for_refresh(now=None) -> list[int]:

@@ -5,7 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from datasources.catalog_models import Discovery, SchemaColumn, SchemaTable
 from datasources.connectors.base import DiscoveredColumn, DiscoveredTable
-from datasources.discovery import catalogue_replace
+from datasources.catalogue_store import catalogue_replace
 from datasources.models import DataSource
 from tests.conftest import client_for
 from tests.connection_support import need, postgres_body, postgres_reachable, scratch_postgres_database
