@@ -144,3 +144,17 @@ def test_encrypt_and_decrypt_round_trip():
     value = {"password": "p", "nested": [1, 2]}
     assert decrypt_value(encrypt_value(value)) == (value, "current")
     assert current_keys().secret_key
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "connectors.base.credentials_of must also raise CREDENTIALS_UNREADABLE when "
+    "source.connection_string is not None and not a str, and run before the string is parsed"
+))
+def test_unreadable_connection_string_fails_the_test_like_unreadable_credentials(alice, spec_body):
+    body = {**spec_body, "host": None, "port": None, "database_name": None,
+            "connection_string": "postgresql://u:pw@127.0.0.1:5432/production"}
+    source = data_source_create(actor=alice, data=body)
+    DataSource.objects.filter(pk=source.pk).update(connection_string=Unreadable(b"\x80lost"))
+    response = client_for(alice).post(f"/api/v1/data-sources/{source.pk}/test-connection", {}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["data"]["error_code"] == "CREDENTIALS_UNREADABLE"
