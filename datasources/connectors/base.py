@@ -131,7 +131,9 @@ def driver_missing(package: str) -> ConnectorError:
 def credentials_of(source) -> dict:
     """The decrypted credentials, or CREDENTIALS_UNREADABLE when the stored value cannot be opened."""
     credentials = source.credentials
-    if not isinstance(credentials, dict):
+    connection_string = getattr(source, "connection_string", None)
+    # An undecryptable field arrives as a marker object, not a dict or str (datasources.crypto.Unreadable).
+    if not isinstance(credentials, dict) or not isinstance(connection_string, (str, type(None))):
         raise ConnectorError(
             "CREDENTIALS_UNREADABLE",
             "The stored credentials cannot be decrypted with the current keys; re-enter them.",
