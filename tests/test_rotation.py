@@ -146,10 +146,6 @@ def test_encrypt_and_decrypt_round_trip():
     assert current_keys().secret_key
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "connectors.base.credentials_of must also raise CREDENTIALS_UNREADABLE when "
-    "source.connection_string is not None and not a str, and run before the string is parsed"
-))
 def test_unreadable_connection_string_fails_the_test_like_unreadable_credentials(alice, spec_body):
     body = {**spec_body, "host": None, "port": None, "database_name": None,
             "connection_string": "postgresql://u:pw@127.0.0.1:5432/production"}
