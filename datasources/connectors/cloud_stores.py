@@ -15,7 +15,6 @@ SYSTEM_KEYSPACES = ("system", "system_auth", "system_schema", "system_distribute
 class CassandraConnector(NoSqlConnector):
     type_name, label, default_port = "cassandra", "Apache Cassandra", 9042
     schemes = ("cassandra",)
-    required = (("host", "port"), ("connection_string",))
 
     def _call(self, source, target, endpoint, work):
         try:
@@ -90,7 +89,6 @@ class DynamoDbConnector(NoSqlConnector):
 
     type_name, label, default_port = "dynamodb", "Amazon DynamoDB", 443
     schemes = ("http", "https", "dynamodb")
-    required = ()
     credential_keys = AWS_KEYS
     secret_keys = AWS_SECRETS
 

@@ -24,7 +24,6 @@ def key_pattern(key: str) -> str:
 class RedisConnector(NoSqlConnector):
     type_name, label, default_port = "redis", "Redis", 6379
     schemes = ("redis", "rediss")
-    required = (("host", "port"), ("connection_string",))
 
     def client(self, source, target, endpoint):
         try:

@@ -97,7 +97,6 @@ class ElasticsearchConnector(NoSqlConnector):
 
     type_name, label, default_port = "elasticsearch", "Elasticsearch", 9200
     schemes = ("http", "https", "elasticsearch")
-    required = (("host", "port"), ("connection_string",))
 
     def _run(self, source, work):
         if source.use_ssh_tunnel:
