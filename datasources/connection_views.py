@@ -39,14 +39,14 @@ class TypesView(APIView):
 
 
 class UnsavedTestConnectionView(APIView):
-    @extend_schema(request=DataSourceInputSerializer, responses={200: dict})
+    @extend_schema(operation_id="data_source_test_unsaved", request=DataSourceInputSerializer, responses={200: dict})
     def post(self, request):
         result = unsaved_source_test_connection(actor=request.user, data=request.data)
         return _test_response(result)
 
 
 class TestConnectionView(APIView):
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(operation_id="data_source_test_connection", request=None, responses={200: dict})
     def post(self, request, pk):
         result = data_source_test_connection(source=source_for(request, pk, write=True))
         return _test_response(result)

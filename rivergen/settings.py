@@ -138,7 +138,10 @@ LOGGING = {
 # --- Background jobs (Celery) -------------------------------------------------------------
 # With no broker configured, kombu's SQLAlchemy transport keeps the queue in a local SQLite
 # file, so nothing has to be installed; production sets CELERY_BROKER_URL (e.g. Redis).
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=f"sqla+sqlite:///{BASE_DIR / '.local' / 'celery.sqlite3'}")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+if not CELERY_BROKER_URL:
+    (BASE_DIR / ".local").mkdir(exist_ok=True)  # SQLite cannot create the file's folder
+    CELERY_BROKER_URL = f"sqla+sqlite:///{BASE_DIR / '.local' / 'celery.sqlite3'}"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)  # run jobs inline
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a job a dying worker held is delivered again (discovery runs are idempotent)
