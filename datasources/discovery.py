@@ -2,6 +2,7 @@
 import logging
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from datasources.catalog_models import Discovery
@@ -72,8 +73,6 @@ def _finish(discovery: Discovery, status, **fields) -> Discovery:
 
 def due_for_refresh(now=None) -> list[int]:
     """Ids of auto-refreshed sources whose last discovery was queued at least an interval ago."""
-    from django.db.models import Max
-
     now = now or timezone.now()
     rows = (
         DataSource.objects.filter(schema_auto_refresh=True)
