@@ -88,6 +88,8 @@ class DataSource(models.Model):
         indexes = [
             models.Index(fields=["organization", "type"]),
             models.Index(fields=["organization", "status"]),
+            # The list's default order (newest first) reads a page without sorting the organization.
+            models.Index(fields=["organization", "-created_at", "-id"], name="datasource_org_newest"),
         ]
 
     def __str__(self):
