@@ -1,10 +1,9 @@
 """A hard deadline around connector calls, so that a stuck driver cannot hang a request or a job."""
 import logging
-import threading
 
 from django.db import connections
 
-from datasources.connectors.base import ConnectorError
+from datasources.connectors.base import ConnectorError, run_within
 
 logger = logging.getLogger(__name__)
 
@@ -14,31 +13,27 @@ GRACE_SECONDS = 1.5
 
 
 def call_with_deadline(func, seconds: float, *, what: str):
-    """Run ``func()`` in a helper thread; raise ConnectorError(TIMEOUT) after ``seconds`` + grace.
+    """Run ``func()`` under ``run_within``'s deadline plus a grace; ConnectorError(TIMEOUT) after.
 
-    A thread that overruns is abandoned (Python cannot kill it); it is a daemon so it never
-    blocks shutdown. Exceptions other than ConnectorError are reported by class name only,
-    since a driver's message may quote a connection string.
+    Exceptions other than ConnectorError are reported by class name only, since a driver's
+    message may quote a connection string.
     """
-    outcome = {}
 
-    def target():
+    def guarded():
         try:
-            outcome["value"] = func()
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller's thread
-            outcome["error"] = exc
+            return func()
         finally:
             connections.close_all()  # this thread's own Django connections, if the connector used any
 
-    thread = threading.Thread(target=target, name=f"rivergen-{what}", daemon=True)
-    thread.start()
-    thread.join(seconds + GRACE_SECONDS)
-    if thread.is_alive():
-        raise ConnectorError("TIMEOUT", f"The {what} did not finish within {seconds:g} seconds.")
-    error = outcome.get("error")
-    if error is None:
-        return outcome.get("value")
-    if isinstance(error, ConnectorError):
-        raise error
-    logger.warning("Connector %s failed unexpectedly: %s", what, type(error).__name__)
-    raise ConnectorError("CONNECTOR_FAILED", f"The {what} failed unexpectedly ({type(error).__name__}).")
+    try:
+        return run_within(
+            seconds + GRACE_SECONDS, guarded,
+            timeout_message=f"The {what} did not finish within {seconds:g} seconds.",
+        )
+    except ConnectorError:
+        raise
+    except Exception as error:  # noqa: BLE001 - a crash becomes a failed test, never a 500
+        logger.warning("Connector %s failed unexpectedly: %s", what, type(error).__name__)
+        raise ConnectorError(
+            "CONNECTOR_FAILED", f"The {what} failed unexpectedly ({type(error).__name__})."
+        ) from None

@@ -103,7 +103,7 @@ class Connector:
         raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
 
 
-def run_within(seconds: float, work, *args):
+def run_within(seconds: float, work, *args, timeout_message: str | None = None):
     """``work(*args)``, or ConnectorError TIMEOUT once ``seconds`` have passed."""
     outcome = {}
     finished = threading.Event()
@@ -118,7 +118,7 @@ def run_within(seconds: float, work, *args):
 
     threading.Thread(target=target, daemon=True, name="connector-deadline").start()
     if not finished.wait(seconds):
-        raise ConnectorError("TIMEOUT", f"No complete answer within the {seconds:g} s deadline.")
+        raise ConnectorError("TIMEOUT", timeout_message or f"No complete answer within the {seconds:g} s deadline.")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
