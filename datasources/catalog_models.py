@@ -57,8 +57,13 @@ class SchemaTable(models.Model):
 
 class SchemaColumn(models.Model):
     # data_source is repeated here so that replacing a catalogue deletes columns in one statement.
-    data_source = models.ForeignKey("datasources.DataSource", on_delete=models.CASCADE, related_name="+")
-    table = models.ForeignKey(SchemaTable, on_delete=models.CASCADE, related_name="columns")
+    # No database-level foreign keys: the rows are a derived copy written only by catalogue_store
+    # with ids it has just created, and Django's delete collector still cascades. On PostgreSQL
+    # the two deferred constraint checks per row cost more at commit than writing 40,000 rows.
+    data_source = models.ForeignKey(
+        "datasources.DataSource", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    table = models.ForeignKey(SchemaTable, on_delete=models.CASCADE, related_name="columns", db_constraint=False)
     name = models.CharField(max_length=1024)
     data_type = models.TextField(blank=True, default="")
     nullable = models.BooleanField(default=True)

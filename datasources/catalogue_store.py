@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from datasources.catalog_models import SchemaColumn, SchemaTable
-from datasources.connectors.base import DiscoveredTable
+from datasources.connectors.base import DiscoveredTable, gc_paused
 from datasources.models import DataSource
 
 BATCH_SIZE = 5000
@@ -21,30 +21,34 @@ def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable]) -> t
     Tables whose kind and columns are unchanged keep their rows, so a scheduled refresh of a
     large, stable catalogue writes almost nothing.
     """
+    with gc_paused(), transaction.atomic():
+        return _replace(source, tables)
+
+
+def _replace(source, tables):
     wanted = [(_key(t), _signature(t), t) for t in tables]
     keys = [key for key, _, _ in wanted]
-    with transaction.atomic():
-        stored = list(
-            SchemaTable.objects.filter(data_source=source).values_list("pk", "schema_name", "name", "signature")
+    stored = list(
+        SchemaTable.objects.filter(data_source=source).values_list("pk", "schema_name", "name", "signature")
+    )
+    signatures = {(schema, name): signature for _, schema, name, signature in stored}
+    # Duplicate names (from a connector, or stored earlier) cannot be matched one to one: rewrite all.
+    diffable = len(set(keys)) == len(keys) and len(signatures) == len(stored)
+    keep = {key for key, signature, _ in wanted if signatures.get(key) == signature} if diffable else set()
+    _delete(source, [pk for pk, schema, name, _ in stored if (schema, name) not in keep], everything=not keep)
+    fresh = [(key, signature, t) for key, signature, t in wanted if key not in keep]
+    rows = [
+        SchemaTable(
+            data_source_id=source.pk, schema_name=key[0], name=key[1], signature=signature,
+            kind=t.kind if t.kind in SchemaTable.Kind.values else SchemaTable.Kind.TABLE,
+            column_count=len(t.columns),
         )
-        signatures = {(schema, name): signature for _, schema, name, signature in stored}
-        # Duplicate names (from a connector, or stored earlier) cannot be matched one to one: rewrite all.
-        diffable = len(set(keys)) == len(keys) and len(signatures) == len(stored)
-        keep = {key for key, signature, _ in wanted if signatures.get(key) == signature} if diffable else set()
-        _delete(source, [pk for pk, schema, name, _ in stored if (schema, name) not in keep], everything=not keep)
-        fresh = [(key, signature, t) for key, signature, t in wanted if key not in keep]
-        rows = [
-            SchemaTable(
-                data_source_id=source.pk, schema_name=key[0], name=key[1], signature=signature,
-                kind=t.kind if t.kind in SchemaTable.Kind.values else SchemaTable.Kind.TABLE,
-                column_count=len(t.columns),
-            )
-            for key, signature, t in fresh
-        ]
-        # bulk_create sets primary keys on PostgreSQL and SQLite, which the columns need.
-        SchemaTable.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-        _insert_columns(source, [t for _, _, t in fresh], rows)
-        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=timezone.now())
+        for key, signature, t in fresh
+    ]
+    # bulk_create sets primary keys on PostgreSQL and SQLite, which the columns need.
+    SchemaTable.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    _insert_columns(source, [t for _, _, t in fresh], rows)
+    DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=timezone.now())
     return len(wanted), sum(len(t.columns) for t in tables)
 
 
@@ -76,10 +80,11 @@ def _insert_columns(source, tables, rows):
     meta = SchemaColumn._meta
     quote = connection.ops.quote_name
     target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in COLUMN_FIELDS)})"
+    source_id = source.pk
     values = (
-        (source.pk, row.pk, column.name[:1024], column.data_type or "", bool(column.nullable),
+        (source_id, table_id, column.name[:1024], column.data_type or "", bool(column.nullable),
          bool(column.primary_key), column.position or index)
-        for table, row in zip(tables, rows)
+        for table, table_id in zip(tables, [row.pk for row in rows])
         for index, column in enumerate(table.columns, start=1)
     )
     with connection.cursor() as cursor:
