@@ -34,9 +34,8 @@ of these; the driver's own text is not passed on, it may quote a DSN).
 the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
 blocked on (its own timeouts, set to the same limit, end the thread soon after).
 """
-import threading
-
 import gc
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
