@@ -42,6 +42,15 @@ def require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+def need(reachable: bool, what: str):
+    """Skip locally, fail in CI (REQUIRE_SERVICES=1), when a server is not there."""
+    if reachable:
+        return
+    if require_services():
+        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not reachable")
+    pytest.skip(f"{what} not reachable")
+
+
 @pytest.fixture
 def spec_body(workspace):
     return {**SPEC_BODY, "workspace_id": workspace.pk, "credentials": dict(SPEC_BODY["credentials"])}

@@ -3,20 +3,8 @@ import socket
 import uuid
 from contextlib import closing, contextmanager
 
-import pytest
-
-from tests.conftest import require_services
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-
-
-def need(reachable: bool, what: str):
-    """Skip locally, fail in CI (REQUIRE_SERVICES=1), when a server is not there."""
-    if reachable:
-        return
-    if require_services():
-        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not reachable")
-    pytest.skip(f"{what} not reachable")
 
 
 def postgres_reachable() -> bool:

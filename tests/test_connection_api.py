@@ -7,9 +7,9 @@ import pytest
 from datasources.connectors import CONNECTORS
 from datasources.connectors.base import Connector, ConnectorError
 from datasources.models import DataSource
-from tests.conftest import client_for
+from tests.conftest import client_for, need
 from tests.connection_support import (
-    PG, free_port, need, postgres_body, postgres_reachable, silent_server,
+    PG, free_port, postgres_body, postgres_reachable, silent_server,
 )
 
 pytestmark = pytest.mark.django_db

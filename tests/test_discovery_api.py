@@ -8,7 +8,8 @@ from datasources.connectors.base import DiscoveredColumn, DiscoveredTable
 from datasources.catalogue_store import catalogue_replace
 from datasources.models import DataSource
 from tests.conftest import client_for
-from tests.connection_support import need, postgres_body, postgres_reachable, scratch_postgres_database
+from tests.conftest import need
+from tests.connection_support import postgres_body, postgres_reachable, scratch_postgres_database
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,8 @@ import uuid
 import pytest
 
 from datasources.models import DataSource
-from tests.connection_support import free_port, need, postgres_reachable, scratch_postgres_database, silent_server
+from tests.conftest import need
+from tests.connection_support import free_port, postgres_reachable, scratch_postgres_database, silent_server
 from tests.connectors.conftest import sshd  # noqa: F401  (the real OpenSSH server fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from datasources.models import DataSource
-from tests.conftest import client_for, require_services
+from tests.conftest import require_services
 
 CANARY = "CANARY-7f3e9d2a-do-not-leak"
 URL = "/api/v1/data-sources"

@@ -15,8 +15,9 @@ from datasources.catalog_models import Discovery
 from datasources.models import DataSource
 from datasources.tasks import refresh_due_schemas
 from rivergen.celery import app as celery_app
+from tests.conftest import need
 from tests.connection_support import (
-    need, postgres_body, postgres_reachable, scratch_postgres_database,
+    postgres_body, postgres_reachable, scratch_postgres_database,
 )
 
 BASE_DIR = Path(settings.BASE_DIR)

@@ -20,16 +20,7 @@ from pathlib import Path
 import pytest
 
 from datasources.models import DataSource
-from tests.conftest import require_services
-
-
-def need(reachable: bool, what: str):
-    """Skip locally, fail in CI (REQUIRE_SERVICES=1), when a server is not there."""
-    if reachable:
-        return
-    if require_services():
-        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not reachable")
-    pytest.skip(f"{what} not reachable")
+from tests.conftest import need
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -6,15 +6,23 @@ from pathlib import Path
 
 import pytest
 
+from datasources.connectors import ConnectorError, connector_for
 from datasources.models import DataSource
 from tests.conftest import client_for
 
 
-@pytest.fixture(autouse=True)
-def fresh_media_root(settings, tmp_path):
-    """Each test stores into its own folder: ids restart with every rolled-back test, and a
-    reused path would make the storage rename the upload (and so the discovered table)."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+def discover(source):
+    return connector_for(source.type)().discover(source)
+
+
+def version_of(source) -> str:
+    return connector_for(source.type)().test(source).server_version
+
+
+def error_of(call, source) -> ConnectorError:
+    with pytest.raises(ConnectorError) as caught:
+        call(source)
+    return caught.value
 
 
 def upload(user, filename: str, content: bytes) -> str:

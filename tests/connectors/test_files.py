@@ -5,27 +5,14 @@ import json
 import pytest
 from django.core.files.storage import default_storage
 
-from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors import connector_for
 from datasources.models import DataSource
-from tests.connectors.file_fixtures import (  # noqa: F401 - fresh_media_root is an autouse fixture
-    columns_of, file_source, fresh_media_root, upload, zip_members,
+from tests.connectors.file_fixtures import (
+    discover, error_of, version_of,
+    columns_of, file_source, upload, zip_members,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def discover(source):
-    return connector_for(source.type)().discover(source)
-
-
-def version_of(source) -> str:
-    return connector_for(source.type)().test(source).server_version
-
-
-def error_of(call, source) -> ConnectorError:
-    with pytest.raises(ConnectorError) as caught:
-        call(source)
-    return caught.value
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ import io
 import pytest
 
 from tests.conftest import client_for
-from tests.connectors.file_fixtures import (  # noqa: F401 - fresh_media_root is an autouse fixture
-    file_source, fresh_media_root, hudi_table, upload, zip_folder, zip_members,
+from tests.connectors.file_fixtures import (
+    file_source, hudi_table, upload, zip_folder, zip_members,
 )
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ import time
 import pytest
 
 from datasources.connectors import ConnectorError, connector_for
-from tests.connectors.conftest import closed_port, make_source, need, port_open
+from tests.conftest import need
+from tests.connectors.conftest import closed_port, make_source, port_open
 
 pytestmark = pytest.mark.services
 REDIS_DB = "11"  # this suite's own Redis database

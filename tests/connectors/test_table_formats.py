@@ -3,26 +3,12 @@ import json
 
 import pytest
 
-from datasources.connectors import ConnectorError, connector_for
-from tests.connectors.file_fixtures import (  # noqa: F401 - fresh_media_root is an autouse fixture
-    columns_of, delta_table, file_source, fresh_media_root, hudi_table, iceberg_table, zip_folder, zip_members,
+from tests.connectors.file_fixtures import (
+    discover, error_of, version_of,
+    columns_of, delta_table, file_source, hudi_table, iceberg_table, zip_folder, zip_members,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def discover(source):
-    return connector_for(source.type)().discover(source)
-
-
-def version_of(source) -> str:
-    return connector_for(source.type)().test(source).server_version
-
-
-def error_of(call, source) -> ConnectorError:
-    with pytest.raises(ConnectorError) as caught:
-        call(source)
-    return caught.value
 
 
 def test_delta_table_discovers_its_current_schema(alice, tmp_path):
