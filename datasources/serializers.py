@@ -6,6 +6,7 @@ admin and the CLI share them.
 """
 import json
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES, connector_for
@@ -47,6 +48,7 @@ def _bool():
     return StrictBooleanField(required=False, allow_null=True)
 
 
+@extend_schema_field({"type": "string", "nullable": True})
 class CredentialValueField(serializers.Field):
     default_error_messages = {"invalid": "Must be a string or null."}
 

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -14,10 +14,8 @@ router.register("data-sources", DataSourceViewSet, basename="data-source")
 router.register("storage/files", StoredFileViewSet, basename="stored-file")
 
 api_v1 = [
-    path("auth/token", TokenView.as_view(), name="token"),
-    path("auth/token/", TokenView.as_view()),
-    path("auth/token/refresh", TokenRefreshView.as_view(), name="token-refresh"),
-    path("auth/token/refresh/", TokenRefreshView.as_view()),
+    re_path(r"^auth/token/?$", TokenView.as_view(), name="token"),
+    re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
     *connection_urls,  # before the router: data-sources/types and /test-connection are not ids
     *router.urls,
 ]
