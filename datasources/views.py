@@ -32,7 +32,7 @@ LIST_PARAMETERS = [
     destroy=extend_schema(responses={200: OpenApiTypes.OBJECT}),
 )
 class DataSourceViewSet(viewsets.GenericViewSet):
-    """Thin: parsing and rules live in the service, reads in the selectors."""
+    """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
 
     lookup_value_regex = r"\d+"
     serializer_class = DataSourceDetailSerializer
