@@ -56,13 +56,9 @@ class SchemaTable(models.Model):
 
 
 class SchemaColumn(models.Model):
-    # data_source is repeated here so that replacing a catalogue deletes columns in one statement.
-    # No database-level foreign keys: the rows are a derived copy written only by catalogue_store
+    # No database-level foreign key: the rows are a derived copy written only by catalogue_store
     # with ids it has just created, and Django's delete collector still cascades. On PostgreSQL
-    # the two deferred constraint checks per row cost more at commit than writing 40,000 rows.
-    data_source = models.ForeignKey(
-        "datasources.DataSource", on_delete=models.CASCADE, related_name="+", db_constraint=False
-    )
+    # the deferred constraint check per row costs more at commit than writing the rows.
     table = models.ForeignKey(SchemaTable, on_delete=models.CASCADE, related_name="columns", db_constraint=False)
     name = models.CharField(max_length=1024)
     data_type = models.TextField(blank=True, default="")

@@ -12,7 +12,7 @@ from datasources.models import DataSource
 
 BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per DELETE ... IN (...), well under every backend's parameter limit
-COLUMN_FIELDS = ("data_source", "table", "name", "data_type", "nullable", "primary_key", "position")
+COLUMN_FIELDS = ("table", "name", "data_type", "nullable", "primary_key", "position")
 
 
 def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable]) -> tuple[int, int]:
@@ -47,7 +47,7 @@ def _replace(source, tables):
     ]
     # bulk_create sets primary keys on PostgreSQL and SQLite, which the columns need.
     SchemaTable.objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    _insert_columns(source, [t for _, _, t in fresh], rows)
+    _insert_columns([t for _, _, t in fresh], rows)
     DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=timezone.now())
     return len(wanted), sum(len(t.columns) for t in tables)
 
@@ -66,7 +66,7 @@ def _signature(table: DiscoveredTable) -> str:
 
 def _delete(source, table_ids, *, everything: bool):
     if everything:
-        SchemaColumn.objects.filter(data_source=source).delete()
+        SchemaColumn.objects.filter(table__data_source=source).delete()
         SchemaTable.objects.filter(data_source=source).delete()
         return
     for start in range(0, len(table_ids), ID_CHUNK):
@@ -75,14 +75,13 @@ def _delete(source, table_ids, *, everything: bool):
         SchemaTable.objects.filter(pk__in=chunk).delete()
 
 
-def _insert_columns(source, tables, rows):
+def _insert_columns(tables, rows):
     """Raw rows instead of bulk_create: building 40,000 model instances costs more than writing them."""
     meta = SchemaColumn._meta
     quote = connection.ops.quote_name
     target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in COLUMN_FIELDS)})"
-    source_id = source.pk
     values = (
-        (source_id, table_id, column.name[:1024], column.data_type or "", bool(column.nullable),
+        (table_id, column.name[:1024], column.data_type or "", bool(column.nullable),
          bool(column.primary_key), column.position or index)
         for table, table_id in zip(tables, [row.pk for row in rows])
         for index, column in enumerate(table.columns, start=1)

@@ -35,7 +35,7 @@ def test_unchanged_tables_keep_their_rows_and_changed_ones_are_rewritten(source)
     assert counts == (3, 4)
     assert after["a"] == before["a"] and after["b"] != before["b"] and "gone" not in after
     assert list(SchemaColumn.objects.filter(table_id=after["b"]).values_list("name", flat=True)) == ["x", "y"]
-    assert SchemaColumn.objects.filter(data_source=source).count() == 4
+    assert SchemaColumn.objects.filter(table__data_source=source).count() == 4
 
 
 def test_a_changed_kind_or_type_counts_as_a_change(source):
@@ -57,7 +57,7 @@ def test_duplicate_names_from_a_connector_are_all_stored_and_later_replaced(sour
     assert SchemaTable.objects.filter(data_source=source).count() == 2
     catalogue_replace(source=source, tables=[table("d", "x")])
     assert SchemaTable.objects.filter(data_source=source).count() == 1
-    assert SchemaColumn.objects.filter(data_source=source).count() == 1
+    assert SchemaColumn.objects.filter(table__data_source=source).count() == 1
 
 
 def test_an_empty_discovery_empties_the_catalogue(source):

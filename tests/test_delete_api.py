@@ -41,14 +41,14 @@ def test_stored_schema_and_history_go_with_the_source(api, source, alice, spec_b
     for owner in (source, keeper):
         Discovery.objects.create(data_source=owner, status="succeeded")
         table = SchemaTable.objects.create(data_source=owner, schema_name="public", name="orders")
-        SchemaColumn.objects.create(data_source=owner, table=table, name="id", data_type="integer")
+        SchemaColumn.objects.create(table=table, name="id", data_type="integer")
     assert api.delete(url(source)).status_code == 200
     # every model that points at a source, including ones added later, is emptied of this one
     for relation in DataSource._meta.related_objects:
         rows = relation.related_model.objects.filter(**{relation.field.name: source.pk})
         assert not rows.exists(), relation.related_model.__name__
     assert Discovery.objects.filter(data_source=keeper).count() == 1
-    assert SchemaColumn.objects.filter(data_source=keeper).count() == 1
+    assert SchemaColumn.objects.filter(table__data_source=keeper).count() == 1
 
 
 def test_viewer_gets_403_and_the_source_stays(source, charlie):

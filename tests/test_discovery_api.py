@@ -158,8 +158,8 @@ def test_replacing_a_catalogue_drops_the_old_one(stored):
     catalogue_replace(source=stored, tables=[DiscoveredTable(schema=None, name="only", columns=[
         DiscoveredColumn(name="a", data_type="text")])])
     assert list(SchemaTable.objects.filter(data_source=stored).values_list("schema_name", "name")) == [("", "only")]
-    assert SchemaColumn.objects.filter(data_source=stored).count() == 1
-    assert SchemaColumn.objects.get(data_source=stored).position == 1  # 0 from a connector means "in order"
+    assert SchemaColumn.objects.filter(table__data_source=stored).count() == 1
+    assert SchemaColumn.objects.get(table__data_source=stored).position == 1  # 0 from a connector means "in order"
 
 
 def test_deleting_a_source_deletes_its_catalogue(stored):
