@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from datasources.connection_strings import parse_connection_string
 from datasources.connectors import connector_for
+from datasources.connectors.host_keys import pinned_fingerprint
 from datasources.models import StoredFile
 
 FILE_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/(?P<file>\d+)/(?P<filename>[^/]+)$")
@@ -26,6 +27,12 @@ def check_credentials(state):
             f"Accepted: {', '.join(accepted)}."
         ]})
     state["credentials"] = {k: v for k, v in state["credentials"].items() if v is not None}
+    pinned = state["credentials"].get("ssh_host_key")
+    if pinned is not None and pinned_fingerprint(pinned) is None:
+        raise ValidationError({"credentials": [
+            "ssh_host_key must be an OpenSSH public key line (ssh-ed25519 AAAA…) "
+            "or a fingerprint like SHA256:… (ssh-keygen -lf)."
+        ]})
 
 
 def check_connection_string(state):

@@ -27,7 +27,8 @@ not reachable from the SSH server), ``TIMEOUT``, ``DATABASE_NOT_FOUND``,
 ``CREDENTIALS_UNREADABLE``, ``UNSUPPORTED``, and also ``HTTP_REDIRECT`` (an HTTP
 source answered 3xx; redirects are never followed), ``HTTP_ERROR`` (an HTTP
 source answered another 4xx/5xx), ``LOCAL_PORT_IN_USE`` (``ssh_local_port`` is
-taken) and ``CONNECTION_FAILED`` (anything the driver reported that fits none
+taken), ``SSH_HOST_KEY_MISMATCH`` (the SSH server's key is not the pinned
+``credentials.ssh_host_key``) and ``CONNECTION_FAILED`` (anything the driver reported that fits none
 of these; the driver's own text is not passed on, it may quote a DSN).
 
 ``run_within`` gives the hard deadline: the work runs in a daemon thread and
@@ -43,8 +44,9 @@ SPEC_CREDENTIAL_KEYS = (
     "username", "password", "api_key", "oauth_token",
     "ssh_private_key", "ssh_passphrase", "warehouse", "role",
 )
-# Accepted for every type: an SSH tunnel may log in with a password instead of a key.
-COMMON_CREDENTIAL_KEYS = ("ssh_password",)
+# Accepted for every type: an SSH tunnel may log in with a password instead of a key, and
+# may pin the server's host key (a public key line or a SHA256 fingerprint; not a secret).
+COMMON_CREDENTIAL_KEYS = ("ssh_password", "ssh_host_key")
 SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password")
 
 DATABASE_FIELDS = (("host", "port", "database_name"), ("connection_string",))

@@ -6,8 +6,9 @@ resolved and reached by the SSH server. The SSH host itself is checked against
 the network policy and reached at the checked address; the database host behind
 it only has literal metadata/link-local addresses refused (see
 ``network.check_tunnel_target``). No SSH agent or ~/.ssh key is ever used: only
-the source's own key or password. Host keys are not pinned yet (no stored
-fingerprint), so the tunnel trusts the server's key on every connection.
+the source's own key or password. With ``credentials.ssh_host_key`` set, the
+server's host key must match it (``SSH_HOST_KEY_MISMATCH`` otherwise) before any
+credential is sent; without it the server's key is trusted as presented.
 """
 import io
 import select
@@ -16,7 +17,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from datasources.connectors import network
+from datasources.connectors import host_keys, network
 from datasources.connectors.base import ConnectorError, driver_missing
 
 
@@ -58,6 +59,7 @@ def tunnel(source, credentials, remote_host, remote_port, timeout):
     forwarder = None
     try:
         _handshake(transport, timeout, paramiko)
+        _check_host_key(transport, credentials.get("ssh_host_key"))
         _authenticate(transport, source.ssh_username, credentials, paramiko)
         forwarder = Forwarder(transport, (remote_host, remote_port), source.ssh_local_port, timeout)
         yield forwarder
@@ -72,6 +74,19 @@ def _handshake(transport, timeout, paramiko):
         transport.start_client(timeout=timeout)
     except (paramiko.SSHException, OSError, EOFError):
         raise ConnectorError("TIMEOUT", f"The SSH server did not complete the handshake within {timeout:g} s.") from None
+
+
+def _check_host_key(transport, pinned):
+    if not pinned:
+        return
+    expected = host_keys.pinned_fingerprint(pinned)
+    presented = host_keys.fingerprint_of_blob(transport.get_remote_server_key().asbytes())
+    if presented != expected:
+        raise ConnectorError(
+            "SSH_HOST_KEY_MISMATCH",
+            f"The SSH server presented host key {presented}, not the pinned {expected}; "
+            "nothing was sent to it. Check the server, then update credentials.ssh_host_key.",
+        )
 
 
 def _authenticate(transport, username, credentials, paramiko):

@@ -117,3 +117,42 @@ def test_taken_local_port_is_local_port_in_use(sshd, silent):
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": silent.port},
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
     assert error_of(source).code == "LOCAL_PORT_IN_USE"
+
+
+def host_key_line(sshd) -> str:
+    return (sshd.root / "hostkey.pub").read_text().strip()
+
+
+def test_pinned_host_key_that_matches_opens_the_tunnel(sshd, postgres):
+    source = tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=host_key_line(sshd))
+    assert connector_for("postgresql")().test(source).server_version
+
+
+def test_pinned_fingerprint_that_matches_opens_the_tunnel(sshd, postgres):
+    import subprocess
+
+    printed = subprocess.run(["ssh-keygen", "-lf", str(sshd.root / "hostkey.pub")],
+                             capture_output=True, text=True, check=True).stdout
+    fingerprint = printed.split()[1]
+    assert fingerprint.startswith("SHA256:")
+    source = tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=fingerprint)
+    assert connector_for("postgresql")().test(source).server_version
+
+
+def test_other_host_key_is_refused_before_the_password_is_sent(sshd, tmp_path):
+    import subprocess
+
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
+    other = (tmp_path / "other.pub").read_text()
+    error = error_of(tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=other))
+    assert error.code == "SSH_HOST_KEY_MISMATCH"
+    assert sshd.password not in error.message
+
+
+def test_unreadable_host_key_pin_is_a_400(api, workspace):
+    body = {"name": "pinned", "type": "postgresql", "workspace_id": workspace.pk, "host": "db", "port": 5432,
+            "database_name": "d", "use_ssh_tunnel": True, "ssh_host": "bastion", "ssh_username": "u",
+            "credentials": {"ssh_password": "pw", "ssh_host_key": "not a key"}}
+    response = api.post("/api/v1/data-sources", body, format="json")
+    assert response.status_code == 400
+    assert "ssh_host_key" in response.json()["error"]["details"]["credentials"][0]
