@@ -4,14 +4,24 @@ VENV := .venv
 PORT ?= 8000
 MANAGE := $(VENV)/bin/python manage.py
 
-.PHONY: run test install migrate clean
+PIP := $(VENV)/bin/python -m pip install -q --disable-pip-version-check
+
+.PHONY: run test install install-dev migrate clean
 
 install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt
-	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(PIP) -r requirements.txt
+	touch $@
+
+# Test-only packages (pytest, moto's server) on top of the runtime ones.
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PIP) -r requirements-dev.txt
 	touch $@
 
 # Local keys for development, made once; the environment overrides them.
@@ -32,7 +42,7 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install-dev
 	mkdir -p .local
 	$(VENV)/bin/python -m pytest
 
