@@ -121,6 +121,18 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture
+def source(alice, spec_body):
+    """The spec's example, created by alice through the service."""
+    from datasources.services import data_source_create
+
+    return data_source_create(actor=alice, data=spec_body)
+
+
+def source_url(source_or_id) -> str:
+    return f"/api/v1/data-sources/{getattr(source_or_id, 'pk', source_or_id)}"
+
+
+@pytest.fixture
 def api(alice):
     return client_for(alice)
 

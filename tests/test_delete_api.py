@@ -1,18 +1,7 @@
-import pytest
-
 from datasources.catalog_models import Discovery, SchemaColumn, SchemaTable
 from datasources.models import DataSource
 from datasources.services import data_source_create
-from tests.conftest import client_for
-
-
-@pytest.fixture
-def source(alice, spec_body):
-    return data_source_create(actor=alice, data=spec_body)
-
-
-def url(source_or_id):
-    return f"/api/v1/data-sources/{getattr(source_or_id, 'pk', source_or_id)}"
+from tests.conftest import client_for, source_url as url
 
 
 def test_delete_is_200_with_a_message(api, source):

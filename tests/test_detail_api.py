@@ -1,19 +1,8 @@
-import pytest
-
 from datasources.crypto import Unreadable
 from datasources.models import DataSource
 from datasources.serializers import DataSourceSerializer
 from datasources.services import data_source_create
-from tests.conftest import client_for
-
-
-@pytest.fixture
-def source(alice, spec_body):
-    return data_source_create(actor=alice, data=spec_body)
-
-
-def url(source_or_id):
-    return f"/api/v1/data-sources/{getattr(source_or_id, 'pk', source_or_id)}"
+from tests.conftest import client_for, source_url as url
 
 
 def test_read_gives_the_spec_keys_then_which_secrets_are_set(api, source):

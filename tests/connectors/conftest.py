@@ -19,8 +19,16 @@ from pathlib import Path
 
 import pytest
 
+from datasources.connectors import ConnectorError, connector_for
 from datasources.models import DataSource
 from tests.conftest import need
+
+
+def connector_error(source, action: str = "test") -> ConnectorError:
+    """The ConnectorError that ``action`` (test or discover) of the source's connector raises."""
+    with pytest.raises(ConnectorError) as caught:
+        getattr(connector_for(source.type)(), action)(source)
+    return caught.value
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
