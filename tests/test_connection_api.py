@@ -11,6 +11,7 @@ from tests.conftest import client_for, need
 from tests.connection_support import (
     PG, free_port, postgres_body, postgres_reachable, silent_server,
 )
+from tests.password_postgres import password_postgres  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
 RESULT_KEYS = ["status", "error_code", "message", "latency_ms", "server_version", "tested_at"]
@@ -253,3 +254,25 @@ def test_unsaved_postgres_body_tests_for_real_and_stores_nothing(api, workspace,
     assert DataSource.objects.count() == 0
     bad = post_unsaved_test(api, {**body, "port": free_port()}).json()["data"]
     assert bad["status"] == "failed" and bad["error_code"] == "HOST_UNREACHABLE"
+
+
+# --- against a PostgreSQL that checks passwords (SCRAM) ---------------------------------------
+
+def test_wrong_password_is_auth_failed_and_the_right_one_turns_active(api, workspace, password_postgres):
+    server = password_postgres
+    body = postgres_body(workspace, port=server.port, credentials={"username": server.user, "password": CANARY})
+    source = create(api, body)
+    for expected in (1, 2):
+        data = post_test(api, source["id"]).json()["data"]
+        assert data["error_code"] == "AUTH_FAILED", data
+        assert CANARY not in data["message"]
+        stored = DataSource.objects.get(pk=source["id"])
+        assert (stored.status, stored.failure_count) == ("error", expected)
+        assert CANARY not in stored.failure_reason
+    response = api.patch(f"/api/v1/data-sources/{source['id']}",
+                         {"credentials": {"password": server.password}}, format="json")
+    assert response.status_code == 200, response.json()
+    data = post_test(api, source["id"]).json()["data"]
+    assert data["status"] == "succeeded", data
+    stored = DataSource.objects.get(pk=source["id"])
+    assert (stored.status, stored.failure_count) == ("active", 0)
