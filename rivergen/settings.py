@@ -181,3 +181,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 DATASOURCES_NETWORK_POLICY = env("DATASOURCES_NETWORK_POLICY", default="open" if DEBUG else "private")
 if DATASOURCES_NETWORK_POLICY not in ("open", "private", "public"):
     raise ImproperlyConfigured("DATASOURCES_NETWORK_POLICY must be open, private or public.")
+
+# --- File sources: table archives are unzipped under these limits; flat files are sampled ---
+DATASOURCES_ARCHIVE_MAX_MEMBERS = env.int("DATASOURCES_ARCHIVE_MAX_MEMBERS", default=10_000)
+DATASOURCES_ARCHIVE_MAX_BYTES = env.int("DATASOURCES_ARCHIVE_MAX_BYTES", default=2 * 1024**3)
+DATASOURCES_ARCHIVE_MAX_RATIO = env.int("DATASOURCES_ARCHIVE_MAX_RATIO", default=200)
+DATASOURCES_ARCHIVE_TEMP_DIR = env("DATASOURCES_ARCHIVE_TEMP_DIR", default=None)
+DATASOURCES_FILE_SAMPLE_BYTES = env.int("DATASOURCES_FILE_SAMPLE_BYTES", default=4 * 1024 * 1024)
+DATASOURCES_FILE_SAMPLE_ROWS = env.int("DATASOURCES_FILE_SAMPLE_ROWS", default=1000)
