@@ -31,6 +31,12 @@ def connector_error(source, action: str = "test") -> ConnectorError:
     return caught.value
 
 
+def error_of(type_name, source, action: str = "test") -> ConnectorError:
+    """connector_error, for tests that name the type they expect the source to have."""
+    assert source.type == type_name
+    return connector_error(source, action)
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     try:
         socket.create_connection((host, port), timeout=2).close()

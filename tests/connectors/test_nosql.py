@@ -4,17 +4,12 @@ import time
 
 import pytest
 
-from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors import connector_for
 from tests.conftest import need
-from tests.connectors.conftest import closed_port, connector_error, make_source, port_open
+from tests.connectors.conftest import closed_port, error_of, make_source, port_open
 
 pytestmark = pytest.mark.services
 REDIS_DB = "11"  # this suite's own Redis database
-
-
-def error_of(type_name, source, action="test") -> ConnectorError:
-    assert source.type == type_name
-    return connector_error(source, action)
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import uuid
 
 import pytest
 
-from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors import connector_for
 from tests.conftest import need
-from tests.connectors.conftest import closed_port, connector_error, make_source, port_open
+from tests.connectors.conftest import closed_port, error_of, make_source, port_open
 
 pytestmark = pytest.mark.services
 
@@ -14,11 +14,6 @@ PG = {"host": "127.0.0.1", "port": 5432, "database_name": "postgres"}
 PG_LOGIN = {"username": "postgres"}
 MY = {"host": "127.0.0.1", "port": 3306, "database_name": "test"}
 MY_LOGIN = {"username": "root", "password": ""}
-
-
-def error_of(type_name, source, action="test") -> ConnectorError:
-    assert source.type == type_name
-    return connector_error(source, action)
 
 
 @pytest.fixture
