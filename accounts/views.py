@@ -4,10 +4,13 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import (
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 
-from datasources.fields import StrictCharField
 from rivergen.api import success
+from rivergen.fields import StrictCharField
 
 
 class TokenRequest(serializers.Serializer):

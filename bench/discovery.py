@@ -77,9 +77,10 @@ def setup_django():
 
 
 def bench_source():
+    from django.utils import timezone
+
     from accounts.models import Organization
     from datasources.models import DataSource
-    from django.utils import timezone
 
     parts = urlsplit(ADMIN_DSN)
     org, _ = Organization.objects.get_or_create(name="Bench")
@@ -97,10 +98,10 @@ def bench_source():
 
 
 def ours(source) -> dict:
-    from datasources.catalog_models import Discovery
-    from datasources.catalogue_store import catalogue_replace
+    from datasources.catalogue.store import catalogue_replace
     from datasources.connectors import connector_for
-    from datasources.discovery import discovery_run
+    from datasources.models import Discovery
+    from datasources.services.discovery import discovery_run
 
     catalogue_replace(source=source, tables=[])  # cold: nothing stored yet
     started = time.perf_counter()

@@ -89,7 +89,7 @@ def main():
     import django
 
     django.setup()
-    from datasources.connectors.file_formats import read_file
+    from datasources.connectors.files.formats import read_file
 
     paths = build(args.rows)
     print(f"{args.rows} rows; median of {args.runs} runs")

@@ -58,8 +58,8 @@ def fill(sources, orgs):
     from django.utils import timezone
 
     from accounts.models import Membership, Organization, Role, Workspace
-    from datasources.crypto import encrypt_value
     from datasources.models import DataSource
+    from datasources.security.crypto import encrypt_value
 
     DataSource.objects.all().delete()
     Organization.objects.all().delete()

@@ -2,12 +2,15 @@
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.db import transaction
 
-from datasources.connection_services import data_source_test_connection
-from datasources.discovery import discovery_queue, discovery_run, due_for_refresh
 from datasources.models import DataSource
+from datasources.services.connections import data_source_test_connection
+from datasources.services.discovery import (
+    discovery_queue,
+    discovery_run,
+    due_for_refresh,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +47,3 @@ def refresh_due_schemas():
             discovery_queue(source=source)
     if due:
         logger.info("Queued schema refresh for %d source(s)", len(due))
-
-
-def queue_new_source_checks(source: DataSource):
-    """Called by the create service: after commit, test and discover the new source in the background."""
-    if not settings.DATASOURCES_CHECK_NEW_SOURCES:
-        return
-
-    def send():
-        try:
-            check_new_source.delay(source.pk)
-        except Exception as exc:  # noqa: BLE001 - the source is created; a broker outage only delays checks
-            logger.error("Could not queue checks for source %s: %s", source.pk, type(exc).__name__)
-
-    transaction.on_commit(send)

@@ -11,3 +11,12 @@ class ConflictError(Exception):
 
 class PayloadTooLarge(Exception):
     """A body or an upload over the configured limit."""
+
+
+class ConnectorError(Exception):
+    """A connection, test or discovery failed: ``code`` is stable, ``message`` never quotes a secret."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message

@@ -161,7 +161,7 @@ CELERY_BEAT_SCHEDULE = {
 # A source created with schema_auto_refresh gets a test and a discovery queued after commit.
 DATASOURCES_CHECK_NEW_SOURCES = env.bool("DATASOURCES_CHECK_NEW_SOURCES", default=True)
 
-# --- Lifecycle (issue 4): key rotation, write throttling, JSON body limit ---
+# --- Keys, write throttling and the JSON body limit: what keeps stored secrets readable and the API fair ---
 # The keys values were encrypted under before the last change of SECRET_KEY /
 # CRYPTOGRAPHY_KEY: still readable, and re-encrypted by `manage.py rotate_encryption_keys`.
 OLD_SECRET_KEY = env("OLD_SECRET_KEY", default="") or None
@@ -174,7 +174,7 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["rivergen.api.SizeLimitedJSONParser"
 # several processes serve the API, so that they share one count.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
-# --- Connector destinations (issue 3, C1) ---
+# --- Connector destinations: keeps sources from reaching internal hosts and cloud metadata (SSRF) ---
 # Which addresses connectors may open sockets to, checked after DNS resolution:
 # "open" refuses only link-local and cloud-metadata addresses, "private" also loopback,
 # "public" every non-global address (multi-tenant hosting).

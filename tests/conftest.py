@@ -2,10 +2,11 @@ import os
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Membership, Organization, Role, Workspace
+from tests.support import client_for, need, require_services  # noqa: F401  (tests import them from here too)
+from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
+from tests.support.servers import http_server, pg_scratch_schema, silent, sshd  # noqa: F401  (fixtures)
 
 SPEC_BODY = {
     "workspace_id": None,
@@ -36,19 +37,6 @@ SPEC_BODY = {
     "metadata": {},
     "tags": ["production", "database"],
 }
-
-
-def require_services() -> bool:
-    return os.environ.get("REQUIRE_SERVICES") == "1"
-
-
-def need(reachable: bool, what: str):
-    """Skip locally, fail in CI (REQUIRE_SERVICES=1), when a server is not there."""
-    if reachable:
-        return
-    if require_services():
-        pytest.fail(f"{what} is required (REQUIRE_SERVICES=1) but not reachable")
-    pytest.skip(f"{what} not reachable")
 
 
 @pytest.fixture
@@ -113,17 +101,10 @@ def nobody(db):
     return _member("nobody", None, None)
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
 @pytest.fixture
 def source(alice, spec_body):
     """The spec's example, created by alice through the service."""
-    from datasources.services import data_source_create
+    from datasources.services.sources import data_source_create
 
     return data_source_create(actor=alice, data=spec_body)
 
@@ -144,7 +125,7 @@ def stored_file(alice):
     """A real uploaded CSV in Acme, stored through the storage service."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from datasources.stored_files import stored_file_create
+    from datasources.services.files import stored_file_create
 
     return stored_file_create(actor=alice, upload=SimpleUploadedFile("sales.csv", b"id,total\n1,9.5\n"))
 
@@ -154,7 +135,7 @@ def other_stored_file(oscar):
     """A real uploaded CSV in Globex, which Acme members must not reach."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from datasources.stored_files import stored_file_create
+    from datasources.services.files import stored_file_create
 
     return stored_file_create(actor=oscar, upload=SimpleUploadedFile("sales.csv", b"id,total\n2,1.0\n"))
 

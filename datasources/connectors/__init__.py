@@ -1,14 +1,22 @@
-"""The registry: one explicit mapping from type name to connector class."""
-from datasources.connectors import files, http, nosql, sql
+"""The registry: one explicit mapping from type name to connector class.
+
+It is the only module that sees every family; families import ``base`` and the shared
+helpers (``targets``, ``ssh``, ``web``, ``aws``), never each other.
+"""
+from datasources.connectors import http
 from datasources.connectors.base import Connector, ConnectorError
+from datasources.connectors.files import stored as files
+from datasources.connectors.nosql import documents, keyvalue, wide_column
+from datasources.connectors.sql import engines, warehouses
 
 CONNECTORS: dict[str, type[Connector]] = {
     cls.type_name: cls
     for cls in (
-        sql.PostgresConnector, sql.MySqlConnector, sql.MariaDbConnector, sql.SqlServerConnector,
-        sql.OracleConnector, sql.SnowflakeConnector, sql.BigQueryConnector, sql.RedshiftConnector,
-        nosql.MongoConnector, nosql.ElasticsearchConnector, nosql.RedisConnector,
-        nosql.CassandraConnector, nosql.DynamoDbConnector,
+        engines.PostgresConnector, engines.MySqlConnector, engines.MariaDbConnector, engines.SqlServerConnector,
+        engines.OracleConnector, warehouses.SnowflakeConnector, warehouses.BigQueryConnector,
+        engines.RedshiftConnector,
+        documents.MongoConnector, documents.ElasticsearchConnector, keyvalue.RedisConnector,
+        wide_column.CassandraConnector, wide_column.DynamoDbConnector,
         files.CsvConnector, files.ExcelConnector, files.JsonConnector, files.ParquetConnector,
         files.OrcConnector, files.DeltaLakeConnector, files.IcebergConnector, files.HudiConnector,
         files.S3Connector,

@@ -40,6 +40,10 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from rivergen.errors import (
+    ConnectorError,  # noqa: F401  (defined beside the other error types; connectors import it from here)
+)
+
 SPEC_CREDENTIAL_KEYS = (
     "username", "password", "api_key", "oauth_token",
     "ssh_private_key", "ssh_passphrase", "warehouse", "role",
@@ -72,13 +76,6 @@ class DiscoveredTable:
     name: str
     kind: str = "table"  # "table" or "view" (a collection, key pattern, index or file counts as "table")
     columns: list[DiscoveredColumn] = field(default_factory=list)
-
-
-class ConnectorError(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Connector:
@@ -151,7 +148,7 @@ def credentials_of(source) -> dict:
     """The decrypted credentials, or CREDENTIALS_UNREADABLE when the stored value cannot be opened."""
     credentials = source.credentials
     connection_string = getattr(source, "connection_string", None)
-    # An undecryptable field arrives as a marker object, not a dict or str (datasources.crypto.Unreadable).
+    # An undecryptable field arrives as a marker object, not a dict or str (datasources.security.crypto.Unreadable).
     if not isinstance(credentials, dict) or not isinstance(connection_string, (str, type(None))):
         raise ConnectorError(
             "CREDENTIALS_UNREADABLE",

@@ -17,8 +17,8 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from datasources.connectors import host_keys, network
 from datasources.connectors.base import ConnectorError, driver_missing
+from datasources.security import host_keys, network
 
 
 @dataclass

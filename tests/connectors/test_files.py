@@ -7,9 +7,14 @@ from django.core.files.storage import default_storage
 
 from datasources.connectors import connector_for
 from datasources.models import DataSource
-from tests.connectors.file_fixtures import (
-    discover, error_of, version_of,
-    columns_of, file_source, upload, zip_members,
+from tests.support.files import (
+    columns_of,
+    discover,
+    error_of,
+    file_source,
+    upload,
+    version_of,
+    zip_members,
 )
 
 pytestmark = pytest.mark.django_db

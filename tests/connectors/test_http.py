@@ -4,7 +4,7 @@ import pytest
 
 from datasources.connectors import ConnectorError, connector_for
 from datasources.connectors.http import base_url_of
-from tests.connectors.conftest import closed_port, make_source
+from tests.support.servers import closed_port, make_source
 
 JSON = {"Content-Type": "application/json", "Server": "stand-in/1.0"}
 

@@ -6,7 +6,7 @@ import pytest
 
 from datasources.connectors import connector_for
 from tests.conftest import need
-from tests.connectors.conftest import closed_port, error_of, make_source, port_open
+from tests.support.servers import closed_port, error_of, make_source, port_open
 
 pytestmark = pytest.mark.services
 

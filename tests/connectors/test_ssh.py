@@ -5,7 +5,12 @@ import pytest
 
 from datasources.connectors import ConnectorError, connector_for
 from tests.conftest import need
-from tests.connectors.conftest import closed_port, connector_error, make_source, port_open
+from tests.support.servers import (
+    closed_port,
+    connector_error,
+    make_source,
+    port_open,
+)
 
 pytestmark = pytest.mark.services
 

@@ -3,9 +3,17 @@ import json
 
 import pytest
 
-from tests.connectors.file_fixtures import (
-    discover, error_of, version_of,
-    columns_of, delta_table, file_source, hudi_table, iceberg_table, zip_folder, zip_members,
+from tests.support.files import (
+    columns_of,
+    delta_table,
+    discover,
+    error_of,
+    file_source,
+    hudi_table,
+    iceberg_table,
+    version_of,
+    zip_folder,
+    zip_members,
 )
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +99,7 @@ def test_corrupt_table_metadata_is_invalid_file(alice, source_type, members):
 
 
 def test_archives_unpack_where_the_setting_says_and_leave_nothing(alice, settings, tmp_path, monkeypatch):
-    from datasources import archives
+    from datasources.security import archives
 
     settings.DATASOURCES_ARCHIVE_TEMP_DIR = str(tmp_path / "unpack")
     (tmp_path / "unpack").mkdir()

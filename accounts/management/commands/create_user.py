@@ -2,7 +2,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Role
 from accounts.services import user_create
-from rivergen.commands import EXPECTED_ERRORS, as_command_error, print_json, read_secret_stdin
+from rivergen.commands import (
+    EXPECTED_ERRORS,
+    as_command_error,
+    print_json,
+    read_secret_stdin,
+)
 
 
 class Command(BaseCommand):

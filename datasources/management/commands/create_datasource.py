@@ -4,10 +4,15 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from datasources.api.serializers import DataSourceSerializer
 from datasources.connectors import CONNECTORS
-from datasources.serializers import DataSourceSerializer
-from datasources.services import data_source_create
-from rivergen.commands import EXPECTED_ERRORS, as_command_error, print_json, read_secret_stdin
+from datasources.services.sources import data_source_create
+from rivergen.commands import (
+    EXPECTED_ERRORS,
+    as_command_error,
+    print_json,
+    read_secret_stdin,
+)
 
 # Flags that map one-to-one onto body fields: (flag dest, type).
 FIELD_FLAGS = {

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from datasources.crypto import previous_keys, rotate_encryption
+from datasources.security.crypto import previous_keys, rotate_encryption
 from rivergen.commands import print_json
 
 

@@ -1,0 +1,53 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.parsers import MultiPartParser
+
+from accounts.selectors import organization_ids_for
+from datasources.models import StoredFile
+from datasources.services.files import stored_file_create, stored_file_delete
+from rivergen.api import success
+
+
+class StoredFileSerializer(serializers.ModelSerializer):
+    organization_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = StoredFile
+        fields = ["id", "name", "filename", "size", "content_type", "organization_id", "created_at"]
+        read_only_fields = fields
+
+
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    workspace_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class StoredFileViewSet(viewsets.GenericViewSet):
+    lookup_value_regex = r"\d+"
+    serializer_class = StoredFileSerializer
+    parser_classes = [MultiPartParser]
+
+    def get_queryset(self):
+        return StoredFile.objects.filter(organization_id__in=organization_ids_for(self.request.user))
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: StoredFileSerializer})
+    def create(self, request):
+        upload = UploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        stored = stored_file_create(
+            actor=request.user, upload=upload.validated_data["file"],
+            workspace_id=upload.validated_data.get("workspace_id"),
+        )
+        return success(StoredFileSerializer(stored).data, "File stored successfully", status.HTTP_201_CREATED)
+
+    def list(self, request):
+        files = self.get_queryset().order_by("-id")[:1000]
+        return success(StoredFileSerializer(files, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return success(StoredFileSerializer(self.get_object()).data)
+
+    @extend_schema(responses={200: inline_serializer("Deleted", {})})
+    def destroy(self, request, pk=None):
+        stored_file_delete(actor=request.user, stored_file=self.get_object())
+        return success(None, "File deleted successfully")

@@ -1,0 +1,63 @@
+"""The response shapes of a data source: the spec's keys, then which secrets are set."""
+from rest_framework import serializers
+
+from datasources.connectors import connector_for
+from datasources.models import DataSource
+from datasources.security.crypto import Unreadable
+
+
+class DataSourceSerializer(serializers.ModelSerializer):
+    """The response: exactly the spec's keys, in the spec's order."""
+
+    organization_id = serializers.IntegerField(read_only=True)
+    workspace_id = serializers.IntegerField(read_only=True, allow_null=True)
+    created_by_user_id = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
+    updated_by_user_id = serializers.IntegerField(source="updated_by_id", read_only=True, allow_null=True)
+    metadata = serializers.JSONField(read_only=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = DataSource
+        fields = [
+            "id", "organization_id", "workspace_id", "name", "type", "description",
+            "host", "port", "database_name", "schema_name", "file_path",
+            "use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_key_id", "ssh_local_port",
+            "connection_pool_size", "connection_timeout", "query_timeout", "max_retries",
+            "status", "last_tested_at", "last_successful_connection_at", "last_failed_connection_at",
+            "failure_count", "failure_reason", "schema_discovered_at",
+            "schema_auto_refresh", "schema_refresh_interval", "metadata", "tags",
+            "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
+        ]
+        read_only_fields = fields
+
+
+class DataSourceDetailSerializer(DataSourceSerializer):
+    """Read, list and update responses: the spec's keys, then which secrets are stored.
+
+    ``credentials_set`` names the secret credential fields that hold a value (never
+    the values); ``credentials_readable`` is false when the stored credentials
+    cannot be decrypted with the configured keys (see rotate_encryption_keys).
+    """
+
+    credentials_set = serializers.SerializerMethodField()
+    credentials_readable = serializers.SerializerMethodField()
+    has_connection_string = serializers.SerializerMethodField()
+
+    class Meta(DataSourceSerializer.Meta):
+        fields = DataSourceSerializer.Meta.fields + [
+            "credentials_set", "credentials_readable", "has_connection_string",
+        ]
+        read_only_fields = fields
+
+    def get_credentials_set(self, source) -> list[str]:
+        credentials = source.credentials
+        if not isinstance(credentials, dict):
+            return []
+        secret_keys = connector_for(source.type).all_secret_keys()
+        return [key for key in secret_keys if credentials.get(key) not in (None, "")]
+
+    def get_credentials_readable(self, source) -> bool:
+        return isinstance(source.credentials, dict) and not isinstance(source.connection_string, Unreadable)
+
+    def get_has_connection_string(self, source) -> bool:
+        return bool(source.connection_string)

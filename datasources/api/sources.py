@@ -1,0 +1,80 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+
+from datasources.api.pagination import EnvelopePagination
+from datasources.api.serializers import DataSourceDetailSerializer, DataSourceSerializer
+from datasources.selectors import (
+    ORDERING_FIELDS,
+    data_source_list,
+    data_sources_visible_to,
+)
+from datasources.services.inputs import DataSourceInputSerializer
+from datasources.services.sources import (
+    data_source_create,
+    data_source_delete,
+    data_source_update,
+)
+from rivergen.api import success
+
+LIST_PARAMETERS = [
+    OpenApiParameter("workspace_id", OpenApiTypes.INT),
+    OpenApiParameter("type", OpenApiTypes.STR, many=True, description="repeatable: any of the given types"),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=["inactive", "active", "error"]),
+    OpenApiParameter("tag", OpenApiTypes.STR, many=True, description="repeatable: sources with every given tag"),
+    OpenApiParameter("search", OpenApiTypes.STR, description="in name, description and host"),
+    OpenApiParameter(
+        "ordering", OpenApiTypes.STR,
+        enum=[f"{sign}{field}" for field in ORDERING_FIELDS for sign in ("", "-")],
+        description="default -created_at",
+    ),
+    OpenApiParameter("page", OpenApiTypes.INT),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="default 20; values over 100 give 100"),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=LIST_PARAMETERS, responses=DataSourceDetailSerializer(many=True)),
+    retrieve=extend_schema(responses=DataSourceDetailSerializer),
+    update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
+    partial_update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
+    destroy=extend_schema(responses={200: OpenApiTypes.OBJECT}),
+)
+class DataSourceViewSet(viewsets.GenericViewSet):
+    """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
+
+    lookup_value_regex = r"\d+"
+    serializer_class = DataSourceDetailSerializer
+    pagination_class = EnvelopePagination
+
+    def get_queryset(self):
+        return data_sources_visible_to(self.request.user)
+
+    def list(self, request):
+        page = self.paginate_queryset(data_source_list(user=request.user, filters=request.query_params))
+        return self.get_paginated_response(DataSourceDetailSerializer(page, many=True).data)
+
+    @extend_schema(request=DataSourceInputSerializer, responses={201: DataSourceSerializer})
+    def create(self, request):
+        source = data_source_create(actor=request.user, data=request.data)
+        return success(
+            DataSourceSerializer(source).data, "Data source created successfully", status.HTTP_201_CREATED
+        )
+
+    def retrieve(self, request, pk=None):
+        return success(DataSourceDetailSerializer(self.get_object()).data, "Data source retrieved successfully")
+
+    def update(self, request, pk=None):
+        return self._update(request, partial=False)
+
+    def partial_update(self, request, pk=None):
+        return self._update(request, partial=True)
+
+    def destroy(self, request, pk=None):
+        source = self.get_object()
+        data_source_delete(source=source, actor=request.user)
+        return success(None, f'Data source "{source.name}" deleted successfully')
+
+    def _update(self, request, *, partial):
+        source = data_source_update(source=self.get_object(), actor=request.user, data=request.data, partial=partial)
+        return success(DataSourceDetailSerializer(source).data, "Data source updated successfully")

@@ -1,0 +1,32 @@
+"""The data source routes of /api/v1: sources, testing, discovery, the stored schema, types, files.
+
+The named routes come before the router's so that ``types`` and ``test-connection`` are never
+read as an id (the router's id is digits only anyway). A trailing slash is optional everywhere.
+"""
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from datasources.api import connections as views
+from datasources.api.files import StoredFileViewSet
+from datasources.api.sources import DataSourceViewSet
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # both /data-sources and /data-sources/ work
+router.register("data-sources", DataSourceViewSet, basename="data-source")
+router.register("storage/files", StoredFileViewSet, basename="stored-file")
+
+ID = r"(?P<pk>\d+)"
+
+urlpatterns = [
+    re_path(r"^data-sources/types/?$", views.TypesView.as_view(), name="data-source-types"),
+    re_path(r"^data-sources/test-connection/?$", views.UnsavedTestConnectionView.as_view(),
+            name="data-source-test-unsaved"),
+    re_path(rf"^data-sources/{ID}/test-connection/?$", views.TestConnectionView.as_view(),
+            name="data-source-test-connection"),
+    re_path(rf"^data-sources/{ID}/discover-schema/?$", views.DiscoverSchemaView.as_view(),
+            name="data-source-discover-schema"),
+    re_path(rf"^data-sources/{ID}/discoveries/(?P<discovery_id>\d+)/?$", views.DiscoveryView.as_view(),
+            name="data-source-discovery"),
+    re_path(rf"^data-sources/{ID}/schema/?$", views.SchemaView.as_view(), name="data-source-schema"),
+    *router.urls,
+]

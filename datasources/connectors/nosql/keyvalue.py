@@ -1,0 +1,106 @@
+"""Key-value stores: Redis.
+
+Redis has no schema, so discovery scans a bounded sample of keys (``SAMPLE_KEYS``)
+and reports each group of keys that share a type and a pattern (``user:*:profile``:
+segments of digits or long hex ids become ``*``) as a "table" whose columns are
+``key`` plus, for hashes, the fields of the first key of the group.
+"""
+import re
+
+from datasources.connectors.base import (
+    ConnectorError,
+    DiscoveredColumn,
+    DiscoveredTable,
+    TestOutcome,
+    driver_missing,
+)
+from datasources.connectors.nosql.base import NoSqlConnector
+
+SAMPLE_KEYS = 1000
+_VARIABLE = re.compile(r"^(\d+|[0-9a-fA-F-]{8,})$")
+_REDIS_COLUMNS = {"list": ["value"], "set": ["member"], "zset": ["member", "score"], "string": ["value"]}
+
+
+def key_pattern(key: str) -> str:
+    return ":".join("*" if _VARIABLE.match(part) else part for part in key.split(":"))
+
+
+class RedisConnector(NoSqlConnector):
+    type_name, label, default_port = "redis", "Redis", 6379
+    schemes = ("redis", "rediss")
+
+    def client(self, source, target, endpoint):
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError:
+            raise driver_missing("redis") from None
+        database = target.database or "0"
+        if not database.isdigit():
+            raise ConnectorError("DATABASE_NOT_FOUND", "Redis databases are numbered: database_name must be 0, 1, 2...")
+        return redis.Redis(
+            host=endpoint.address, port=endpoint.port, db=int(database), username=target.username,
+            password=target.password, socket_connect_timeout=source.connection_timeout,
+            socket_timeout=source.query_timeout, ssl=target.scheme == "rediss",
+            ssl_check_hostname=target.scheme == "rediss", retry=Retry(NoBackoff(), 0),
+        )
+
+    def _call(self, source, target, endpoint, work):
+        client = self.client(source, target, endpoint)
+        import redis.exceptions as errors
+        try:
+            return work(client)
+        except (errors.AuthenticationError, errors.AuthorizationError):
+            raise ConnectorError("AUTH_FAILED", f"Redis refused the login at {target.describe()}.") from None
+        except errors.TimeoutError:
+            raise ConnectorError("TIMEOUT", f"Redis at {target.describe()} did not answer in time.") from None
+        except errors.ResponseError as exc:
+            text = str(exc).lower()
+            if "wrongpass" in text or "noauth" in text or "password" in text:
+                raise ConnectorError("AUTH_FAILED", f"Redis refused the login at {target.describe()}.") from None
+            if "db index" in text:
+                raise ConnectorError("DATABASE_NOT_FOUND", f"Redis has no database {target.database}.") from None
+            raise ConnectorError("CONNECTION_FAILED", "Redis refused a command.") from None
+        except errors.ConnectionError as exc:
+            code = "TIMEOUT" if "timeout" in str(exc).lower() else "HOST_UNREACHABLE"
+            raise ConnectorError(code, f"Cannot reach Redis at {target.describe()}.") from None
+        finally:
+            client.close()
+
+    def _test(self, source, target, endpoint):
+        def ping(client):
+            client.ping()
+            return client.info("server").get("redis_version")
+        return TestOutcome(server_version=str(self._call(source, target, endpoint, ping)))
+
+    def _discover(self, source, target, endpoint):
+        schema = f"db{target.database or 0}"
+        return self._call(source, target, endpoint, lambda client: redis_key_groups(client, schema))
+
+
+def redis_key_groups(client, schema) -> list[DiscoveredTable]:
+    keys = []
+    for key in client.scan_iter(count=500):
+        keys.append(key)
+        if len(keys) >= SAMPLE_KEYS:
+            break
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.type(key)
+    groups = {}
+    for key, kind in zip(keys, pipe.execute()):
+        kind = kind.decode() if isinstance(kind, bytes) else str(kind)
+        text = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
+        groups.setdefault((key_pattern(text), kind), key)
+    tables = []
+    for (pattern, kind), first_key in sorted(groups.items()):
+        if kind == "hash":
+            fields = sorted(f.decode("utf-8", "replace") for f in client.hkeys(first_key))
+        else:
+            fields = _REDIS_COLUMNS.get(kind, ["value"])
+        columns = [DiscoveredColumn(name="key", data_type="string", nullable=False, primary_key=True, position=1)]
+        columns += [DiscoveredColumn(name=f, data_type=kind, position=i) for i, f in enumerate(fields, start=2)]
+        tables.append(DiscoveredTable(schema=schema, name=pattern, columns=columns))
+    return tables
+

@@ -1,0 +1,212 @@
+"""SQL databases reached through SQLAlchemy 2 and one driver per dialect."""
+from contextlib import contextmanager
+
+from datasources.connectors.base import (
+    DATABASE_FIELDS,
+    Connector,
+    ConnectorError,
+    TestOutcome,
+    driver_missing,
+    gc_paused,
+    run_within,
+)
+from datasources.connectors.sql import catalogue as sql_catalogue
+from datasources.connectors.sql.errors import classify
+from datasources.connectors.ssh import open_endpoint
+from datasources.connectors.targets import target_of
+
+
+class SqlConnector(Connector):
+    family = "sql"
+    required = DATABASE_FIELDS
+
+    def test(self, source) -> TestOutcome:
+        return run_within(source.connection_timeout, self._test, source)
+
+    def discover(self, source):
+        # Connecting has connection_timeout; each catalogue query has query_timeout.
+        return run_within(source.connection_timeout + source.query_timeout, self._discover, source)
+
+    def _test(self, source):
+        raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
+
+    def _discover(self, source):
+        raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
+
+
+class SqlAlchemyConnector(SqlConnector):
+    """A dialect SQLAlchemy drives; subclasses give the URL, connect arguments and catalogue."""
+
+    drivername = ""
+    driver_package = ""
+    version_query = "SELECT version()"
+    catalogue: sql_catalogue.Catalogue | None = None
+
+    def _test(self, source):
+        target = target_of(source, self.default_port)
+        with open_endpoint(source, target, source.connection_timeout) as endpoint:
+            with self.connection(source, target, endpoint) as conn:
+                return TestOutcome(server_version=self.server_version(conn))
+
+    def _discover(self, source):
+        target = target_of(source, self.default_port)
+        with open_endpoint(source, target, source.connection_timeout) as endpoint:
+            with self.connection(source, target, endpoint) as conn:
+                self.limit_queries(conn, source.query_timeout)
+                return self.read_catalogue(conn, self.schema_filter(source, target))
+
+    def server_version(self, conn) -> str:
+        from sqlalchemy import text
+        return str(conn.execute(text(self.version_query)).scalar())
+
+    def schema_filter(self, source, target):
+        return source.schema_name or None
+
+    def read_catalogue(self, conn, schema):
+        from sqlalchemy import text
+        params = {"schema": schema}
+
+        def rows(sql):
+            # The driver's plain tuples: unpacking 40,000 SQLAlchemy Row objects costs more than the query.
+            result = conn.execute(text(sql), params)
+            try:
+                return result.cursor.fetchall()
+            finally:
+                result.close()
+
+        with gc_paused():
+            return sql_catalogue.assemble(
+                rows(self.catalogue.relations), rows(self.catalogue.columns), rows(self.catalogue.primary_keys)
+            )
+
+    def limit_queries(self, conn, seconds):
+        """Ask the server to cancel long catalogue queries (the hard deadline still applies)."""
+
+    def url(self, target, endpoint):
+        from sqlalchemy.engine import URL
+        return URL.create(
+            self.drivername, username=target.username, password=target.password,
+            host=endpoint.address, port=endpoint.port, database=target.database,
+        )
+
+    def connect_args(self, source, target, endpoint) -> dict:
+        return {}
+
+    @contextmanager
+    def connection(self, source, target, endpoint):
+        try:
+            import sqlalchemy
+            from sqlalchemy.pool import NullPool
+        except ImportError:
+            raise driver_missing("SQLAlchemy") from None
+        try:
+            engine = sqlalchemy.create_engine(
+                self.url(target, endpoint), poolclass=NullPool,
+                connect_args=self.connect_args(source, target, endpoint),
+            )
+        except (ImportError, sqlalchemy.exc.NoSuchModuleError):
+            raise driver_missing(self.driver_package) from None
+        try:
+            with engine.connect() as conn:
+                yield conn
+        except sqlalchemy.exc.DBAPIError as exc:
+            raise classify(exc.orig, target) from None
+        except (OSError, EOFError) as exc:
+            raise classify(exc, target) from None
+        finally:
+            engine.dispose()
+
+
+class PostgresConnector(SqlAlchemyConnector):
+    type_name, label, default_port = "postgresql", "PostgreSQL", 5432
+    schemes = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
+    drivername, driver_package = "postgresql+psycopg", "psycopg"
+    version_query = "SHOW server_version"
+    catalogue = sql_catalogue.POSTGRES
+    # libpq options a connection string may carry (the unsafe ones are refused at create time).
+    passed_options = ("sslmode", "application_name", "target_session_attrs", "gssencmode", "channel_binding")
+
+    def url(self, target, endpoint):
+        from sqlalchemy.engine import URL
+        # host stays the name (TLS checks it); hostaddr is the address the policy checked.
+        return URL.create(
+            self.drivername, username=target.username, password=target.password,
+            host=endpoint.hostname, port=endpoint.port, database=target.database,
+        )
+
+    def connect_args(self, source, target, endpoint):
+        options = {k: v for k, v in target.options.items() if k in self.passed_options}
+        return {
+            **options, "hostaddr": endpoint.address, "connect_timeout": max(2, source.connection_timeout),
+            "sslmode": options.get("sslmode", "prefer"),
+        }
+
+    def limit_queries(self, conn, seconds):
+        from sqlalchemy import text
+        conn.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
+
+
+class RedshiftConnector(PostgresConnector):
+    type_name, label, default_port = "redshift", "Amazon Redshift", 5439
+    schemes = ("redshift", "redshift+psycopg2", "postgresql", "postgres")
+    version_query = "SELECT version()"
+    catalogue = sql_catalogue.REDSHIFT
+
+
+class MySqlConnector(SqlAlchemyConnector):
+    type_name, label, default_port = "mysql", "MySQL", 3306
+    schemes = ("mysql", "mysql+pymysql", "mysql+mysqldb")
+    drivername, driver_package = "mysql+pymysql", "PyMySQL"
+    version_query = "SELECT VERSION()"
+    catalogue = sql_catalogue.MYSQL
+
+    def connect_args(self, source, target, endpoint):
+        return {
+            "connect_timeout": source.connection_timeout, "read_timeout": source.query_timeout,
+            "write_timeout": source.query_timeout, "local_infile": False, "charset": "utf8mb4",
+        }
+
+    def schema_filter(self, source, target):
+        # In MySQL a database is a schema: read the one named, not the whole server.
+        return source.schema_name or target.database or None
+
+
+class MariaDbConnector(MySqlConnector):
+    type_name, label, default_port = "mariadb", "MariaDB", 3306
+    schemes = ("mariadb", "mariadb+pymysql", "mysql", "mysql+pymysql")
+
+
+class SqlServerConnector(SqlAlchemyConnector):
+    type_name, label, default_port = "sqlserver", "Microsoft SQL Server", 1433
+    schemes = ("mssql", "sqlserver", "mssql+pymssql", "mssql+pyodbc")
+    drivername, driver_package = "mssql+pymssql", "pymssql"
+    version_query = "SELECT @@VERSION"
+    catalogue = sql_catalogue.SQLSERVER
+
+    def connect_args(self, source, target, endpoint):
+        return {"login_timeout": source.connection_timeout, "timeout": source.query_timeout}
+
+
+class OracleConnector(SqlAlchemyConnector):
+    type_name, label, default_port = "oracle", "Oracle", 1521
+    schemes = ("oracle", "oracle+oracledb")
+    drivername, driver_package = "oracle+oracledb", "oracledb"
+    version_query = "SELECT banner FROM v$version WHERE ROWNUM = 1"
+    catalogue = sql_catalogue.ORACLE
+
+    def url(self, target, endpoint):
+        from sqlalchemy.engine import URL
+        return URL.create(
+            self.drivername, username=target.username, password=target.password,
+            host=endpoint.address, port=endpoint.port, query={"service_name": target.database or ""},
+        )
+
+    def connect_args(self, source, target, endpoint):
+        return {"tcp_connect_timeout": float(source.connection_timeout)}
+
+    def schema_filter(self, source, target):
+        return (source.schema_name or "").upper() or None
+
+    def limit_queries(self, conn, seconds):
+        conn.connection.dbapi_connection.call_timeout = int(seconds) * 1000
+

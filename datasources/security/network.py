@@ -1,0 +1,117 @@
+"""The destination policy: which addresses a connector may open a socket to.
+
+Hosts are resolved first and every address they resolve to is checked against
+``DATASOURCES_NETWORK_POLICY`` before any socket opens; callers then connect to
+the address that was checked, so a second DNS answer cannot swap it (rebinding).
+
+- ``open``: refuses link-local and cloud-metadata addresses only (development);
+- ``private`` (default outside DEBUG): also refuses loopback and unspecified addresses;
+- ``public``: refuses every address that is not globally routable (multi-tenant hosting).
+"""
+import ipaddress
+import socket
+
+from django.conf import settings
+
+from rivergen.errors import ConnectorError
+
+POLICIES = ("open", "private", "public")
+# Metadata services that do not live in 169.254/16 (AWS over IPv6, Alibaba, Oracle, ECS task role).
+METADATA_ADDRESSES = {
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "fd00:ec2::23", "100.100.100.200", "192.0.0.192")
+}
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def current_policy() -> str:
+    policy = getattr(settings, "DATASOURCES_NETWORK_POLICY", "private")
+    return policy if policy in POLICIES else "private"
+
+
+def _embedded_ipv4(ip):
+    """IPv4 addresses hidden inside IPv6 forms (mapped, 6to4, NAT64) are judged as themselves."""
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return ip.ipv4_mapped
+        if ip.sixtofour:
+            return ip.sixtofour
+        if ip in NAT64:
+            return ipaddress.ip_address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
+def refusal(address: str, policy: str | None = None) -> str | None:
+    """Why ``address`` is refused under ``policy``, or None when it is allowed."""
+    policy = policy or current_policy()
+    ip = _embedded_ipv4(ipaddress.ip_address(address.split("%", 1)[0]))
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if policy == "open":
+        return None
+    if ip.is_loopback or ip.is_unspecified:
+        return "a loopback address"
+    if policy == "private":
+        return None
+    if not ip.is_global:
+        return "a private address"
+    return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, IPv4 first (servers often listen on 127.0.0.1 only)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        raise ConnectorError("HOST_UNREACHABLE", f"The host name {host!r} cannot be resolved.") from None
+    addresses = []
+    for family, *_rest, sockaddr in sorted(infos, key=lambda info: info[0] != socket.AF_INET):
+        if sockaddr[0] not in addresses:
+            addresses.append(sockaddr[0])
+    return addresses
+
+
+def checked_address(host: str, port: int) -> str:
+    """The address to connect to for ``host``; DESTINATION_NOT_ALLOWED when any answer is refused."""
+    if not host:
+        raise ConnectorError("HOST_UNREACHABLE", "No host is configured.")
+    policy = current_policy()
+    addresses = resolve(host, port)
+    for address in addresses:
+        reason = refusal(address, policy)
+        if reason:
+            raise ConnectorError(
+                "DESTINATION_NOT_ALLOWED",
+                f"{host} resolves to {reason}, which the network policy '{policy}' does not allow.",
+            )
+    return addresses[0]
+
+
+def check_tunnel_target(host: str):
+    """A host reached through an SSH tunnel is resolved by the SSH server, not here.
+
+    We cannot see its addresses, so only a literal IP is judged, and only against the
+    rules every policy shares (metadata and link-local): "localhost" and private
+    names behind a bastion are the point of a tunnel.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return
+    reason = refusal(host, "open")
+    if reason:
+        raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.")
+
+
+def open_socket(address: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to an already checked address, with connect errors mapped to stable codes."""
+    try:
+        return socket.create_connection((address, port), timeout=timeout)
+    except TimeoutError:
+        raise ConnectorError("TIMEOUT", f"No answer from port {port} within {timeout:g} s.") from None
+    except OSError:
+        raise ConnectorError("HOST_UNREACHABLE", f"Nothing accepts connections on port {port}.") from None

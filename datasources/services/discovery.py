@@ -1,0 +1,79 @@
+"""Schema discovery: queue a job, run the connector, replace the stored catalogue in one transaction."""
+import logging
+
+from django.db.models import Max
+from django.utils import timezone
+
+from datasources.catalogue.store import catalogue_replace
+from datasources.connectors import connector_for
+from datasources.connectors.base import ConnectorError
+from datasources.models import DataSource, Discovery
+from datasources.services.connections import scrub
+from datasources.services.deadline import call_with_deadline
+from datasources.services.jobs import enqueue_after_commit
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
+
+
+def discovery_queue(*, source: DataSource, actor=None) -> Discovery:
+    """Record a queued discovery and send it to the workers once the row is committed."""
+    discovery = Discovery.objects.create(data_source=source, requested_by=actor)
+    enqueue_after_commit("discover_schema", discovery.pk, on_failure=lambda: _queue_failed(discovery.pk))
+    return discovery
+
+
+def _queue_failed(discovery_id: int):
+    Discovery.objects.filter(pk=discovery_id, status=Discovery.Status.QUEUED).update(
+        status=Discovery.Status.FAILED, error_code="QUEUE_UNAVAILABLE",
+        error_message="The job queue could not be reached; try again later.", finished_at=timezone.now(),
+    )
+
+
+def discovery_run(discovery_id: int) -> Discovery | None:
+    """Run a queued discovery; a job already taken by another worker is left alone."""
+    claimed = Discovery.objects.filter(pk=discovery_id, status=Discovery.Status.QUEUED).update(
+        status=Discovery.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return None
+    discovery = Discovery.objects.select_related("data_source").get(pk=discovery_id)
+    source = discovery.data_source
+    connector = connector_for(source.type)()
+    deadline = source.connection_timeout + source.query_timeout
+    try:
+        tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
+        table_count, column_count = catalogue_replace(source=source, tables=tables or [])
+    except ConnectorError as exc:
+        return _finish(discovery, Discovery.Status.FAILED, error_code=exc.code,
+                       error_message=scrub(exc.message, source))
+    except Exception as exc:  # noqa: BLE001 - the job must end failed, never stay "running"
+        logger.error("Discovery %s failed: %s", discovery_id, type(exc).__name__)
+        _finish(discovery, Discovery.Status.FAILED, error_code="INTERNAL_ERROR",
+                error_message="Storing the discovered schema failed.")
+        raise
+    return _finish(discovery, Discovery.Status.SUCCEEDED, table_count=table_count, column_count=column_count)
+
+
+def _finish(discovery: Discovery, status, **fields) -> Discovery:
+    fields.update(status=status, finished_at=timezone.now())
+    Discovery.objects.filter(pk=discovery.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(discovery, name, value)
+    return discovery
+
+
+def due_for_refresh(now=None) -> list[int]:
+    """Ids of auto-refreshed sources whose last discovery was queued at least an interval ago."""
+    now = now or timezone.now()
+    rows = (
+        DataSource.objects.filter(schema_auto_refresh=True)
+        .exclude(discoveries__status__in=ACTIVE)
+        .annotate(last_queued=Max("discoveries__created_at"))
+        .values_list("pk", "last_queued", "schema_refresh_interval")
+    )
+    return [
+        pk for pk, last, interval in rows
+        if last is None or (now - last).total_seconds() >= interval
+    ]

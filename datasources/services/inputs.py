@@ -1,0 +1,138 @@
+"""Parsing of data source input (JSON types and bounds) and the response shape.
+
+Cross-field rules (what a type requires, SSH, connection strings, stored files)
+live in ``datasources.services.rules`` and run inside the service, so that the API, the
+admin and the CLI share them.
+"""
+import json
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from datasources.connectors import TYPE_CHOICES
+from rivergen.fields import (
+    OptionalCharField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictDictField,
+    StrictIntegerField,
+    StrictListField,
+)
+
+METADATA_MAX_BYTES = 16 * 1024
+MAX_TAGS = 50
+MAX_TAG_LENGTH = 64
+
+# Fields with a default: null (or, on create, absence) takes the default.
+DEFAULTS = {
+    "use_ssh_tunnel": False,
+    "ssh_port": 22,
+    "connection_pool_size": 5,
+    "connection_timeout": 30,
+    "query_timeout": 300,
+    "max_retries": 3,
+    "schema_auto_refresh": True,
+    "schema_refresh_interval": 3600,
+    "metadata": {},
+    "tags": [],
+}
+
+
+def _int(low, high):
+    return StrictIntegerField(required=False, allow_null=True, min_value=low, max_value=high)
+
+
+def _bool():
+    return StrictBooleanField(required=False, allow_null=True)
+
+
+@extend_schema_field({"type": "string", "nullable": True})
+class CredentialValueField(serializers.Field):
+    default_error_messages = {"invalid": "Must be a string or null."}
+
+    def to_internal_value(self, data):
+        if data is not None and not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+
+def _has_unstorable_text(value) -> bool:
+    """True when a key or string holds NUL or a lone surrogate: PostgreSQL's jsonb and
+    UTF-8 itself cannot store them, so saving would fail with a 500."""
+    stack = [value]
+    while stack:  # a loop, not recursion: nesting depth is the client's choice
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return True
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+class DataSourceInputSerializer(serializers.Serializer):
+    """Parses a create or update body. Unknown top-level keys are ignored."""
+
+    workspace_id = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    name = StrictCharField(max_length=255)
+    type = serializers.ChoiceField(choices=TYPE_CHOICES, error_messages={
+        "invalid_choice": '"{input}" is not a supported data source type.',
+    })
+    description = OptionalCharField(max_length=2000, trim_whitespace=False)
+    host = OptionalCharField(max_length=255)
+    port = _int(1, 65535)
+    database_name = OptionalCharField(max_length=255)
+    schema_name = OptionalCharField(max_length=255)
+    connection_string = OptionalCharField(max_length=4096, write_only=True)
+    file_path = StrictCharField(required=False, allow_null=True, max_length=1024, error_messages={
+        "blank": "file_path cannot be empty.",
+    })
+    use_ssh_tunnel = _bool()
+    ssh_host = OptionalCharField(max_length=255)
+    ssh_port = _int(1, 65535)
+    ssh_username = OptionalCharField(max_length=255)
+    ssh_local_port = _int(1024, 65535)
+    connection_pool_size = _int(1, 100)
+    connection_timeout = _int(1, 3600)
+    query_timeout = _int(1, 86400)
+    max_retries = _int(0, 10)
+    schema_auto_refresh = _bool()
+    schema_refresh_interval = _int(60, 2592000)
+    credentials = StrictDictField(child=CredentialValueField(allow_null=True), write_only=True)
+    metadata = StrictDictField(required=False, allow_null=True)
+    tags = StrictListField(
+        child=StrictCharField(max_length=MAX_TAG_LENGTH, error_messages={"blank": "Tags cannot be empty."}),
+        required=False,
+        allow_null=True,
+    )
+
+    def validate_name(self, value):
+        return value.strip()
+
+    def validate_metadata(self, value):
+        if value is not None and len(json.dumps(value).encode()) > METADATA_MAX_BYTES:
+            raise serializers.ValidationError(f"Must be at most {METADATA_MAX_BYTES // 1024} KiB as JSON.")
+        if value is not None and _has_unstorable_text(value):
+            raise serializers.ValidationError("Must not contain NUL characters or unpaired surrogates.")
+        return value
+
+    def validate_tags(self, value):
+        if value is None:
+            return value
+        unique = list(dict.fromkeys(tag.strip() for tag in value))
+        if len(unique) > MAX_TAGS:
+            raise serializers.ValidationError(f"At most {MAX_TAGS} tags are allowed.")
+        return unique
+
+    def validate(self, attrs):
+        for field, default in DEFAULTS.items():
+            if attrs.get(field, ...) is None or (field not in attrs and not self.partial):
+                attrs[field] = default.copy() if isinstance(default, (dict, list)) else default
+        return attrs

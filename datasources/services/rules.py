@@ -1,0 +1,117 @@
+"""Cross-field rules for a data source, applied to its complete state before every write.
+
+The state is a dict of model field values (``credentials`` a dict, ``workspace_id``
+an id). Each rule raises ``ValidationError({field: [message]})``; ``apply_rules``
+collects them all so that a person sees every problem at once.
+"""
+import re
+
+from django.core.exceptions import ValidationError
+
+from datasources.connectors import connector_for
+from datasources.models import StoredFile
+from datasources.security.connection_strings import parse_connection_string
+from datasources.security.host_keys import pinned_fingerprint
+
+FILE_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/(?P<file>\d+)/(?P<filename>[^/]+)$")
+SSH_FIELDS = ("ssh_host", "ssh_port", "ssh_username", "ssh_local_port")
+
+
+def check_credentials(state):
+    connector = connector_for(state["type"])
+    accepted = connector.accepted_credential_keys()
+    unknown = sorted(set(state["credentials"]) - set(accepted))
+    if unknown:
+        raise ValidationError({"credentials": [
+            f"Unknown key(s) for {state['type']} sources: {', '.join(unknown)}. "
+            f"Accepted: {', '.join(accepted)}."
+        ]})
+    state["credentials"] = {k: v for k, v in state["credentials"].items() if v is not None}
+    pinned = state["credentials"].get("ssh_host_key")
+    if pinned is not None and pinned_fingerprint(pinned) is None:
+        raise ValidationError({"credentials": [
+            "ssh_host_key must be an OpenSSH public key line (ssh-ed25519 AAAA…) "
+            "or a fingerprint like SHA256:… (ssh-keygen -lf)."
+        ]})
+
+
+def check_connection_string(state):
+    value = state.get("connection_string")
+    if not value:
+        return
+    connector = connector_for(state["type"])
+    parsed = parse_connection_string(value, connector.schemes, state["type"])
+    for field in ("host", "port", "database_name"):
+        if state.get(field) in (None, ""):
+            state[field] = getattr(parsed, field)
+
+
+def check_required(state):
+    connector = connector_for(state["type"])
+    if not connector.required:
+        return
+    if any(all(state.get(f) not in (None, "") for f in option) for option in connector.required):
+        return
+    first, *others = connector.required
+    alternative = " or ".join(", ".join(option) for option in others)
+    suffix = f" unless {alternative} is given" if alternative else ""
+    raise ValidationError({
+        field: [f"This field is required for {state['type']} sources{suffix}."]
+        for field in first if state.get(field) in (None, "")
+    })
+
+
+def check_file_path(state, organization):
+    path = state.get("file_path")
+    if path is None:
+        return
+    match = FILE_PATH.match(path)
+    if not match:
+        raise ValidationError({"file_path": [
+            "Must be a storage path like organizations/1/files/1/file.csv "
+            "(the 'name' returned by POST /api/v1/storage/files)."
+        ]})
+    exists = StoredFile.objects.filter(name=path, organization=organization).exists()
+    if not exists or int(match["org"]) != organization.pk:
+        raise ValidationError({"file_path": ["No stored file exists at this path in your organization."]})
+
+
+def check_ssh(state):
+    if not state.get("use_ssh_tunnel"):
+        for field in SSH_FIELDS:
+            state[field] = None
+        return
+    if state.get("ssh_port") is None:
+        state["ssh_port"] = 22
+    errors = {
+        field: ["This field is required when use_ssh_tunnel is true."]
+        for field in ("ssh_host", "ssh_username") if not state.get(field)
+    }
+    credentials = state["credentials"]
+    if not (credentials.get("ssh_private_key") or credentials.get("ssh_password")):
+        errors["credentials"] = ["An SSH tunnel needs credentials.ssh_private_key or credentials.ssh_password."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def apply_rules(state, organization):
+    """Check and normalise ``state`` in place; raise one ValidationError with every problem."""
+    errors = {}
+    for rule in (check_credentials, check_connection_string, check_required, check_ssh):
+        if rule is check_required and "connection_string" in errors:
+            continue  # "required unless connection_string" would only repeat the real problem
+        try:
+            rule(state)
+        except ValidationError as exc:
+            _merge(errors, exc.message_dict)
+    try:
+        check_file_path(state, organization)
+    except ValidationError as exc:
+        _merge(errors, exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _merge(errors, new):
+    for field, messages in new.items():
+        errors.setdefault(field, []).extend(messages)

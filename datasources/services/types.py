@@ -1,0 +1,116 @@
+"""The catalogue of data source types, built from the connector classes and the input serializer.
+
+Nothing here is declared twice: labels, ports, required fields and credential keys come from
+the connectors; field types and bounds come from ``DataSourceInputSerializer``.
+"""
+from functools import cache
+
+from rest_framework import serializers
+
+from datasources.connectors import CONNECTORS
+from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
+from rivergen.fields import (
+    StrictBooleanField,
+    StrictDictField,
+    StrictIntegerField,
+    StrictListField,
+)
+
+# Configuration fields that are not part of a source's connection settings.
+NOT_CONFIGURATION = ("workspace_id", "name", "description", "credentials", "metadata", "tags")
+SSH_FIELDS = ("use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_local_port")
+
+
+@cache
+def type_catalogue() -> list[dict]:
+    return [_describe(connector) for connector in CONNECTORS.values()]
+
+
+def _describe(connector) -> dict:
+    secret = set(connector.all_secret_keys())
+    return {
+        "type": connector.type_name,
+        "label": connector.label,
+        "family": connector.family,
+        "default_port": connector.default_port,
+        "required_fields": [list(option) for option in connector.required],
+        "connection_string_schemes": list(connector.schemes),
+        "credential_keys": [
+            {"name": key, "secret": key in secret} for key in connector.accepted_credential_keys()
+        ],
+        "configuration_schema": _configuration_schema(connector),
+    }
+
+
+def _configuration_schema(connector) -> dict:
+    fields = DataSourceInputSerializer().fields
+    properties = {
+        name: _field_schema(field, DEFAULTS.get(name))
+        for name, field in fields.items() if name not in NOT_CONFIGURATION
+    }
+    properties["type"] = {"const": connector.type_name}
+    if not connector.schemes:
+        properties.pop("connection_string")
+    if not any("file_path" in option for option in connector.required):
+        properties.pop("file_path")
+    if connector.family == "files":  # read through the storage backend, never over a tunnel
+        for name in SSH_FIELDS:
+            properties.pop(name)
+    if connector.default_port is not None and "port" in properties:
+        properties["port"]["default"] = connector.default_port
+    properties["credentials"] = _credentials_schema(connector)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{connector.label} configuration",
+        "type": "object",
+        "properties": properties,
+        "required": ["type", "credentials"],
+    }
+    options = [_required(option) for option in connector.required]
+    if len(options) == 1:
+        schema["allOf"] = options
+    elif options:
+        schema["anyOf"] = options
+    return schema
+
+
+def _required(option) -> dict:
+    return {"required": list(option), "properties": {name: {"not": {"type": "null"}} for name in option}}
+
+
+def _credentials_schema(connector) -> dict:
+    secret = set(connector.all_secret_keys())
+    properties = {}
+    for key in connector.accepted_credential_keys():
+        properties[key] = {"type": ["string", "null"]}
+        if key in secret:
+            properties[key].update(writeOnly=True, format="password")
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def _field_schema(field, default) -> dict:
+    if isinstance(field, StrictBooleanField):
+        schema = {"type": "boolean"}
+    elif isinstance(field, StrictIntegerField):
+        schema = {"type": "integer"}
+        _copy(schema, minimum=field.min_value, maximum=field.max_value)
+    elif isinstance(field, StrictDictField):
+        schema = {"type": "object"}
+    elif isinstance(field, StrictListField):
+        schema = {"type": "array", "items": {"type": "string"}}
+    elif isinstance(field, serializers.CharField):
+        schema = {"type": "string"}
+        _copy(schema, maxLength=field.max_length)
+    else:
+        schema = {}
+    if field.allow_null and "type" in schema:
+        schema["type"] = [schema["type"], "null"]
+    if default is not None:
+        schema["default"] = default
+    if field.write_only:
+        schema.update(writeOnly=True)
+    return schema
+
+
+def _copy(schema, **values):
+    schema.update({k: v for k, v in values.items() if v is not None})
