@@ -41,3 +41,11 @@ def delivery_queue(*, webhook: Webhook, body: dict) -> WebhookDelivery:
     # If the broker is down the delivery stays due, and the periodic sweep sends it.
     enqueue_after_commit("deliver_webhook", delivery.pk)
     return delivery
+
+
+def discovery_failed_publish(*, source, discovery_id: int, error_code: str, error_message: str) -> None:
+    """``data_source.discovery_failed``: the message is already scrubbed of the source's secrets."""
+    event_publish(organization_id=source.organization_id, type="data_source.discovery_failed", data={
+        "data_source_id": source.pk, "data_source_name": source.name, "discovery_id": discovery_id,
+        "error_code": error_code, "error_message": error_message,
+    })
