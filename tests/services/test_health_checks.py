@@ -109,3 +109,11 @@ def test_schedule_queues_enough_rounds_for_what_is_due(org, settings, django_cap
     with django_capture_on_commit_callbacks() as queued:
         assert health_checks_schedule() == 3
     assert len(queued) == 3
+
+
+def test_the_check_after_a_create_is_recorded_as_created(org):
+    from datasources.tasks import check_new_source
+
+    source = make_source("other", organization=org, name="new", schema_auto_refresh=False)
+    check_new_source(source.pk)
+    assert HealthCheck.objects.get(data_source=source).trigger == "created"
