@@ -58,8 +58,12 @@ def health_checks_schedule(*, now=None) -> int:
 
 def health_checks_claim(*, limit: int, now=None) -> list[DataSource]:
     """Claim up to ``limit`` due sources for this caller alone."""
-    now = now or timezone.now()
-    candidates = _due(now).order_by("health_next_check_at").values_list("pk", "connection_timeout")[:limit]
+    return _claim(limit, now or timezone.now())[0]
+
+
+def _claim(limit: int, now) -> tuple[list[DataSource], bool]:
+    """The claimed sources, and whether more may be due (another round may have taken some)."""
+    candidates = list(_due(now).order_by("health_next_check_at").values_list("pk", "connection_timeout")[:limit])
     by_timeout = defaultdict(list)
     for pk, timeout in candidates:
         by_timeout[timeout].append(pk)
@@ -70,7 +74,7 @@ def health_checks_claim(*, limit: int, now=None) -> list[DataSource]:
             health_claim=token,
             health_claimed_until=now + timedelta(seconds=timeout + GRACE_SECONDS + CLAIM_MARGIN_SECONDS),
         )
-    return list(DataSource.objects.filter(health_claim=token))
+    return list(DataSource.objects.filter(health_claim=token)), len(candidates) == limit
 
 
 def health_round_run(*, concurrency: int | None = None) -> RoundReport:
@@ -78,20 +82,23 @@ def health_round_run(*, concurrency: int | None = None) -> RoundReport:
     concurrency = concurrency or settings.HEALTH_CHECK_CONCURRENCY
     report = RoundReport()
     running, exhausted = {}, False
+
+    def fill(pool):
+        nonlocal exhausted
+        free = concurrency - len(running)
+        if free > 0 and not exhausted:
+            claimed, more = _claim(free, timezone.now())
+            exhausted = not more
+            for source in claimed:
+                running[pool.submit(_test, source)] = source
+
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="health-check") as pool:
-        while True:
-            free = concurrency - len(running)
-            if free > 0 and not exhausted:
-                claimed = health_checks_claim(limit=free)
-                exhausted = len(claimed) < free
-                for source in claimed:
-                    running[pool.submit(_test, source)] = source
-            if not running:
-                break
+        fill(pool)
+        while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                source = running.pop(future)
-                result = future.result()
+            finished = [(running.pop(future), future.result()) for future in done]
+            fill(pool)  # the freed slots start their next tests before this thread writes the results
+            for source, result in finished:
                 health_check_record(source=source, result=result, trigger=HealthCheck.Trigger.SCHEDULED)
                 report.checked += 1
                 report.failed += 0 if result.succeeded else 1
