@@ -3,6 +3,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck, WebhookDelivery
@@ -80,7 +81,14 @@ def test_a_round_checks_every_due_source_once_and_schedules_the_next(org):
 def test_concurrent_rounds_never_check_a_source_twice(org):
     sources = due_sources(org, 40)
     reports = []
-    rounds = [threading.Thread(target=lambda: reports.append(health_round_run(concurrency=4))) for _ in range(3)]
+
+    def one_round():
+        try:
+            reports.append(health_round_run(concurrency=4))
+        finally:
+            connections.close_all()  # this thread's own connection, so the test database can be dropped
+
+    rounds = [threading.Thread(target=one_round) for _ in range(3)]
     for thread in rounds:
         thread.start()
     for thread in rounds:
