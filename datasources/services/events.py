@@ -49,3 +49,15 @@ def discovery_failed_publish(*, source, discovery_id: int, error_code: str, erro
         "data_source_id": source.pk, "data_source_name": source.name, "discovery_id": discovery_id,
         "error_code": error_code, "error_message": error_message,
     })
+
+
+def schema_changed_publish(*, source, discovery_id: int, added: int, removed: int, changed: int,
+                           breaking: int) -> None:
+    """``data_source.schema_changed``, for a discovery that recorded differences (counts of change rows)."""
+    event_publish(organization_id=source.organization_id, type="data_source.schema_changed", data={
+        "data_source_id": source.pk, "data_source_name": source.name, "discovery_id": discovery_id,
+        "added": added, "removed": removed, "changed": changed, "breaking": breaking > 0,
+        "breaking_count": breaking,
+        "changes_url": f"/api/v1/data-sources/{source.pk}/schema/changes",
+        "discovery_url": f"/api/v1/data-sources/{source.pk}/discoveries/{discovery_id}",
+    })

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from datasources.models import WebhookAttempt, WebhookDelivery
+from datasources.models.webhooks import PING
 from datasources.security import network
 from datasources.services.jobs import enqueue_after_commit
 from rivergen.errors import ConnectorError
@@ -47,6 +48,8 @@ def delivery_attempt(delivery_id: int, *, now=None) -> WebhookDelivery | None:
     if not claimed:
         return None
     delivery = WebhookDelivery.objects.select_related("webhook").get(pk=delivery_id)
+    if not delivery.webhook.is_active and delivery.event_type != PING:
+        return _give_up(delivery, now, "The endpoint was deactivated; the delivery was not sent.")
     started = time.monotonic()
     response_status, error = _send(delivery, timeout)
     duration_ms = int((time.monotonic() - started) * 1000)
@@ -117,6 +120,14 @@ def _record(delivery, attempted_at, response_status, error, duration_ms) -> Webh
         setattr(delivery, name, value)
     if not succeeded:
         logger.info("Webhook delivery %s attempt %d failed: %s", delivery.delivery_id, number, error)
+    return delivery
+
+
+def _give_up(delivery, now, reason: str) -> WebhookDelivery:
+    WebhookAttempt.objects.create(delivery=delivery, number=delivery.attempts + 1, attempted_at=now, error=reason)
+    delivery.status, delivery.attempts, delivery.next_attempt_at, delivery.error = (
+        WebhookDelivery.Status.FAILED, delivery.attempts + 1, None, reason)
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "error"])
     return delivery
 
 

@@ -172,3 +172,18 @@ def test_inactive_or_unsubscribed_endpoints_get_no_event(api, org, receiver, dja
     with django_capture_on_commit_callbacks(execute=True):
         assert event_publish(organization_id=org.pk, type="data_source.health_changed", data={}) == []
     assert receiver.requests == []
+
+
+def test_a_deactivated_endpoint_gets_no_more_retries(api, org, receiver, django_capture_on_commit_callbacks):
+    from datasources.services.events import event_publish
+
+    webhook = make_webhook(api, receiver.url)
+    receiver.status = 500
+    with django_capture_on_commit_callbacks(execute=True):
+        (delivery,) = event_publish(organization_id=org.pk, type="data_source.health_changed", data={})
+    api.patch(f"/api/v1/webhooks/{webhook['id']}", {"is_active": False}, format="json")
+    delivery.refresh_from_db()
+    delivery_attempt(delivery.pk, now=delivery.next_attempt_at + timedelta(seconds=1))
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, len(receiver.requests)) == ("failed", 2, 1)
+    assert "deactivated" in delivery.error

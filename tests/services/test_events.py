@@ -65,3 +65,15 @@ def test_the_first_failure_after_create_is_a_transition(alice, api, workspace, d
         api.post(f"/api/v1/data-sources/{source_id}/test-connection")
     (delivery,) = WebhookDelivery.objects.filter(event_type="data_source.health_changed")
     assert (delivery.payload["data"]["from"], delivery.payload["data"]["to"]) == ("inactive", "error")
+
+
+def test_schema_changed_carries_counts_breaking_and_a_link(alice, org, source):
+    from datasources.services.events import schema_changed_publish
+
+    hook(alice)
+    schema_changed_publish(source=source, discovery_id=7, added=2, removed=1, changed=3, breaking=2)
+    (delivery,) = WebhookDelivery.objects.filter(event_type="data_source.schema_changed")
+    data = delivery.payload["data"]
+    assert (data["added"], data["removed"], data["changed"], data["breaking"]) == (2, 1, 3, True)
+    assert data["changes_url"] == f"/api/v1/data-sources/{source.pk}/schema/changes"
+    assert data["discovery_url"] == f"/api/v1/data-sources/{source.pk}/discoveries/7"
