@@ -139,7 +139,8 @@ class DataSourceInputSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        if attrs.get("health_check_interval", ...) is None or ("health_check_interval" not in attrs and not self.partial):
+        interval = attrs.get("health_check_interval", ...)
+        if interval is None or (interval is ... and not self.partial):  # its default comes from the settings
             attrs["health_check_interval"] = settings.HEALTH_CHECK_INTERVAL_SECONDS
         for field, default in DEFAULTS.items():
             if attrs.get(field, ...) is None or (field not in attrs and not self.partial):
