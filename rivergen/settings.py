@@ -130,6 +130,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "rivergen.openapi.wrap_in_envelope",
     ],
+    "ENUM_NAME_OVERRIDES": {
+        "DataSourceStatusEnum": "datasources.models.sources.Status",
+        "DiscoveryStatusEnum": "datasources.models.catalogue.Discovery.Status",
+    },
 }
 
 LOGGING = {

@@ -53,7 +53,7 @@ class ChangeCountsSerializer(serializers.Serializer):
 
 class DiscoveryQueuedSerializer(serializers.Serializer):
     discovery_id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=[Discovery.Status.QUEUED.value])
+    status = serializers.ChoiceField(choices=Discovery.Status.choices, help_text="Always queued")
 
 
 class DiscoverySerializer(serializers.Serializer):

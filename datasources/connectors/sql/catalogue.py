@@ -83,7 +83,8 @@ _MY_SCHEMAS = """t.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performa
   AND (:schema IS NULL OR t.TABLE_SCHEMA = :schema)"""
 
 # MariaDB's sequences (TABLE_TYPE 'SEQUENCE') and temporary tables are left out; a system-versioned
-# table is a table. Views carry the comment 'VIEW', which is not the user's.
+# table is a table. Views carry the comment 'VIEW', which is not the user's. COLUMN_DEFAULT is
+# passed on as the server shows it (MariaDB: 'NULL' for a nullable column without a default).
 MYSQL = Catalogue(
     relations=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME,
   CASE WHEN t.TABLE_TYPE = 'VIEW' THEN 'view' WHEN p.n > 0 THEN 'partitioned_table' ELSE 'table' END,
@@ -94,7 +95,8 @@ FROM information_schema.TABLES t LEFT JOIN (
 ) p ON p.TABLE_SCHEMA = t.TABLE_SCHEMA AND p.TABLE_NAME = t.TABLE_NAME
 WHERE t.TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') AND {_MY_SCHEMAS}""",
     columns=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.COLUMN_NAME, t.COLUMN_TYPE, t.IS_NULLABLE = 'YES',
-  t.ORDINAL_POSITION, t.COLUMN_DEFAULT, NULLIF(t.COLUMN_COMMENT, ''), NULLIF(t.GENERATION_EXPRESSION, ''),
+  t.ORDINAL_POSITION, CASE WHEN COALESCE(t.GENERATION_EXPRESSION, '') = '' THEN t.COLUMN_DEFAULT END,
+  NULLIF(t.COLUMN_COMMENT, ''), NULLIF(t.GENERATION_EXPRESSION, ''),
   t.EXTRA LIKE '%INVISIBLE%'
 FROM information_schema.COLUMNS t WHERE {_MY_SCHEMAS} ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME, t.ORDINAL_POSITION""",
     primary_keys=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE t
