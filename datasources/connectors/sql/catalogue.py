@@ -2,12 +2,13 @@
 
 Each dialect gives three statements returning
 
-- relations ``(schema, name, kind[, partition_count, comment])``, where ``kind`` is one of
-  ``TABLE_KINDS`` or a true value meaning "view";
+- relations ``(schema, name, kind[, partition_count, comment[, key_positions]])``, where ``kind``
+  is one of ``TABLE_KINDS`` or a true value meaning "view", and ``key_positions`` the primary
+  key's column positions as space-separated text;
 - columns ``(schema, table, column, type, nullable[, position, default, comment, generated,
-  hidden])`` ordered by schema, table and column position (without ``position`` the columns
-  are numbered in order);
-- primary keys ``(schema, table, column)``.
+  hidden])``; with ``position`` in any order (each table's columns are sorted by
+  it), without it ordered by schema, table and column position (they are numbered in order);
+- primary keys ``(schema, table, column)``, or no statement when the relations give key positions.
 
 ``:schema`` is bound to the schema to read, or NULL for every non-system schema. Partitions
 and sequences are not relations here: a partitioned table is listed once, with its
@@ -22,7 +23,7 @@ from datasources.connectors.base import TABLE_KINDS, DiscoveredColumn, Discovere
 class Catalogue:
     relations: str
     columns: str
-    primary_keys: str
+    primary_keys: str | None  # None when the relations give the key's column positions
 
 
 _PG_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
@@ -38,7 +39,7 @@ _PG_DESCRIPTION = "d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 POSTGRES = Catalogue(
     relations=f"""SELECT n.nspname, c.relname, {_PG_KIND},
   CASE WHEN c.relkind = 'p' THEN (SELECT count(*) FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) END,
-  d.description
+  d.description, (SELECT i.indkey::text FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND {_PG_DESCRIPTION} AND d.objsubid = 0
 WHERE {_PG_RELKINDS} AND NOT c.relispartition AND {_PG_SCHEMAS}""",
@@ -51,13 +52,10 @@ FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND {_PG_DESCRIPTION} AND d.objsubid = a.attnum
-WHERE a.attnum > 0 AND NOT a.attisdropped AND {_PG_RELKINDS} AND NOT c.relispartition AND {_PG_SCHEMAS}
-ORDER BY n.nspname, c.relname, a.attnum""",
-    primary_keys=f"""SELECT n.nspname, c.relname, a.attname
-FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY(i.indkey)
-WHERE i.indisprimary AND NOT c.relispartition AND {_PG_SCHEMAS}""",
+WHERE a.attnum > 0 AND NOT a.attisdropped AND {_PG_RELKINDS} AND NOT c.relispartition AND {_PG_SCHEMAS}""",
+    # Primary keys come with the relations, as the key's column numbers ("1 2"): one index lookup
+    # per table, cheaper than a third query joining pg_index to pg_attribute.
+    primary_keys=None,
 )
 
 # Redshift speaks PostgreSQL 8.0: no partitions, no generated columns, primary keys only
@@ -142,8 +140,12 @@ def _kind(value) -> str:
 
 
 def assemble(relations, columns, primary_keys) -> list[DiscoveredTable]:
-    """Join the three result sets into tables with their columns, in catalogue order."""
-    tables = {}
+    """Join the three result sets into tables with their columns, in catalogue order.
+
+    The loop runs once per column of the whole catalogue (200,000 for a large one), so it looks a
+    table up only when the table changes and keeps each table's key columns at hand.
+    """
+    tables, keys = {}, {}
     for row in relations:
         schema, name, kind = row[0], row[1], _kind(row[2])
         partitions, comment = (row[3], row[4]) if len(row) > 3 else (None, None)
@@ -151,16 +153,30 @@ def assemble(relations, columns, primary_keys) -> list[DiscoveredTable]:
             schema=schema, name=name, kind=kind, comment=comment,
             partition_count=int(partitions or 0) if kind == "partitioned_table" else None,
         )
-    keys = {tuple(row) for row in primary_keys}
-    for row in columns:
-        schema, table_name, column, data_type, nullable = row[:5]
-        table = tables.get((schema, table_name))
+        if len(row) > 5 and row[5]:
+            keys[(schema, name)] = {int(n) for n in str(row[5]).split()}
+    for schema, table_name, column in primary_keys or ():
+        keys.setdefault((schema, table_name), set()).add(column)
+    current, table, table_keys, no_keys = None, None, None, frozenset()
+    for row in map(_full_row, columns):
+        if (row[0], row[1]) != current:
+            current = (row[0], row[1])
+            table, table_keys = tables.get(current), keys.get(current, no_keys)
         if table is None:  # a sequence's or a partition's columns, or a relation of another kind
             continue
-        position = int(row[5]) if len(row) > 5 and row[5] else len(table.columns) + 1
-        default, comment, generated, hidden = row[6:10] if len(row) > 9 else (None, None, None, False)
+        name, data_type, nullable, position, default, comment, generated, hidden = row[2:]
+        position = int(position or len(table.columns) + 1)
         table.columns.append(DiscoveredColumn(
-            column, str(data_type), bool(nullable), (schema, table_name, column) in keys, position,
+            name, str(data_type), bool(nullable), name in table_keys or position in table_keys, position,
             None if default is None else str(default), comment, generated, bool(hidden),
         ))
+    for table in tables.values():
+        columns = table.columns
+        if any(columns[i].position > columns[i + 1].position for i in range(len(columns) - 1)):
+            columns.sort(key=lambda c: c.position)
     return sorted(tables.values(), key=lambda t: (t.schema or "", t.name))
+
+
+def _full_row(row):
+    """Rows without position and the other optional fields get them as None (numbered in order)."""
+    return row if len(row) > 9 else (*row[:5], row[5] if len(row) > 5 else None, None, None, None, False)

@@ -75,8 +75,9 @@ class SqlAlchemyConnector(SqlConnector):
                 result.close()
 
         with gc_paused():
+            keys = self.catalogue.primary_keys
             return sql_catalogue.assemble(
-                rows(self.catalogue.relations), rows(self.catalogue.columns), rows(self.catalogue.primary_keys)
+                rows(self.catalogue.relations), rows(self.catalogue.columns), rows(keys) if keys else []
             )
 
     def prepare_session(self, conn, seconds):
