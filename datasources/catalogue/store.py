@@ -17,6 +17,11 @@ from datasources.models import DataSource, Discovery, SchemaChange, SchemaColumn
 BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per ... IN (...), well under every backend's parameter limit
 TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature")
+KINDS = frozenset(SchemaTable.Kind.values)  # Kind.values builds a new list at every call
+
+
+def _kind(table) -> str:
+    return table.kind if table.kind in KINDS else SchemaTable.Kind.TABLE.value
 
 
 @dataclass
@@ -58,9 +63,8 @@ def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable],
 def _write(source, diff) -> list:
     changes = diff.changes()
     _delete_tables([pk for pk, _, _ in diff.removed])
-    rows = [_table_row(source, t, diff) for t in diff.added]
-    SchemaTable.objects.bulk_create(rows, batch_size=BATCH_SIZE)  # sets ids on PostgreSQL and SQLite
-    inserts = [(row.pk, values) for t, row in zip(diff.added, rows) for values in catalogue_diff.table_columns(t)]
+    table_ids = _insert_tables(source, diff)
+    inserts = [(pk, values) for t, pk in zip(diff.added, table_ids) for values in catalogue_diff.table_columns(t)]
     updates, deletes = [], []
     stored = _stored_tables([pk for pk, _ in diff.changed])
     for pk, table in diff.changed:
@@ -81,9 +85,44 @@ def _table_row(source, table, diff, pk=None) -> SchemaTable:
     schema, name = catalogue_diff.key(table)
     return SchemaTable(
         pk=pk, data_source_id=source.pk, schema_name=schema, name=name, signature=diff.signatures[(schema, name)],
-        kind=table.kind if table.kind in SchemaTable.Kind.values else SchemaTable.Kind.TABLE,
+        kind=_kind(table),
         column_count=len(table.columns), partition_count=table.partition_count, comment=table.comment,
     )
+
+
+def _insert_tables(source, diff) -> list[int]:
+    """Insert the new tables and return their ids, in order."""
+    if connection.vendor != "postgresql":
+        rows = [_table_row(source, t, diff) for t in diff.added]
+        SchemaTable.objects.bulk_create(rows, batch_size=BATCH_SIZE)  # sets ids on SQLite too
+        return [row.pk for row in rows]
+    if not diff.added:
+        return []
+    # Ids drawn from the table's own sequence, then one binary COPY: no model instances, no
+    # 10,000-row INSERT to build.
+    meta = SchemaTable._meta
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [meta.db_table, len(diff.added)])
+        ids = [row[0] for row in cursor.fetchall()]
+        rows = (
+            (pk, source.pk, *key, _kind(t), len(t.columns), t.partition_count, t.comment, diff.signatures[key])
+            for pk, t, key in zip(ids, diff.added, map(catalogue_diff.key, diff.added))
+        )
+        fields = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
+                  "comment", "signature")
+        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text"], rows)
+    return ids
+
+
+def _copy(cursor, meta, fields, types, rows):
+    """Binary COPY: the driver encodes each row in C, about twice as fast as text COPY."""
+    quote = connection.ops.quote_name
+    target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in fields)})"
+    with cursor.cursor.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 def _stored_tables(ids) -> dict[int, catalogue_diff.StoredTable]:
@@ -123,19 +162,17 @@ def _insert_columns(rows):
     """Raw rows instead of bulk_create: building 200,000 model instances costs more than writing them."""
     if not rows:
         return
-    meta = SchemaColumn._meta
-    quote = connection.ops.quote_name
-    columns = ("table",) + catalogue_diff.COLUMN_FIELDS
-    target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in columns)})"
+    fields = ("table",) + catalogue_diff.COLUMN_FIELDS
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY streams every row in one statement, many times faster than INSERTs.
-            with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
-                for table_id, values in rows:
-                    copy.write_row((table_id, *values))
+            types = ["int8", "text", "text", "bool", "bool", "int4", "text", "text", "text", "bool"]
+            _copy(cursor, SchemaColumn._meta, fields, types, ((pk, *values) for pk, values in rows))
             return
-        sql = f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(columns))})"
-        flat = ((table_id, *values) for table_id, values in rows)
+        quote = connection.ops.quote_name
+        meta = SchemaColumn._meta
+        target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in fields)})"
+        sql = f"INSERT INTO {target} VALUES ({', '.join(['%s'] * len(fields))})"
+        flat = ((pk, *values) for pk, values in rows)
         for batch in iter(lambda: list(islice(flat, BATCH_SIZE)), []):
             cursor.executemany(sql, batch)
 
