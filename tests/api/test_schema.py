@@ -86,3 +86,14 @@ def test_export_of_an_undiscovered_source_is_empty(api, workspace):
                                                 "schema_auto_refresh": False, "credentials": {}}, format="json")
     response = api.get(f"/api/v1/data-sources/{created.json()['data']['id']}/schema/export")
     assert response.status_code == 200 and b"".join(response.streaming_content) == b""
+
+
+def test_export_lines_equal_the_schema_pages_even_for_awkward_names(api, source):
+    awkward = 'we"ird\\ \n\t é 😀'
+    catalogue_replace(source=source, tables=[DiscoveredTable(awkward, awkward, "view", [
+        DiscoveredColumn(awkward, awkward, True, False, 7, awkward, awkward, awkward, True),
+    ], comment=awkward)])
+    line = json.loads(b"".join(api.get(f"/api/v1/data-sources/{source.pk}/schema/export").streaming_content))
+    page = api.get(f"/api/v1/data-sources/{source.pk}/schema").json()["data"]["schemas"][0]
+    assert line == {"schema": page["name"], **page["tables"][0]}
+    assert line["columns"][0]["name"] == awkward

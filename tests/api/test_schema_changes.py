@@ -2,7 +2,7 @@
 import psycopg
 import pytest
 
-from datasources.models import DataSource, SchemaChange, SchemaTable
+from datasources.models import DataSource, SchemaChange, SchemaColumn, SchemaTable
 from tests.conftest import client_for, need
 from tests.support.connections import postgres_body, postgres_reachable, scratch_postgres_database
 from tests.support.servers import closed_port
@@ -68,6 +68,7 @@ def test_each_alteration_is_recorded_once_with_the_right_breaking_flag(
     api, database, baselined, django_capture_on_commit_callbacks,
 ):
     ids_before = dict(SchemaTable.objects.values_list("name", "pk"))
+    columns_before = set(SchemaColumn.objects.values_list("pk", "table__name", "name", "position", "data_type"))
     run(database, ALTERATIONS)
     result = discover(api, baselined, django_capture_on_commit_callbacks)
     assert result["changes"] == {"added": 2, "removed": 2, "changed": 4, "breaking": 4}
@@ -86,6 +87,9 @@ def test_each_alteration_is_recorded_once_with_the_right_breaking_flag(
     assert {r["schema"] for r in rows} == {"public"}
     ids_after = dict(SchemaTable.objects.values_list("name", "pk"))
     assert all(ids_after[name] == ids_before[name] for name in ("orders", "lines", "stable", "report"))
+    columns_after = set(SchemaColumn.objects.values_list("pk", "table__name", "name", "position", "data_type"))
+    untouched = {c for c in columns_before if c[1] == "stable" or (c[1], c[2]) in {("orders", "id"), ("lines", "sku")}}
+    assert len(untouched) == 4 and untouched <= columns_after  # same ids, positions and types
     # Nothing changed since: a third discovery records nothing more.
     assert discover(api, baselined, django_capture_on_commit_callbacks)["changes"]["added"] == 0
     assert SchemaChange.objects.count() == 8

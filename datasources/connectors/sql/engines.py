@@ -148,6 +148,8 @@ class PostgresConnector(SqlAlchemyConnector):
         # Type names and defaults are then qualified by one rule whatever the user's search_path:
         # pg_catalog's unqualified, every other schema's qualified.
         conn.execute(text("SET search_path = pg_catalog"))
+        # Catalogue queries are short; JIT compiling them (their cost estimate invites it) is not.
+        conn.execute(text("SELECT set_config('jit', 'off', false) FROM pg_catalog.pg_settings WHERE name = 'jit'"))
 
 
 class RedshiftConnector(PostgresConnector):
