@@ -202,7 +202,7 @@ def report(args, runs, vendor):
     rows = [
         ("first discovery (job: read + diff + store)", "first"),
         ("refresh of the unchanged catalogue (job)", "refresh"),
-        ("read (connector discover: 3 bulk queries)", "read"),
+        ("read (connector discover: bulk queries)", "read"),
         ("export (GET /schema/export, streamed)", "export"),
         ("SQLAlchemy per-table Inspector loop", "loop"),
         ("SQLAlchemy bulk get_multi_* inspector", "bulk"),
