@@ -158,7 +158,8 @@ def assemble(relations, columns, primary_keys) -> list[DiscoveredTable]:
     for schema, table_name, column in primary_keys or ():
         keys.setdefault((schema, table_name), set()).add(column)
     current, table, table_keys, no_keys = None, None, None, frozenset()
-    for row in map(_full_row, columns):
+    columns = list(columns)
+    for row in columns if not columns or len(columns[0]) > 9 else map(_full_row, columns):
         if (row[0], row[1]) != current:
             current = (row[0], row[1])
             table, table_keys = tables.get(current), keys.get(current, no_keys)
