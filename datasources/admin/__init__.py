@@ -1,5 +1,14 @@
-"""The Django admin for data sources and stored files: model admins, forms, and their views.
+"""The Django admin for data sources and stored files: model admins, forms, panels and their views.
 
 Forms hand their values to ``datasources.services``; nothing here validates or writes alone.
+Modules: ``sources`` and ``files`` (the model admins), ``forms`` and ``typeinfo`` (the type-aware
+source form), ``views`` (test connection, discover, panel fragments), ``panels`` (the change
+page's panel registry; see its docstring to add one) and ``source_panels`` (the built-in panels).
 """
-from datasources.admin import sources  # noqa: F401  (registers the model admins)
+from django.contrib import admin
+
+from datasources.admin import files, source_panels, sources  # noqa: F401  (register admins and panels)
+
+admin.site.site_header = "RiverGen"
+admin.site.site_title = "RiverGen admin"
+admin.site.index_title = "Data sources and their organizations"
