@@ -74,8 +74,14 @@ class StoredFileAdmin(OrganizationScopedAdmin):
                                            "Parquet, ORC, or a zipped Delta, Iceberg or Hudi table)."})]
         return super().get_fieldsets(request, obj)
 
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
     def has_change_permission(self, request, obj=None):
         return False  # a stored file is replaced by uploading another, never edited
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj)  # may write in the file's organization
 
     def get_actions(self, request):
         actions = super().get_actions(request)

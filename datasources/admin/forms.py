@@ -61,7 +61,7 @@ class SecretTextarea(forms.Textarea):
 class DataSourceAdminForm(forms.ModelForm):
     organization = forms.ModelChoiceField(queryset=None)
     workspace = forms.ModelChoiceField(queryset=None, required=False)
-    name = forms.CharField(max_length=255, required=False)  # the service says when it is missing
+    name = forms.CharField(max_length=255)
     type = forms.ChoiceField(choices=TYPE_CHOICES)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     host = forms.CharField(required=False)
