@@ -12,6 +12,7 @@ import copy
 from django import forms
 from django.core.files.storage import default_storage
 from django.db import transaction
+from rest_framework import serializers
 
 from accounts.models import Workspace
 from accounts.selectors import writable_organizations
@@ -45,6 +46,7 @@ PLAIN_FIELDS = (
     "schema_auto_refresh", "schema_refresh_interval", "metadata",
 )
 MAX_FILE_CHOICES = 500
+PLACEHOLDER_NAME = "name to be corrected"  # stands in for a wrong name while the rest is checked
 
 
 class _Discard(Exception):
@@ -174,24 +176,31 @@ class DataSourceAdminForm(forms.ModelForm):
         if organization is None:  # nowhere to check the rules against: the input's own checks only
             self._run(lambda: parse_input(self.payload()))
             return
-        if self.errors:  # check the rest too, then roll the write back
-            self._run(lambda: self._write(organization, check_only=True))
-            return
-        self._run(lambda: self._write(organization))
+        parse_failed = self._run(lambda: self._write(organization, check_only=bool(self.errors)))
+        if parse_failed or self.errors:
+            # The service stops at malformed input before its rules; check the rules too, with the
+            # fields already in error set aside, so that one save shows every problem.
+            self._run(lambda: self._write(organization, check_only=True, set_aside=set(self.errors)))
 
-    def _run(self, work):
+    def _run(self, work) -> bool:
+        """Run a service call; its errors go on the form. True when the input itself was malformed."""
         try:
             work()
         except _Discard:
             pass
         except SERVICE_ERRORS as exc:
             add_service_errors(self, service_error_details(exc))
+            return isinstance(exc, serializers.ValidationError)
+        return False
 
-    def _write(self, organization, *, check_only=False):
+    def _write(self, organization, *, check_only=False, set_aside=()):
         stored_name = None
         try:
             with transaction.atomic():
                 body = self.payload()
+                for field in set_aside:
+                    if field in body:
+                        body[field] = PLACEHOLDER_NAME if field == "name" else None
                 upload = self.cleaned_data.get("upload_file")
                 if upload and not check_only:
                     stored = stored_file_create(actor=self.request.user, upload=upload, organization=organization)
