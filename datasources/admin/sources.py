@@ -72,7 +72,8 @@ class DataSourceAdmin(OrganizationScopedAdmin):
         return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None
+        if not change or self.has_change_permission(request, obj):
+            kwargs["fields"] = None  # the form declares its own fields (not the model's)
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
         class RequestForm(form_class):
