@@ -79,6 +79,11 @@ def test_postgres_source_added_tested_saved_discovered_and_browsed(page, pg_scra
     text = page.inner_text("#panel-schema")
     assert "lines" in text and "big_orders" not in text
 
+    page.goto(page.base_url + "/admin/datasources/datasource/")
+    assert page.inner_text("#result_list .rg-badge") == "ACTIVE"
+    assert "prod, finance" in page.inner_text("#result_list")
+    screenshot(page, "admin-source-list.png")
+
 
 def test_wrong_password_shows_auth_failed_inline(page, password_postgres):
     wrong = "not-the-password-7d1e"
