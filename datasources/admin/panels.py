@@ -4,14 +4,16 @@ A panel is a class with:
 
 - ``key``: a unique slug (also its HTML id, ``panel-<key>``, and its fragment URL);
 - ``title``: the heading shown;
-- ``template``: the template that renders it (it gets ``panel``, ``source``, ``request``
-  and everything ``context`` returns);
+- ``template``: the template that renders it (it gets ``panel``, ``source``, ``request``,
+  ``can_write`` (may this user act on the source: show action buttons only then) and
+  everything ``context`` returns);
 - ``order``: panels show in ascending order (built-ins use 10, 20, 30; leave gaps);
 - ``context(self, request, source) -> dict``: the template's data. Keep it to a few queries
   and scope nothing yourself: the admin has already checked that ``request.user`` may see
   ``source``;
 - optionally ``refresh_seconds(self, request, source) -> int | None``: while it returns a
-  number, the page reloads just this panel that often (e.g. while a job runs);
+  number, the page reloads just this panel that often (e.g. while a job runs), and reloads the
+  other panels once when it stops;
 - optionally ``is_visible(self, request, source) -> bool`` (default True).
 
 Register it with the decorator, in a module imported by ``datasources.admin``::
@@ -52,8 +54,8 @@ class Panel:
     def is_visible(self, request, source) -> bool:
         return True
 
-    def render(self, request, source) -> str:
-        context = {"panel": self, "source": source, "request": request,
+    def render(self, request, source, *, can_write=False) -> str:
+        context = {"panel": self, "source": source, "request": request, "can_write": can_write,
                    "refresh_seconds": self.refresh_seconds(request, source)}
         context.update(self.context(request, source))
         return render_to_string(self.template, context, request=request)
@@ -72,6 +74,9 @@ def visible_panels(request, source) -> list[Panel]:
     return [p for p in panels if p.is_visible(request, source)]
 
 
-def render_panels(request, source) -> list[dict]:
+def render_panels(request, source, *, can_write=False) -> list[dict]:
     """Each visible panel as {"key", "title", "html"} for the change-form template."""
-    return [{"key": p.key, "title": p.title, "html": p.render(request, source)} for p in visible_panels(request, source)]
+    return [
+        {"key": p.key, "title": p.title, "html": p.render(request, source, can_write=can_write)}
+        for p in visible_panels(request, source)
+    ]

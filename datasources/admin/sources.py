@@ -92,8 +92,7 @@ class DataSourceAdmin(OrganizationScopedAdmin):
                     else reverse("admin:datasources_datasource_test_unsaved"))
         context["test_connection_url"] = test_url
         if obj is not None and obj.pk:
-            context["panels"] = render_panels(request, obj)
-            context["can_act"] = self.has_change_permission(request, obj)
+            context["panels"] = render_panels(request, obj, can_write=self.has_change_permission(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description="type", ordering="type")

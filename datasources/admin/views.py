@@ -81,7 +81,7 @@ class SourceViews:
         panel = PANELS.get(key)
         if panel is None or not panel.is_visible(request, source):
             raise Http404("No such panel.")
-        return HttpResponse(panel.render(request, source))
+        return HttpResponse(panel.render(request, source, can_write=can_write(request.user, source.organization)))
 
     def urls(self, site):
         from django.urls import path

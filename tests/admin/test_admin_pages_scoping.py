@@ -57,7 +57,9 @@ def test_unsaved_test_in_another_organization_is_refused(alice_client, other_org
 
 def test_a_viewer_sees_but_may_not_test_or_discover(client, charlie, org, ours):
     client.force_login(staff(charlie))
-    assert client.get(f"{BASE}/{ours.pk}/change/").status_code == 200
+    html = client.get(f"{BASE}/{ours.pk}/change/").content.decode()
+    assert "Ours" in html
+    assert 'id="rg-discover"' not in html and 'id="rg-test-saved"' not in html and 'id="rg-test-button"' not in html
     assert client.get(f"{BASE}/{ours.pk}/panels/discovery/").status_code == 200
     for suffix in ("test-connection/", "test-saved/", "discover/"):
         assert client.post(f"{BASE}/{ours.pk}/{suffix}", form_data(org)).status_code == 403, suffix

@@ -146,3 +146,30 @@ def test_deleting_a_file_in_use_is_refused(page):
     page.wait_for_selector(".messagelist .error")
     assert "The file is used by data source(s): Sales" in page.inner_text(".messagelist")
     assert StoredFile.objects.filter(pk=stored.pk).exists()
+
+
+def test_discovery_panel_follows_a_running_job(page):
+    from django.utils import timezone
+
+    from datasources.models import Discovery
+    from datasources.services.sources import data_source_create
+
+    user = page_user()
+    source = data_source_create(actor=user, organization=page.org, data={
+        "name": "Busy", "type": "postgresql", "host": "db.example.com", "port": 5432, "database_name": "x",
+        "credentials": {},
+    })
+    job = Discovery.objects.create(data_source=source, status=Discovery.Status.RUNNING, started_at=timezone.now())
+    page.goto(page.base_url + f"/admin/datasources/datasource/{source.pk}/change/")
+    assert page.inner_text("#rg-discovery-status") == "RUNNING"
+    assert page.is_disabled("#rg-discover")
+    Discovery.objects.filter(pk=job.pk).update(status=Discovery.Status.SUCCEEDED, table_count=7, column_count=70,
+                                               finished_at=timezone.now())
+    page.wait_for_selector("#rg-discovery-status:text('succeeded')")  # no reload: the panel refreshed itself
+    assert "7 table(s), 70 column(s)" in page.inner_text("#panel-discovery")
+
+
+def page_user():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username="root")

@@ -120,17 +120,24 @@
   function initPanels() {
     var container = document.getElementById("rg-panels");
     if (!container) { return; }
+    function reload(section) {
+      var url = container.dataset.panelUrl.replace("KEY", section.dataset.panelKey);
+      return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html !== null) { section.querySelector(".rg-panel-body").innerHTML = html; }
+          return html !== null;
+        });
+    }
     function schedule(section) {
       var content = section.querySelector("[data-refresh]");
       if (!content) { return; }
       window.setTimeout(function () {
-        var url = container.dataset.panelUrl.replace("KEY", section.dataset.panelKey);
-        fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : null; })
-          .then(function (html) {
-            if (html === null) { return; }
-            section.querySelector(".rg-panel-body").innerHTML = html;
-            schedule(section);
-          });
+        reload(section).then(function (ok) {
+          if (!ok) { return; }
+          if (section.querySelector("[data-refresh]")) { schedule(section); return; }
+          // The work it watched has finished: the other panels may show its results.
+          rows(".rg-panel").forEach(function (other) { if (other !== section) { reload(other); } });
+        });
       }, 1000 * Number(content.dataset.refresh));
     }
     rows(".rg-panel").forEach(schedule);
