@@ -173,3 +173,23 @@ def page_user():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(username="root")
+
+
+def test_without_javascript_the_full_form_still_works(page):
+    context = page.context.browser.new_context(java_script_enabled=False)
+    plain = context.new_page()
+    plain.base_url = page.base_url
+    log_in(plain, "root")
+    plain.goto(plain.base_url + "/admin/datasources/datasource/add/")
+    for name in ("file_path", "credential_service_account_json", "ssh_host"):
+        assert plain.is_visible(f".form-row.field-{name}"), name  # nothing hidden without the script
+    assert not plain.is_visible("#rg-test")  # the test button needs the script, so it stays hidden
+    plain.fill("#id_name", "Plain")
+    plain.fill("#id_host", "db.example.com")
+    plain.fill("#id_port", "5432")
+    plain.fill("#id_database_name", "prod")
+    plain.fill("#id_credential_username", "u")
+    plain.click("input[name=_save]")
+    plain.wait_for_selector(".messagelist .success")
+    assert DataSource.objects.get(name="Plain").port == 5432
+    context.close()
