@@ -49,7 +49,7 @@ class StoredFileUploadForm(forms.ModelForm):
 @admin.register(StoredFile)
 class StoredFileAdmin(OrganizationScopedAdmin):
     list_display = ("filename", "name", "size", "organization", "used_by", "created_at")
-    list_filter = ("organization",)
+    list_filter = (("organization", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "filename")
     readonly_fields = ("organization", "name", "filename", "size", "content_type", "uploaded_by", "created_at")
     actions = ["delete_unused_files"]

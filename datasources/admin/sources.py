@@ -43,7 +43,9 @@ class DataSourceAdmin(OrganizationScopedAdmin):
     change_form_template = "admin/datasources/datasource/change_form.html"
     list_display = ("name", "type_label", "status_badge", "last_tested_at", "organization", "workspace",
                     "tag_list", "updated_at")
-    list_filter = ("type", "status", "organization", "workspace", TagFilter, "schema_auto_refresh")
+    # RelatedOnly: the choices come from the (organization-scoped) list, never from every organization.
+    list_filter = ("type", "status", ("organization", admin.RelatedOnlyFieldListFilter),
+                   ("workspace", admin.RelatedOnlyFieldListFilter), TagFilter, "schema_auto_refresh")
     search_fields = ("name", "description", "host")
     list_select_related = ("organization", "workspace")
     readonly_fields = ("credentials_set",)

@@ -92,3 +92,9 @@ def test_a_source_of_another_organization_cannot_take_its_file(alice_client, org
                                                            database_name="", file_path=other_stored_file.name))
     assert "file_path" in response.context["adminform"].form.errors
     assert not DataSource.objects.filter(name="Sneaky").exists()
+
+
+def test_list_filters_name_no_other_organization(alice_client, ours, theirs, other_workspace, other_stored_file):
+    for url in (f"{BASE}/", "/admin/datasources/storedfile/"):
+        html = alice_client.get(url).content.decode()
+        assert "Globex" not in html and "Theirs" not in html, url
