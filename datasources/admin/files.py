@@ -6,6 +6,7 @@ show the service's refusal (the API's 409 message) and leave the file in place.
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
 from accounts.selectors import writable_organizations
@@ -48,7 +49,7 @@ class StoredFileUploadForm(forms.ModelForm):
 
 @admin.register(StoredFile)
 class StoredFileAdmin(OrganizationScopedAdmin):
-    list_display = ("filename", "name", "size", "organization", "used_by", "created_at")
+    list_display = ("filename", "name", "file_size", "organization", "used_by", "created_at")
     list_filter = (("organization", admin.RelatedOnlyFieldListFilter),)
     search_fields = ("name", "filename")
     readonly_fields = ("organization", "name", "filename", "size", "content_type", "uploaded_by", "created_at")
@@ -87,6 +88,10 @@ class StoredFileAdmin(OrganizationScopedAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)  # Django's would bypass the in-use check
         return actions
+
+    @admin.display(description="size", ordering="size")
+    def file_size(self, obj):
+        return filesizeformat(obj.size)
 
     @admin.display(description="used by")
     def used_by(self, obj):

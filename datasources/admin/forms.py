@@ -12,6 +12,7 @@ import copy
 from django import forms
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from rest_framework import serializers
 
 from accounts.models import Workspace
@@ -108,8 +109,12 @@ class DataSourceAdminForm(forms.ModelForm):
             self.fields[credential_field_name(key)] = self._credential_field(key)
         if self.instance.pk:
             self._load_instance()
-        elif len(organizations[:2]) == 1:
-            self.initial.setdefault("organization", organizations[0].pk)
+        else:
+            if len(organizations[:2]) == 1:
+                self.initial.setdefault("organization", organizations[0].pk)
+            first = TYPE_CHOICES[0][0]  # the type the page opens with; the script follows later changes
+            self.initial.setdefault("type", first)
+            self.initial.setdefault("port", form_layout()[first]["default_port"])
 
     def _credential_field(self, key):
         if key in MULTILINE_SECRETS:
@@ -243,16 +248,8 @@ def _file_choices(organizations):
         .select_related("organization").order_by("-id")[:MAX_FILE_CHOICES]
     )
     return [("", "---------")] + [
-        (f.name, f"{f.filename} · {f.organization.name} · {_size(f.size)} (#{f.pk})") for f in files
+        (f.name, f"{f.filename} · {f.organization.name} · {filesizeformat(f.size)} (#{f.pk})") for f in files
     ]
-
-
-def _size(size: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(size)
 
 
 __all__ = ["CONNECTION_FIELDS", "CREDENTIAL_KEYS", "PLAIN_FIELDS", "SECRET_KEYS", "DataSourceAdminForm",

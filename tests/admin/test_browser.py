@@ -97,6 +97,7 @@ def test_wrong_password_shows_auth_failed_inline(page, password_postgres):
         page.click("#rg-test-button")
     page.wait_for_selector("#rg-test-result.rg-failed")
     assert "AUTH_FAILED" in page.inner_text("#rg-test-result")
+    screenshot(page, "admin-test-failed.png")
     assert wrong not in answer.value.text()
     assert not DataSource.objects.exists()
 
@@ -146,6 +147,7 @@ def test_deleting_a_file_in_use_is_refused(page):
     page.wait_for_selector(".messagelist .error")
     assert "The file is used by data source(s): Sales" in page.inner_text(".messagelist")
     assert StoredFile.objects.filter(pk=stored.pk).exists()
+    screenshot(page, "admin-files-refused.png")
 
 
 def test_discovery_panel_follows_a_running_job(page):
