@@ -71,6 +71,7 @@ def test_postgres_source_added_tested_saved_discovered_and_browsed(page, pg_scra
     page.click("#rg-test-saved")
     page.wait_for_selector(".messagelist .success")
     assert page.inner_text("#panel-connection .rg-badge") == "ACTIVE"
+    page.click("#panel-schema summary:has(strong:text-is('orders'))")
     screenshot(page, "admin-source-change.png")
 
     page.fill("#rg-table-search", "lines")
