@@ -186,6 +186,10 @@ class DataSourceAdminForm(forms.ModelForm):
             # The service stops at malformed input before its rules; check the rules too, with the
             # fields already in error set aside, so that one save shows every problem.
             self._run(lambda: self._write(organization, check_only=True, set_aside=set(self.errors)))
+        if self.errors and self.cleaned_data.get("upload_file"):
+            # Nothing is stored while the page has errors, and browsers do not keep a chosen file.
+            self._errors.pop("file_path", None)
+            self.add_error("upload_file", "Choose the file again: it is stored once the other problems are fixed.")
 
     def _run(self, work) -> bool:
         """Run a service call; its errors go on the form. True when the input itself was malformed."""

@@ -96,3 +96,12 @@ def test_a_failed_save_keeps_no_uploaded_bytes(staff_client, org, settings):
     assert "already exists" in response.context["adminform"].form.errors["name"][0]
     assert not StoredFile.objects.exists()
     assert not list(Path(settings.MEDIA_ROOT).rglob("more.csv"))
+
+
+def test_an_upload_on_a_page_with_errors_asks_for_the_file_again(staff_client, org):
+    data = form_data(org, type="csv", name="", host="", port="", database_name="")
+    data["upload_file"] = SimpleUploadedFile("more.csv", b"a,b\n1,2\n")
+    errors = staff_client.post("/admin/datasources/datasource/add/", data).context["adminform"].form.errors
+    assert "name" in errors and "Choose the file again" in errors["upload_file"][0]
+    assert "file_path" not in errors
+    assert not StoredFile.objects.exists()
