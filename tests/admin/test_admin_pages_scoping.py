@@ -98,3 +98,13 @@ def test_list_filters_name_no_other_organization(alice_client, ours, theirs, oth
     for url in (f"{BASE}/", "/admin/datasources/storedfile/"):
         html = alice_client.get(url).content.decode()
         assert "Globex" not in html and "Theirs" not in html, url
+
+
+def test_non_staff_members_reach_none_of_the_admin_views(client, bob, org, ours):
+    client.force_login(bob)  # an editor of Acme, but not staff
+    for url in (f"{BASE}/test-connection/", f"{BASE}/{ours.pk}/test-connection/", f"{BASE}/{ours.pk}/discover/",
+                f"{BASE}/{ours.pk}/test-saved/"):
+        response = client.post(url, form_data(org))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+    assert "/admin/login/" in client.get(f"{BASE}/{ours.pk}/panels/schema/")["Location"]
+    assert not Discovery.objects.exists()
