@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from accounts.models import Membership, Organization, Role
 from tests.support import need
@@ -45,6 +46,9 @@ def browser_page(live_server, monkeypatch):
             yield page
         finally:
             browser.close()
+            # With Playwright's loop running, the ORM calls of the test got connections of their
+            # own (asgiref keys them by context); close them, or the test database stays in use.
+            connections.close_all()
 
 
 def staff_user(username, organization, *, superuser=False, role=Role.ADMIN):
