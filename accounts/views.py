@@ -11,6 +11,7 @@ from rest_framework_simplejwt.serializers import (
 )
 
 from rivergen.api import success
+from rivergen.throttling import login_succeeded
 from rivergen.fields import StrictCharField
 
 
@@ -55,6 +56,7 @@ class TokenView(APIView):
             if getattr(request, "axes_locked_out", False):
                 request._request.axes_locked_out = True  # AxesMiddleware answers 429 with Retry-After
             raise
+        login_succeeded(request, serializer.user)
         data = serializer.validated_data
         return success(_token_body(data["access"], data["refresh"]), "Authenticated")
 

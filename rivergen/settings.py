@@ -239,6 +239,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: per username, per address
 AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful logins are not written down
 AXES_LOCKOUT_CALLABLE = "rivergen.throttling.lockout_response"
 AXES_VERBOSE = False
 # Behind N proxies (LOGIN_THROTTLE_PROXY_COUNT=N), the client address is the one the outermost proxy

@@ -27,3 +27,11 @@ def lockout_response(request, original_response=None, credentials=None):
         response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(retry_after_seconds())
     return response
+
+
+def login_succeeded(request, user) -> None:
+    """A token login is no session login (no user_logged_in signal): reset the failure count here."""
+    if settings.AXES_ENABLED and settings.AXES_RESET_ON_SUCCESS:
+        from axes.handlers.proxy import AxesProxyHandler
+
+        AxesProxyHandler.user_logged_in(sender=None, request=request, user=user)

@@ -90,6 +90,7 @@ def manage(env, *args, stdin=None):
 def prepare(env, username="dana"):
     """Migrate, and make an editor in an organization with a workspace; the workspace id."""
     manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "collectstatic", "--noinput", "-v", "0")
     org = json.loads(manage(env, "create_organization", "Acme", "--workspace", "Main").stdout)
     org_id = org.get("id") or org.get("organization", {}).get("id")
     manage(env, "create_user", username, "--organization", str(org_id), "--role", "editor",

@@ -46,6 +46,12 @@ def test_healthz_and_readyz_answer_200_when_all_is_up(stack):
     assert (status, answer["checks"]) == (200, {"database": "ok", "broker": "ok"})
 
 
+def test_static_files_are_served_by_whitenoise(stack):
+    _, server, _ = stack
+    status, headers, _ = request(server.url("/static/admin/css/base.css"))
+    assert status == 200 and headers["Content-Type"].startswith("text/css")
+
+
 def test_200_concurrent_creates_through_gunicorn_are_all_201(stack):
     _, server, workspace_id = stack
     token = token_for(server)
