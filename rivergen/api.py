@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import set_rollback
 
-from rivergen.errors import ConflictError, PayloadTooLarge
+from rivergen.errors import ConflictError, PayloadTooLarge, TooBusy
 from rivergen.health import is_outage, retry_after
 
 logger = logging.getLogger(__name__)
@@ -148,6 +148,9 @@ def exception_handler(exc, context):
         body, code = error_body(409, str(exc), exc.details or None), 409
     elif isinstance(exc, PayloadTooLarge):
         body, code = error_body(413, str(exc)), 413
+    elif isinstance(exc, TooBusy):
+        body, code = error_body(429, str(exc)), 429
+        headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, exceptions.ValidationError):
         details = _validation_details(exc.detail)
         body, code = error_body(400, _first_message(details), details), 400

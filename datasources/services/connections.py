@@ -11,6 +11,7 @@ from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Status
 from datasources.services.deadline import call_with_deadline
+from datasources.services.limits import connection_test_slot
 from datasources.services.rules import apply_rules
 from datasources.services.sources import parse_input
 
@@ -54,9 +55,16 @@ def connection_test_run(source: DataSource) -> TestResult:
     )
 
 
-def data_source_test_connection(*, source: DataSource) -> TestResult:
-    """Test a saved source and record the outcome on its health fields."""
-    result = connection_test_run(source)
+def data_source_test_connection(*, source: DataSource, actor=None) -> TestResult:
+    """Test a saved source and record the outcome on its health fields.
+
+    With an ``actor`` (a request, not a job) the test takes a slot of ``limits``: TooBusy past them.
+    """
+    if actor is not None:
+        with connection_test_slot(actor.pk):
+            result = connection_test_run(source)
+    else:
+        result = connection_test_run(source)
     rows = DataSource.objects.filter(pk=source.pk)
     if result.succeeded:
         rows.update(
@@ -87,7 +95,8 @@ def unsaved_source_test_connection(*, actor, data) -> TestResult:
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)
-    return connection_test_run(source)
+    with connection_test_slot(actor.pk):
+        return connection_test_run(source)
 
 
 def scrub(message: str, source: DataSource) -> str:
