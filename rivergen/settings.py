@@ -90,6 +90,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=10),
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
+        # After an outage the pool retries with a growing delay; giving up after this many
+        # seconds starts a fresh attempt (delay 1 s) on the next request, so recovery is quick.
+        "reconnect_timeout": env.float("DATABASE_POOL_RECONNECT_TIMEOUT", default=10.0),
     }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection the server dropped is replaced
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
