@@ -82,7 +82,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env(
         "SQLITE_TEST_NAME", default=str(BASE_DIR / ".local" / "test.sqlite3")
     )
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.int("DATABASE_POOL_MAX", default=10):
     # psycopg's pool: each process keeps up to DATABASE_POOL_MAX connections, and a request
     # waits DATABASE_POOL_TIMEOUT seconds for one before it gets 503 with Retry-After.
     # Size it so that processes x DATABASE_POOL_MAX stays under the server's max_connections.
