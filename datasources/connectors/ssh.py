@@ -209,8 +209,11 @@ def _pipe(client, channel, closed):
                     if not data:
                         return
                     sink.sendall(data)
-    except OSError:
+    except (OSError, EOFError):
         return
     finally:
-        channel.close()
-        client.close()
+        for end in (channel, client):
+            try:
+                end.close()
+            except (OSError, EOFError):  # a channel of a transport that is already closed
+                pass
