@@ -85,6 +85,10 @@ def test_silent_server_times_out_within_the_deadline(type_name, silent):
 ])
 def test_missing_driver_is_driver_missing(type_name, module, monkeypatch):
     monkeypatch.setitem(sys.modules, module, None)
+    # `from google.cloud import bigquery` finds an already imported submodule on its package.
+    parent, _, child = module.rpartition(".")
+    if parent and hasattr(sys.modules.get(parent), child):
+        monkeypatch.delattr(sys.modules[parent], child)
     source = make_source(type_name, host="127.0.0.1", port=closed_port(), database_name="db",
                          credentials={"username": "u", "service_account_json": "{}"} if type_name == "bigquery" else {"username": "u"})
     assert error_of(type_name, source).code == "DRIVER_MISSING"
