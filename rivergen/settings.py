@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "rivergen.middleware.RefuseNulQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -124,6 +125,12 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "RiverGen data sources API",
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "ENUM_NAME_OVERRIDES": {
+        "DataSourceTypeEnum": "datasources.connectors.TYPE_CHOICES",
+        "DataSourceStatusEnum": "datasources.models.Status",
+        "DiscoveryStatusEnum": "datasources.models.Discovery.Status",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["rivergen.openapi.strip_trailing_slash"],

@@ -2,11 +2,18 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.views import APIView
 
 from accounts.selectors import can_write, organization_ids_for
+from datasources.api.serializers import (
+    ConnectionTestSerializer,
+    DataSourceTypeSerializer,
+    DiscoveryQueuedSerializer,
+    DiscoverySerializer,
+    StoredSchemaSerializer,
+)
 from datasources.catalogue.read import page_numbers, schema_page
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import (
@@ -17,6 +24,7 @@ from datasources.services.discovery import discovery_queue
 from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.types import type_catalogue
 from rivergen.api import success
+from rivergen.openapi import int_query, text_query
 
 
 def source_for(request, pk, *, write=False) -> DataSource:
@@ -35,27 +43,30 @@ def _test_response(result):
 
 
 class TypesView(APIView):
-    @extend_schema(operation_id="data_source_types", responses={200: dict})
+    @extend_schema(operation_id="data_source_types", responses={200: DataSourceTypeSerializer(many=True)})
     def get(self, request):
         return success(type_catalogue(), "Data source types")
 
 
 class UnsavedTestConnectionView(APIView):
-    @extend_schema(operation_id="data_source_test_unsaved", request=DataSourceInputSerializer, responses={200: dict})
+    @extend_schema(
+        operation_id="data_source_test_unsaved", request=DataSourceInputSerializer,
+        responses={200: ConnectionTestSerializer},
+    )
     def post(self, request):
         result = unsaved_source_test_connection(actor=request.user, data=request.data)
         return _test_response(result)
 
 
 class TestConnectionView(APIView):
-    @extend_schema(operation_id="data_source_test_connection", request=None, responses={200: dict})
+    @extend_schema(operation_id="data_source_test_connection", request=None, responses={200: ConnectionTestSerializer})
     def post(self, request, pk):
         result = data_source_test_connection(source=source_for(request, pk, write=True))
         return _test_response(result)
 
 
 class DiscoverSchemaView(APIView):
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: DiscoveryQueuedSerializer})
     def post(self, request, pk):
         source = source_for(request, pk, write=True)
         with transaction.atomic():
@@ -67,7 +78,7 @@ class DiscoverSchemaView(APIView):
 
 
 class DiscoveryView(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: DiscoverySerializer})
     def get(self, request, pk, discovery_id):
         source = source_for(request, pk)
         discovery = Discovery.objects.filter(pk=discovery_id, data_source=source).first()
@@ -94,12 +105,12 @@ def discovery_data(discovery: Discovery) -> dict:
 class SchemaView(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("schema", str, description="Schema name contains (case-insensitive)"),
-            OpenApiParameter("table", str, description="Table name contains (case-insensitive)"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int, description="At most 100"),
+            text_query("schema", "Schema name contains (case-insensitive)"),
+            text_query("table", "Table name contains (case-insensitive)"),
+            int_query("page"),
+            int_query("page_size", "At most 100", maximum=100),
         ],
-        responses={200: dict},
+        responses={200: StoredSchemaSerializer},
     )
     def get(self, request, pk):
         source = source_for(request, pk)

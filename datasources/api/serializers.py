@@ -2,7 +2,7 @@
 from rest_framework import serializers
 
 from datasources.connectors import connector_for
-from datasources.models import DataSource
+from datasources.models import DataSource, Discovery
 from datasources.security.crypto import Unreadable
 
 
@@ -61,3 +61,77 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
     def get_has_connection_string(self, source) -> bool:
         return bool(source.connection_string)
+
+
+# Response shapes of the other operations: named so that a generated client gets one class each.
+
+class ConnectionTestSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["succeeded", "failed"])
+    error_code = serializers.CharField(allow_null=True)
+    message = serializers.CharField(allow_blank=True)
+    latency_ms = serializers.IntegerField()
+    server_version = serializers.CharField(allow_null=True)
+    tested_at = serializers.DateTimeField()
+
+
+class DiscoveryQueuedSerializer(serializers.Serializer):
+    discovery_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["queued"])
+
+
+class DiscoverySerializer(serializers.Serializer):
+    discovery_id = serializers.IntegerField()
+    data_source_id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Discovery.Status.choices)
+    table_count = serializers.IntegerField(allow_null=True)
+    column_count = serializers.IntegerField(allow_null=True)
+    error_code = serializers.CharField(allow_null=True)
+    error_message = serializers.CharField(allow_null=True, allow_blank=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class SchemaColumnSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    data_type = serializers.CharField(allow_blank=True)
+    nullable = serializers.BooleanField()
+    primary_key = serializers.BooleanField()
+    position = serializers.IntegerField()
+
+
+class SchemaTableSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["table", "view"])
+    column_count = serializers.IntegerField()
+    columns = SchemaColumnSerializer(many=True)
+
+
+class SchemaNamespaceSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_null=True)
+    tables = SchemaTableSerializer(many=True)
+
+
+class StoredSchemaSerializer(serializers.Serializer):
+    schema_discovered_at = serializers.DateTimeField(allow_null=True)
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total_pages = serializers.IntegerField()
+    schemas = SchemaNamespaceSerializer(many=True)
+
+
+class CredentialKeySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    secret = serializers.BooleanField()
+
+
+class DataSourceTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    family = serializers.CharField()
+    default_port = serializers.IntegerField(allow_null=True)
+    required_fields = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    connection_string_schemes = serializers.ListField(child=serializers.CharField())
+    credential_keys = CredentialKeySerializer(many=True)
+    configuration_schema = serializers.DictField(help_text="A JSON Schema (2020-12) of the type's settings")

@@ -1,8 +1,8 @@
 """Reading the stored catalogue: a page of tables with their columns, grouped by schema."""
-from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 
 from datasources.models import SchemaColumn, SchemaTable
+from rivergen.params import page_params
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -10,11 +10,7 @@ MAX_PAGE_SIZE = 100
 
 def page_numbers(params) -> tuple[int, int]:
     """(page, page_size) from query parameters; a bad value is a 400, never a silent default."""
-    page = _positive_int(params, "page", 1)
-    page_size = _positive_int(params, "page_size", DEFAULT_PAGE_SIZE)
-    if page_size > MAX_PAGE_SIZE:
-        raise ValidationError({"page_size": [f"Must be at most {MAX_PAGE_SIZE}."]})
-    return page, page_size
+    return page_params(params, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE, clamp=False)
 
 
 def schema_page(source, *, schema: str = "", table: str = "", page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> dict:
@@ -56,12 +52,3 @@ def _grouped(rows) -> list[dict]:
             ],
         })
     return [{"name": name or None, "tables": tables} for name, tables in schemas.items()]
-
-
-def _positive_int(params, name, default) -> int:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({name: ["Must be a positive integer."]})
-    return int(raw)

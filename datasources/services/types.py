@@ -69,6 +69,8 @@ def _configuration_schema(connector) -> dict:
     options = [_required(option) for option in connector.required]
     if len(options) == 1:
         schema["allOf"] = options
+    elif len(options) == 2:  # "the second option, or else the first": if/else keeps one object per type
+        schema["if"], schema["else"] = options[1], options[0]
     elif options:
         schema["anyOf"] = options
     return schema
@@ -114,3 +116,55 @@ def _field_schema(field, default) -> dict:
 
 def _copy(schema, **values):
     schema.update({k: v for k, v in values.items() if v is not None})
+
+
+# The create/update body of one type, as an OpenAPI 3.1 (JSON Schema) object: the same fields,
+# bounds and credential keys as above, plus what every source has. What no schema can say
+# (a stored file must exist, a connection string must parse) is left to the service's 400.
+TEXT = "\\S"  # blank or whitespace-only text counts as absent
+HEADER_PATTERNS = {"api_key": "^[!-~]*$", "oauth_token": "^[!-~]*$", "api_key_header": "^[A-Za-z0-9-]{0,64}$"}
+
+
+def request_schema(connector) -> dict:
+    fields = DataSourceInputSerializer().fields
+    properties = {name: _field_schema(fields[name], None) for name in NOT_CONFIGURATION if name != "credentials"}
+    properties["name"].update(pattern=TEXT)
+    properties["workspace_id"]["maximum"] = 2**63 - 1
+    properties["tags"].update(maxItems=50)
+    properties["tags"]["items"].update(maxLength=64, pattern=TEXT)
+    configuration = _configuration_schema(connector)
+    properties.update(configuration["properties"])
+    properties["type"] = {"type": "string", "enum": [connector.type_name]}
+    for key, pattern in HEADER_PATTERNS.items():
+        if key in properties["credentials"]["properties"]:
+            properties["credentials"]["properties"][key]["pattern"] = pattern
+    for name, schema in properties.items():
+        schema.pop("default", None)
+    schema = {
+        "type": "object",
+        "title": f"{connector.label} source",
+        "properties": properties,
+        "required": ["name", "type", "credentials"],
+    }
+    options = [_present(option, properties) for option in connector.required]
+    if len(options) == 1:
+        schema["required"] += options[0]["required"]
+        schema["properties"].update(options[0]["properties"])
+    elif len(options) == 2:  # "the second option, or else the first": if/else keeps one object per type
+        schema["if"], schema["else"] = options[1], options[0]
+    elif options:
+        schema["anyOf"] = options
+    return schema
+
+
+def _present(option, properties) -> dict:
+    """Each field of ``option`` given: not null, and text not blank."""
+    present = {}
+    for name in option:
+        base = dict(properties[name])
+        kind = base.get("type")
+        base["type"] = [t for t in kind if t != "null"][0] if isinstance(kind, list) else kind
+        if base["type"] == "string":
+            base["pattern"] = TEXT
+        present[name] = base
+    return {"required": list(option), "properties": present}
