@@ -6,6 +6,9 @@ class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"invalid": "Must be an integer."}
 
     def to_internal_value(self, data):
+        # JSON has one number type: 5432.0 is the integer 5432 (as JSON Schema says); "5432" is not.
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -22,6 +25,12 @@ class StrictBooleanField(serializers.BooleanField):
 
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
+
+    def run_validation(self, data=serializers.empty):
+        # max_length counts what was sent (as the OpenAPI maxLength does), before any trimming.
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -26,7 +26,7 @@ COMPONENTS = {
         "type": "object",
         "required": ["success", "error"],
         "properties": {
-            "success": {"type": "boolean", "enum": [False]},
+            "success": {"type": "boolean", "const": False},
             "error": {"$ref": "#/components/schemas/Error"},
         },
     },
@@ -61,7 +61,7 @@ def envelope_schema(data, **extra) -> dict:
         "type": "object",
         "required": ["success", "data", "message", *extra],
         "properties": {
-            "success": {"type": "boolean", "enum": [True]},
+            "success": {"type": "boolean", "const": True},
             "data": data,
             "message": {"type": "string"},
             **extra,

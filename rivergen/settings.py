@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally: the docs work offline
     "accounts",
     "datasources",
 ]
@@ -126,6 +127,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "RiverGen data sources API",
     "VERSION": "1.0.0",
     "OAS_VERSION": "3.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "DataSourceTypeEnum": "datasources.connectors.TYPE_CHOICES",
         "DataSourceStatusEnum": "datasources.models.Status",

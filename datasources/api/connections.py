@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.views import APIView
 
 from accounts.selectors import can_write, organization_ids_for
+from datasources.api.openapi import UnsavedSourceInputSerializer
 from datasources.api.serializers import (
     ConnectionTestSerializer,
     DataSourceTypeSerializer,
@@ -21,7 +22,6 @@ from datasources.services.connections import (
     unsaved_source_test_connection,
 )
 from datasources.services.discovery import discovery_queue
-from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.types import type_catalogue
 from rivergen.api import success
 from rivergen.openapi import int_query, text_query
@@ -50,7 +50,7 @@ class TypesView(APIView):
 
 class UnsavedTestConnectionView(APIView):
     @extend_schema(
-        operation_id="data_source_test_unsaved", request=DataSourceInputSerializer,
+        operation_id="data_source_test_unsaved", request=UnsavedSourceInputSerializer,
         responses={200: ConnectionTestSerializer},
     )
     def post(self, request):

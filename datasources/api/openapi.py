@@ -8,25 +8,31 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.plumbing import ResolvedComponent
 
 from datasources.connectors import CONNECTORS
+from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.types import request_schema
 
 
-def component_name(type_name: str) -> str:
-    return "".join(part.capitalize() for part in type_name.split("_")) + "SourceRequest"
+class UnsavedSourceInputSerializer(DataSourceInputSerializer):
+    """Documentation only: the body of an unsaved connection test, where ``name`` is optional."""
+
+
+def _name(type_name: str, suffix: str) -> str:
+    return "".join(part.capitalize() for part in type_name.split("_")) + suffix
 
 
 class DataSourceInputExtension(OpenApiSerializerExtension):
-    target_class = "datasources.services.inputs.DataSourceInputSerializer"
+    target_class = DataSourceInputSerializer
+    match_subclasses = True
 
     def map_serializer(self, auto_schema, direction):
         if getattr(self.target, "partial", False) or direction != "request":
             return auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        unsaved = isinstance(self.target, UnsavedSourceInputSerializer)
         mapping = {}
         for type_name, connector in CONNECTORS.items():
-            component = ResolvedComponent(
-                name=component_name(type_name), type=ResolvedComponent.SCHEMA,
-                object=component_name(type_name), schema=request_schema(connector),
-            )
+            schema = request_schema(connector, unsaved=unsaved)
+            name = _name(type_name, "TestRequest" if unsaved else "SourceRequest")
+            component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema)
             auto_schema.registry.register_on_missing(component)
             mapping[type_name] = component.ref["$ref"]
         return {

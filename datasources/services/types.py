@@ -3,6 +3,7 @@
 Nothing here is declared twice: labels, ports, required fields and credential keys come from
 the connectors; field types and bounds come from ``DataSourceInputSerializer``.
 """
+import re
 from functools import cache
 
 from rest_framework import serializers
@@ -121,11 +122,14 @@ def _copy(schema, **values):
 # The create/update body of one type, as an OpenAPI 3.1 (JSON Schema) object: the same fields,
 # bounds and credential keys as above, plus what every source has. What no schema can say
 # (a stored file must exist, a connection string must parse) is left to the service's 400.
-TEXT = "\\S"  # blank or whitespace-only text counts as absent
+# Blank or whitespace-only text counts as absent. Python's strip() also removes \x1c-\x1f and \x85,
+# which JSON Schema's (ECMAScript's) \s does not count as space: so they are excluded here by name.
+TEXT = "[^\\s\\x1c-\\x1f\\x85]"
 HEADER_PATTERNS = {"api_key": "^[!-~]*$", "oauth_token": "^[!-~]*$", "api_key_header": "^[A-Za-z0-9-]{0,64}$"}
 
 
-def request_schema(connector) -> dict:
+def request_schema(connector, *, unsaved: bool = False) -> dict:
+    """``unsaved``: the body of a connection test, where the name may be left out."""
     fields = DataSourceInputSerializer().fields
     properties = {name: _field_schema(fields[name], None) for name in NOT_CONFIGURATION if name != "credentials"}
     properties["name"].update(pattern=TEXT)
@@ -134,17 +138,20 @@ def request_schema(connector) -> dict:
     properties["tags"]["items"].update(maxLength=64, pattern=TEXT)
     configuration = _configuration_schema(connector)
     properties.update(configuration["properties"])
-    properties["type"] = {"type": "string", "enum": [connector.type_name]}
+    properties["type"] = {"type": "string", "const": connector.type_name}
     for key, pattern in HEADER_PATTERNS.items():
         if key in properties["credentials"]["properties"]:
             properties["credentials"]["properties"][key]["pattern"] = pattern
     for name, schema in properties.items():
         schema.pop("default", None)
+    if "connection_string" in properties:
+        schemes = "|".join(re.escape(scheme) for scheme in connector.schemes)
+        properties["connection_string"]["pattern"] = f"^(?:{schemes})://\\S+$"
     schema = {
         "type": "object",
-        "title": f"{connector.label} source",
+        "title": f"{connector.label} {'connection test' if unsaved else 'source'}",
         "properties": properties,
-        "required": ["name", "type", "credentials"],
+        "required": ["type", "credentials"] if unsaved else ["name", "type", "credentials"],
     }
     options = [_present(option, properties) for option in connector.required]
     if len(options) == 1:
@@ -165,6 +172,6 @@ def _present(option, properties) -> dict:
         kind = base.get("type")
         base["type"] = [t for t in kind if t != "null"][0] if isinstance(kind, list) else kind
         if base["type"] == "string":
-            base["pattern"] = TEXT
+            base.setdefault("pattern", TEXT)
         present[name] = base
     return {"required": list(option), "properties": present}

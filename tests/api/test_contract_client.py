@@ -90,13 +90,13 @@ def test_a_generated_client_parses_every_operation(generated, live_server, admin
     assert call("v1_storage_files_retrieve", 200, client=client, id=stored.id).name == stored.name
 
     sql_body = models.PostgreSQLSource(
-        name="warehouse", type_=models.PostgresqlSourceTypeEnum.POSTGRESQL, host="127.0.0.1", port=1,
+        name="warehouse", type_="postgresql", host="127.0.0.1", port=1,
         database_name="analytics", connection_timeout=2,
         credentials=models.PostgreSQLSourceCredentials(username="reader", password="s3cret"),
     )
     sql = call("v1_data_sources_create", 201, client=client, body=sql_body)
     csv_body = models.CSVFileSource(
-        name="sales", type_=models.CsvSourceTypeEnum.CSV, file_path=stored.name,
+        name="sales", type_="csv", file_path=stored.name,
         credentials=models.CSVFileSourceCredentials(),
     )
     csv = call("v1_data_sources_create", 201, client=client, body=csv_body)
@@ -113,7 +113,10 @@ def test_a_generated_client_parses_every_operation(generated, live_server, admin
                    body=models.PatchedDataSourceInputRequest(tags=["finance"]))
     assert patched.tags == ["finance"]
 
-    unsaved = call("data_source_test_unsaved", 200, client=client, body=csv_body)
+    unsaved_body = models.CSVFileConnectionTest(
+        type_="csv", file_path=stored.name, credentials=models.CSVFileConnectionTestCredentials(),
+    )
+    unsaved = call("data_source_test_unsaved", 200, client=client, body=unsaved_body)
     assert unsaved.status.value == "succeeded", unsaved.message
     failed = call("data_source_test_connection", 200, client=client, id=sql.id)
     assert failed.status.value == "failed" and failed.error_code
