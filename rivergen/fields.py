@@ -26,12 +26,6 @@ class StrictBooleanField(serializers.BooleanField):
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
 
-    def run_validation(self, data=serializers.empty):
-        # max_length counts what was sent (as the OpenAPI maxLength does), before any trimming.
-        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
-        return super().run_validation(data)
-
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")

@@ -44,15 +44,25 @@ ERRORS = {
     "401": "Invalid or missing authentication token",
     "403": "No organization membership, or the role may not write",
     "404": "Unknown id, or an id of another organization",
-    "405": "Method not allowed",
     "406": "The Accept header asks for something other than JSON",
     "409": "A conflict with the stored state (a duplicate name, a file in use)",
     "413": "The request body is too large",
     "415": "Unsupported Content-Type",
     "429": "Too many requests",
 }
-# Public endpoints (no token) cannot answer 403/404/409.
-PUBLIC_ERRORS = ("400", "401", "405", "406", "413", "415", "429")
+
+
+def _errors_of(operation, method) -> list[str]:
+    """The error statuses an operation can answer with: no 403/404/409 without a token, no
+    409 on a read, no 413/415 without a request body."""
+    codes = list(ERRORS)
+    if operation.get("security") == [{}]:
+        codes = [c for c in codes if c not in ("403", "404", "409")]
+    if method == "get":
+        codes.remove("409")
+    if "requestBody" not in operation:
+        codes = [c for c in codes if c not in ("413", "415")]
+    return codes
 
 
 def envelope_schema(data, **extra) -> dict:
@@ -139,12 +149,9 @@ def wrap_in_envelope(result, generator, request, public):
             _wrap_success(responses, components)
             _require_oneof_bodies(operation, components)
             _integer_ids(operation)
-            public = operation.get("security") == [{}]
-            for code, description in ERRORS.items():
-                if public and code not in PUBLIC_ERRORS:
-                    continue
+            for code in _errors_of(operation, method):
                 responses.setdefault(code, {
-                    "description": description,
+                    "description": ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
                 })
     return result

@@ -9,7 +9,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 
 from datasources.connectors import CONNECTORS
 from datasources.services.inputs import DataSourceInputSerializer
-from datasources.services.types import request_schema
+from datasources.services.types import request_schema, trimmed_text_patterns
 
 
 class UnsavedSourceInputSerializer(DataSourceInputSerializer):
@@ -26,7 +26,9 @@ class DataSourceInputExtension(OpenApiSerializerExtension):
 
     def map_serializer(self, auto_schema, direction):
         if getattr(self.target, "partial", False) or direction != "request":
-            return auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+            schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+            trimmed_text_patterns(schema.get("properties", {}))
+            return schema
         unsaved = isinstance(self.target, UnsavedSourceInputSerializer)
         mapping = {}
         for type_name, connector in CONNECTORS.items():

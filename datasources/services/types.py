@@ -122,22 +122,43 @@ def _copy(schema, **values):
 # The create/update body of one type, as an OpenAPI 3.1 (JSON Schema) object: the same fields,
 # bounds and credential keys as above, plus what every source has. What no schema can say
 # (a stored file must exist, a connection string must parse) is left to the service's 400.
-# Blank or whitespace-only text counts as absent. Python's strip() also removes \x1c-\x1f and \x85,
-# which JSON Schema's (ECMAScript's) \s does not count as space: so they are excluded here by name.
-TEXT = "[^\\s\\x1c-\\x1f\\x85]"
+# Text is trimmed (str.strip) before its length is checked and blank counts as absent, so a
+# maxLength would be wrong: a pattern says "at most N characters once trimmed". SPACE is exactly
+# what str.strip() removes, spelled out because JSON Schema's \\s is not Python's.
+SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+
+
+def trimmed_text(max_length: int, *, required: bool) -> str:
+    space, solid = f"[{SPACE}]", f"[^{SPACE}]"
+    core = solid if max_length == 1 else f"{solid}(?:[\\s\\S]{{0,{max_length - 2}}}{solid})?"
+    return f"^{space}*{core}{space}*$" if required else f"^{space}*(?:{core})?{space}*$"
+
+
 HEADER_PATTERNS = {"api_key": "^[!-~]*$", "oauth_token": "^[!-~]*$", "api_key_header": "^[A-Za-z0-9-]{0,64}$"}
+
+
+def trimmed_text_patterns(properties: dict) -> dict:
+    """Replace the maxLength of trimmed text fields by their pattern (in place)."""
+    fields = DataSourceInputSerializer().fields
+    for name, field in fields.items():
+        length = properties.get(name, {}).get("maxLength")
+        if length and isinstance(field, serializers.CharField) and field.trim_whitespace:
+            properties[name].pop("maxLength")
+            properties[name].pop("minLength", None)
+            properties[name]["pattern"] = trimmed_text(length, required=not field.allow_blank)
+    return properties
 
 
 def request_schema(connector, *, unsaved: bool = False) -> dict:
     """``unsaved``: the body of a connection test, where the name may be left out."""
     fields = DataSourceInputSerializer().fields
     properties = {name: _field_schema(fields[name], None) for name in NOT_CONFIGURATION if name != "credentials"}
-    properties["name"].update(pattern=TEXT)
     properties["workspace_id"]["maximum"] = 2**63 - 1
     properties["tags"].update(maxItems=50)
-    properties["tags"]["items"].update(maxLength=64, pattern=TEXT)
+    properties["tags"]["items"] = {"type": "string", "pattern": trimmed_text(64, required=True)}
     configuration = _configuration_schema(connector)
     properties.update(configuration["properties"])
+    trimmed_text_patterns(properties)
     properties["type"] = {"type": "string", "const": connector.type_name}
     for key, pattern in HEADER_PATTERNS.items():
         if key in properties["credentials"]["properties"]:
@@ -146,14 +167,14 @@ def request_schema(connector, *, unsaved: bool = False) -> dict:
         schema.pop("default", None)
     if "connection_string" in properties:
         schemes = "|".join(re.escape(scheme) for scheme in connector.schemes)
-        properties["connection_string"]["pattern"] = f"^(?:{schemes})://\\S+$"
+        properties["connection_string"].update(pattern=f"^(?:{schemes})://\\S+$", maxLength=4096)
     schema = {
         "type": "object",
         "title": f"{connector.label} {'connection test' if unsaved else 'source'}",
         "properties": properties,
         "required": ["type", "credentials"] if unsaved else ["name", "type", "credentials"],
     }
-    options = [_present(option, properties) for option in connector.required]
+    options = [_present(option, properties, fields) for option in connector.required]
     if len(options) == 1:
         schema["required"] += options[0]["required"]
         schema["properties"].update(options[0]["properties"])
@@ -164,14 +185,14 @@ def request_schema(connector, *, unsaved: bool = False) -> dict:
     return schema
 
 
-def _present(option, properties) -> dict:
+def _present(option, properties, fields) -> dict:
     """Each field of ``option`` given: not null, and text not blank."""
     present = {}
     for name in option:
         base = dict(properties[name])
         kind = base.get("type")
         base["type"] = [t for t in kind if t != "null"][0] if isinstance(kind, list) else kind
-        if base["type"] == "string":
-            base.setdefault("pattern", TEXT)
+        if base["type"] == "string" and name != "connection_string":
+            base["pattern"] = trimmed_text(fields[name].max_length, required=True)
         present[name] = base
     return {"required": list(option), "properties": present}
