@@ -20,7 +20,7 @@ from accounts.models import Membership, Organization, Role, Workspace
 from datasources.services.discovery import discovery_queue
 from datasources.services.files import stored_file_create
 from datasources.services.sources import data_source_create
-from tests.api.fuzz_rules import EXEMPT
+from tests.api.fuzz_rules import ALLOW_X00, EXEMPT
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "pw-fuzz-admin"
@@ -88,14 +88,15 @@ def test_schemathesis_finds_no_server_error_and_no_contract_failure(
     settings.DATASOURCES_NETWORK_POLICY = "public"
     token = httpx.post(f"{live_server.url}/api/v1/auth/token",
                        json={"username": admin.username, "password": PASSWORD}).json()["data"]["access_token"]
-    (tmp_path / "schemathesis.toml").write_text(config_toml(token, httpx.get(f"{live_server.url}/api/schema/?format=json").json()))
+    schema = httpx.get(f"{live_server.url}/api/schema/?format=json").json()
+    (tmp_path / "schemathesis.toml").write_text(config_toml(token, schema))
     run = subprocess.run(
         [str(Path(sys.executable).with_name("st")), "--config-file", "schemathesis.toml", "--no-color",
          "run", f"{live_server.url}/api/schema/?format=json",
          "--checks", "all", "--seed", str(SEED), "--max-examples", str(MAX_EXAMPLES),
          "--generation-database", "none", "--workers", "1",
          "--exclude-checks", "positive_data_acceptance", "--phases", "examples,coverage,fuzzing",
-         "--request-timeout", "30", "--generation-allow-x00", "false",
+         "--request-timeout", "30", "--generation-allow-x00", str(ALLOW_X00).lower(),
          "--report", "ndjson", "--report-dir", "report", "--continue-on-failure"],
         cwd=tmp_path, capture_output=True, text=True, timeout=900,
         env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.fuzz_rules", "PYTHONPATH": str(ROOT)},
