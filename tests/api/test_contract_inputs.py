@@ -123,3 +123,11 @@ def test_the_header_rule_holds_for_the_admin_and_cli_path_too(alice):
             "credentials": {"api_key": "ключ"},
         })
     assert "credentials" in caught.value.message_dict
+
+
+@pytest.mark.parametrize("port,status", [(5432.0, 201), (5432.5, 400), ("5432", 400)])
+def test_an_integral_json_number_is_an_integer_as_json_schema_says(api, spec_body, port, status):
+    response = api.post(LIST, {**spec_body, "port": port}, format="json")
+    assert response.status_code == status, response.content
+    if status == 201:
+        assert DataSource.objects.get().port == 5432
