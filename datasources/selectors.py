@@ -9,6 +9,10 @@ from django.db.models.expressions import RawSQL
 from accounts.models import Membership
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, Status
+from rivergen.params import parse_int
+
+# Present but empty, these are a 400 (an empty id or choice means nothing; absent means "any").
+NOT_EMPTY = ("workspace_id", "type", "status", "ordering")
 
 ORDERING_FIELDS = ("name", "created_at", "updated_at", "status")
 
@@ -51,8 +55,20 @@ class TagsField(forms.Field):
             raise ValidationError("A tag has at most 64 characters.")
 
 
+class QueryIntegerField(forms.Field):
+    """An id in the query string, parsed by the API's one integer parser (``rivergen.params``)."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        try:
+            return parse_int(value, "value")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["value"]) from None
+
+
 class IntegerFilter(django_filters.Filter):
-    field_class = forms.IntegerField
+    field_class = QueryIntegerField
 
 
 class TagsFilter(django_filters.Filter):
@@ -90,6 +106,9 @@ class DataSourceFilter(django_filters.FilterSet):
 
 def data_source_list(*, user, filters) -> QuerySet:
     """The user's sources narrowed by ``filters`` (a QueryDict); ValidationError on a bad filter."""
+    empty = [name for name in NOT_EMPTY if "" in filters.getlist(name)]
+    if empty:
+        raise ValidationError({name: ["Must not be empty."] for name in empty})
     filterset = DataSourceFilter(filters, queryset=data_sources_visible_to(user))
     if not filterset.is_valid():
         raise ValidationError({field: list(messages) for field, messages in filterset.errors.items()})

@@ -6,6 +6,9 @@ class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"invalid": "Must be an integer."}
 
     def to_internal_value(self, data):
+        # JSON has one number type: 5432.0 is the integer 5432 (as JSON Schema says); "5432" is not.
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)

@@ -1,4 +1,93 @@
-"""OpenAPI tweaks: paths are documented as they are canonically spelled, without a trailing slash."""
+"""The OpenAPI document tells the truth about every operation, whatever view it documents.
+
+The hooks run over the finished document, so a new endpoint is covered as soon as it is
+routed: every 2xx body is put inside the one success envelope (a body already in it, the
+paginated list, is left alone; an operation without a body sends ``data: null``), and
+every operation documents the error envelope for the errors the API can answer with.
+"""
+from drf_spectacular.utils import OpenApiParameter
+
+from rivergen.params import MAX_INT64
+
+ERROR_REF = "#/components/schemas/ErrorEnvelope"
+PAGINATION_REF = "#/components/schemas/Pagination"
+
+COMPONENTS = {
+    "Error": {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "examples": ["BAD_REQUEST"]},
+            "message": {"type": "string"},
+            "details": {"type": "object", "additionalProperties": True},
+        },
+    },
+    "ErrorEnvelope": {
+        "type": "object",
+        "required": ["success", "error"],
+        "properties": {
+            "success": {"type": "boolean", "const": False},
+            "error": {"$ref": "#/components/schemas/Error"},
+        },
+    },
+    "Pagination": {
+        "type": "object",
+        "required": ["page", "page_size", "total", "total_pages"],
+        "properties": {
+            name: {"type": "integer", "minimum": 0} for name in ("page", "page_size", "total", "total_pages")
+        },
+    },
+}
+
+ERRORS = {
+    "400": "Invalid request data or validation error",
+    "401": "Invalid or missing authentication token",
+    "403": "No organization membership, or the role may not write",
+    "404": "Unknown id, or an id of another organization",
+    "406": "The Accept header asks for something other than JSON",
+    "409": "A conflict with the stored state (a duplicate name, a file in use)",
+    "413": "The request body is too large",
+    "415": "Unsupported Content-Type",
+    "429": "Too many requests",
+}
+
+
+def _errors_of(operation, method) -> list[str]:
+    """The error statuses an operation can answer with: no 403/404/409 without a token, no
+    409 on a read, no 413/415 without a request body."""
+    codes = list(ERRORS)
+    if operation.get("security") == [{}]:
+        codes = [c for c in codes if c not in ("403", "404", "409")]
+    if method == "get":
+        codes.remove("409")
+    if "requestBody" not in operation:
+        codes = [c for c in codes if c not in ("413", "415")]
+    return codes
+
+
+def envelope_schema(data, **extra) -> dict:
+    """The success envelope around ``data`` (``extra``: more required top-level keys)."""
+    return {
+        "type": "object",
+        "required": ["success", "data", "message", *extra],
+        "properties": {
+            "success": {"type": "boolean", "const": True},
+            "data": data,
+            "message": {"type": "string"},
+            **extra,
+        },
+    }
+
+
+def int_query(name, description="", *, minimum=1, maximum=MAX_INT64) -> OpenApiParameter:
+    """An integer query parameter with the bounds ``rivergen.params.parse_int`` enforces."""
+    return OpenApiParameter(
+        name, {"type": "integer", "minimum": minimum, "maximum": maximum}, description=description,
+    )
+
+
+def text_query(name, description="", **kwargs) -> OpenApiParameter:
+    return OpenApiParameter(name, {"type": "string", "pattern": "^[^\\x00]*$"}, description=description, **kwargs)
 
 
 def strip_trailing_slash(endpoints, **kwargs):
@@ -9,64 +98,82 @@ def strip_trailing_slash(endpoints, **kwargs):
     ]
 
 
-ERROR_ENVELOPE = {
-    "type": "object",
-    "required": ["success", "error"],
-    "properties": {
-        "success": {"type": "boolean", "enum": [False]},
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string", "example": "BAD_REQUEST"},
-                "message": {"type": "string"},
-                "details": {"type": "object", "additionalProperties": True},
-            },
-        },
-    },
-}
-ERRORS = {
-    "400": "Invalid request data or validation error",
-    "401": "Invalid or missing authentication token",
-    "403": "No organization membership, or the role may not write",
-    "404": "Unknown id, or an id of another organization",
-    "429": "Too many writes",
-}
+def _resolve(schema, components):
+    while "$ref" in schema:
+        schema = components.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return schema
 
 
-def _is_envelope(schema) -> bool:
-    return "success" in schema.get("properties", {})
+def _is_envelope(schema, components) -> bool:
+    return "success" in _resolve(schema, components).get("properties", {})
+
+
+def _wrap_success(responses, components):
+    for code, response in responses.items():
+        if not code.startswith("2"):
+            continue
+        if response.get("content") and "application/json" not in response["content"]:
+            _line_stream(response["content"])  # a body streamed in its own media type is not enveloped
+            continue
+        content = response.setdefault("content", {}).setdefault("application/json", {})
+        schema = content.get("schema")
+        if schema is None:  # no body documented: the envelope carries data null
+            content["schema"] = envelope_schema({"type": "null"})
+        elif not _is_envelope(schema, components):
+            content["schema"] = envelope_schema(schema)
+        response["content"] = {"application/json": content}
+
+
+def _line_stream(content):
+    """A line-delimited stream (the NDJSON export) is text to a client; each line's schema is kept aside,
+    as OpenAPI 3.2's ``itemSchema`` will say it, so that generators read the body as bytes, not as one object."""
+    for media in content.values():
+        if "$ref" in media.get("schema", {}):
+            media["x-item-schema"] = media.pop("schema")
+            media["schema"] = {"type": "string", "description": "One JSON document per line (see x-item-schema)."}
+
+
+def _require_oneof_bodies(operation, components):
+    """A body that is a oneOf (one schema per source type) cannot be left out."""
+    body = operation.get("requestBody", {})
+    for media in body.get("content", {}).values():
+        if "oneOf" in _resolve(media.get("schema", {}), components):
+            body["required"] = True
+
+
+def _page_parameters(operation):
+    """``page`` and ``page_size`` are positive integers everywhere (rivergen.params parses them)."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter.get("name") in ("page", "page_size"):
+            schema = parameter.setdefault("schema", {})
+            schema.update(type="integer", minimum=max(schema.get("minimum", 1), 1))
+            schema.setdefault("maximum", MAX_INT64)
+
+
+def _integer_ids(operation):
+    """Ids in our paths are digits only (``\\d+``); a view without a model leaves them strings."""
+    for parameter in operation.get("parameters", []):
+        name = parameter.get("name", "")
+        if parameter.get("in") == "path" and (name == "id" or name.endswith("_id")):
+            parameter["schema"] = {"type": "integer", "minimum": 0, "maximum": MAX_INT64}
 
 
 def wrap_in_envelope(result, generator, request, public):
-    """Document what the API really sends: every body inside ``{"success", "data", "message"}``."""
-    result.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = ERROR_ENVELOPE
-    error_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    """Document what the API really sends: every body in ``{"success", "data", "message"}``."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components.update(COMPONENTS)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
             responses = operation.setdefault("responses", {})
-            for code, response in list(responses.items()):
-                content = response.get("content", {}).get("application/json")
-                if not code.startswith("2") or not content or _is_envelope(content.get("schema", {})):
-                    continue
-                content["schema"] = {
-                    "type": "object",
-                    "required": ["success", "data", "message"],
-                    "properties": {
-                        "success": {"type": "boolean", "enum": [True]},
-                        "data": content.get("schema", {}),
-                        "message": {"type": "string"},
-                    },
-                }
-            if path in ("/api/v1/data-sources", "/api/v1/data-sources/{id}") and method in ("post", "put", "patch"):
-                responses.setdefault("409", {
-                    "description": "A data source with this name already exists in the organization",
-                    "content": {"application/json": {"schema": error_ref}},
-                })
-            for code, description in ERRORS.items():
-                if path.startswith("/api/v1/auth/") and code in ("403", "404", "429"):
-                    continue
+            _wrap_success(responses, components)
+            _require_oneof_bodies(operation, components)
+            _integer_ids(operation)
+            _page_parameters(operation)
+            for code in _errors_of(operation, method):
                 responses.setdefault(code, {
-                    "description": description, "content": {"application/json": {"schema": error_ref}},
+                    "description": ERRORS[code],
+                    "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
                 })
     return result

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "axes",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets served locally: the docs work offline
     "accounts",
     "datasources",
 ]
@@ -42,6 +43,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "rivergen.middleware.RefuseNulQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -146,6 +148,10 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "RiverGen data sources API",
     "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["rivergen.openapi.strip_trailing_slash"],
@@ -153,6 +159,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums", "rivergen.openapi.wrap_in_envelope",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "DataSourceTypeEnum": "datasources.connectors.TYPE_CHOICES",
         "DataSourceStatusEnum": "datasources.models.sources.Status",
         "DiscoveryStatusEnum": "datasources.models.catalogue.Discovery.Status",
         "HealthCheckStatusEnum": "datasources.models.health.HealthCheck.Status",

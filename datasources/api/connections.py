@@ -5,12 +5,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from accounts.selectors import can_write, organization_ids_for
+from datasources.api.openapi import UnsavedSourceInputSerializer
+from datasources.api.serializers import ConnectionTestSerializer, DataSourceTypeSerializer
 from datasources.models import DataSource
 from datasources.services.connections import (
     data_source_test_connection,
     unsaved_source_test_connection,
 )
-from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.types import type_catalogue
 from rivergen.api import success
 
@@ -31,20 +32,23 @@ def _test_response(result):
 
 
 class TypesView(APIView):
-    @extend_schema(operation_id="data_source_types", responses={200: dict})
+    @extend_schema(operation_id="data_source_types", responses={200: DataSourceTypeSerializer(many=True)})
     def get(self, request):
         return success(type_catalogue(), "Data source types")
 
 
 class UnsavedTestConnectionView(APIView):
-    @extend_schema(operation_id="data_source_test_unsaved", request=DataSourceInputSerializer, responses={200: dict})
+    @extend_schema(
+        operation_id="data_source_test_unsaved", request=UnsavedSourceInputSerializer,
+        responses={200: ConnectionTestSerializer},
+    )
     def post(self, request):
         result = unsaved_source_test_connection(actor=request.user, data=request.data)
         return _test_response(result)
 
 
 class TestConnectionView(APIView):
-    @extend_schema(operation_id="data_source_test_connection", request=None, responses={200: dict})
+    @extend_schema(operation_id="data_source_test_connection", request=None, responses={200: ConnectionTestSerializer})
     def post(self, request, pk):
         result = data_source_test_connection(source=source_for(request, pk, write=True), actor=request.user)
         return _test_response(result)

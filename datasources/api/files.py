@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 
@@ -6,6 +6,7 @@ from accounts.selectors import organization_ids_for
 from datasources.models import StoredFile
 from datasources.services.files import stored_file_create, stored_file_delete
 from rivergen.api import success
+from rivergen.params import MAX_INT64
 
 
 class StoredFileSerializer(serializers.ModelSerializer):
@@ -19,7 +20,7 @@ class StoredFileSerializer(serializers.ModelSerializer):
 
 class UploadSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=True)
-    workspace_id = serializers.IntegerField(required=False, min_value=1)
+    workspace_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INT64)
 
 
 class StoredFileViewSet(viewsets.GenericViewSet):
@@ -40,6 +41,7 @@ class StoredFileViewSet(viewsets.GenericViewSet):
         )
         return success(StoredFileSerializer(stored).data, "File stored successfully", status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: StoredFileSerializer(many=True)})
     def list(self, request):
         files = self.get_queryset().order_by("-id")[:1000]
         return success(StoredFileSerializer(files, many=True).data)
@@ -47,7 +49,7 @@ class StoredFileViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return success(StoredFileSerializer(self.get_object()).data)
 
-    @extend_schema(responses={200: inline_serializer("Deleted", {})})
+    @extend_schema(responses={200: None})
     def destroy(self, request, pk=None):
         stored_file_delete(actor=request.user, stored_file=self.get_object())
         return success(None, "File deleted successfully")

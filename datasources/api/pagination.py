@@ -3,24 +3,16 @@
 ``page`` starts at 1; a page past the end is a 404 (except page 1 of an empty
 list, which is an empty page). ``page_size`` defaults to 20 and is capped at
 100: a larger value gives pages of 100, and the response's ``page_size`` says so.
-A ``page`` or ``page_size`` that is not a positive integer is a 400.
+A ``page`` or ``page_size`` that is not a positive integer is a 400 (``rivergen.params``).
 """
-from django.core.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from rivergen.api import success
+from rivergen.openapi import PAGINATION_REF, envelope_schema
+from rivergen.params import page_params
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-
-
-def _positive_int(params, name):
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return None
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ValidationError({name: ["Must be a positive integer."]})
-    return int(raw)
 
 
 class EnvelopePagination(PageNumberPagination):
@@ -28,13 +20,17 @@ class EnvelopePagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
 
-    def get_page_size(self, request):
-        size = _positive_int(request.query_params, self.page_size_query_param)
-        return min(size, self.max_page_size) if size else self.page_size
-
     def paginate_queryset(self, queryset, request, view=None):
-        _positive_int(request.query_params, self.page_query_param)
+        self._numbers = page_params(
+            request.query_params, default_size=self.page_size, max_size=self.max_page_size, clamp=True,
+        )
         return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        return self._numbers[1]
+
+    def get_page_number(self, request, paginator):
+        return self._numbers[0]
 
     def get_paginated_response(self, data, message="Data sources retrieved successfully"):
         paginator = self.page.paginator
@@ -46,17 +42,8 @@ class EnvelopePagination(PageNumberPagination):
         })
 
     def get_paginated_response_schema(self, schema):
-        return {
-            "type": "object",
-            "properties": {
-                "success": {"type": "boolean"},
-                "data": schema,
-                "message": {"type": "string"},
-                "pagination": {
-                    "type": "object",
-                    "properties": {
-                        name: {"type": "integer"} for name in ("page", "page_size", "total", "total_pages")
-                    },
-                },
-            },
-        }
+        # Already the envelope: the schema hook leaves it as it is.
+        return envelope_schema(schema, pagination={"$ref": PAGINATION_REF})
+
+    def get_schema_operation_parameters(self, view):
+        return []  # the views declare page and page_size with their bounds

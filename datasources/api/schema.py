@@ -19,10 +19,11 @@ from datasources.api.schema_serializers import (
 )
 from datasources.catalogue.changes import schema_changes
 from datasources.catalogue.export import catalogue_lines
-from datasources.catalogue.read import page_numbers, schema_page
+from datasources.catalogue.read import MAX_PAGE_SIZE, page_numbers, schema_page
 from datasources.models import Discovery
 from datasources.services.discovery import discovery_queue
 from rivergen.api import success
+from rivergen.openapi import int_query
 
 NDJSON = "application/x-ndjson"
 
@@ -57,8 +58,8 @@ class SchemaView(APIView):
             OpenApiParameter("schema", str, description="Exact schema name"),
             OpenApiParameter("table", str, description="Exact table name"),
             OpenApiParameter("search", str, description="Table or column name contains (case-insensitive)"),
-            OpenApiParameter("page", int, description="From 1; a page past the end is a 404"),
-            OpenApiParameter("page_size", int, description="Default 50, at most 100"),
+            int_query("page", "From 1; a page past the end is a 404"),
+            int_query("page_size", "Default 50, at most 100 (more is a 400)", maximum=MAX_PAGE_SIZE),
         ],
         responses={200: SchemaPageSerializer},
     )

@@ -61,3 +61,30 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
     def get_has_connection_string(self, source) -> bool:
         return bool(source.connection_string)
+
+
+# Response shapes of the other operations: named so that a generated client gets one class each.
+
+class ConnectionTestSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["succeeded", "failed"])
+    error_code = serializers.CharField(allow_null=True)
+    message = serializers.CharField(allow_blank=True)
+    latency_ms = serializers.IntegerField()
+    server_version = serializers.CharField(allow_null=True)
+    tested_at = serializers.DateTimeField()
+
+
+class CredentialKeySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    secret = serializers.BooleanField()
+
+
+class DataSourceTypeSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    label = serializers.CharField()
+    family = serializers.CharField()
+    default_port = serializers.IntegerField(allow_null=True)
+    required_fields = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    connection_string_schemes = serializers.ListField(child=serializers.CharField())
+    credential_keys = CredentialKeySerializer(many=True)
+    configuration_schema = serializers.DictField(help_text="A JSON Schema (2020-12) of the type's settings")

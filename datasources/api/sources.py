@@ -2,8 +2,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 
+from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
 from datasources.api.pagination import EnvelopePagination
 from datasources.api.serializers import DataSourceDetailSerializer, DataSourceSerializer
+from datasources.connectors import TYPE_CHOICES
 from datasources.selectors import (
     ORDERING_FIELDS,
     data_source_list,
@@ -16,20 +18,26 @@ from datasources.services.sources import (
     data_source_update,
 )
 from rivergen.api import success
+from rivergen.openapi import int_query
 
 LIST_PARAMETERS = [
-    OpenApiParameter("workspace_id", OpenApiTypes.INT),
-    OpenApiParameter("type", OpenApiTypes.STR, many=True, description="repeatable: any of the given types"),
+    int_query("workspace_id"),
+    OpenApiParameter("type", OpenApiTypes.STR, many=True, enum=[name for name, _ in TYPE_CHOICES],
+                     description="repeatable: any of the given types"),
     OpenApiParameter("status", OpenApiTypes.STR, enum=["inactive", "active", "error"]),
-    OpenApiParameter("tag", OpenApiTypes.STR, many=True, description="repeatable: sources with every given tag"),
-    OpenApiParameter("search", OpenApiTypes.STR, description="in name, description and host"),
+    OpenApiParameter(
+        "tag", {"type": "array", "items": {"type": "string", "maxLength": 64, "pattern": "^[^\\x00]*$"}},
+        explode=True, description="repeatable: sources with every given tag",
+    ),
+    OpenApiParameter("search", {"type": "string", "maxLength": 255, "pattern": "^[^\\x00]*$"},
+                     description="in name, description and host"),
     OpenApiParameter(
         "ordering", OpenApiTypes.STR,
         enum=[f"{sign}{field}" for field in ORDERING_FIELDS for sign in ("", "-")],
         description="default -created_at",
     ),
-    OpenApiParameter("page", OpenApiTypes.INT),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="default 20; values over 100 give 100"),
+    int_query("page"),
+    int_query("page_size", "default 20; values over 100 give 100"),
 ]
 
 
@@ -38,7 +46,7 @@ LIST_PARAMETERS = [
     retrieve=extend_schema(responses=DataSourceDetailSerializer),
     update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
     partial_update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
-    destroy=extend_schema(responses={200: OpenApiTypes.OBJECT}),
+    destroy=extend_schema(responses={200: None}),
 )
 class DataSourceViewSet(viewsets.GenericViewSet):
     """Data sources of your organizations: connections to databases, warehouses, files and APIs."""

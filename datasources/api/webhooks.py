@@ -36,7 +36,7 @@ PAGE_PARAMETERS = [
     retrieve=extend_schema(responses=WebhookSerializer),
     update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
     partial_update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    destroy=extend_schema(responses={200: OpenApiTypes.OBJECT}),
+    destroy=extend_schema(responses={200: None}),
 )
 class WebhookViewSet(viewsets.GenericViewSet):
     """Signed webhooks of the organizations you administer."""

@@ -11,12 +11,12 @@ def schema_changes(source, params):
     """``breaking`` (true/false), ``since`` (ISO 8601 date or date-time, inclusive) and ``table``
     (exact name; with ``schema``, exact too). A malformed filter is a 400."""
     changes = SchemaChange.objects.filter(data_source=source)
-    if params.get("breaking") not in (None, ""):
+    if "breaking" in params:  # an empty value is a mistake, not "no filter"
         flag = params["breaking"].lower()
         if flag not in ("true", "false"):
             raise ValidationError({"breaking": ["Must be true or false."]})
         changes = changes.filter(breaking=flag == "true")
-    if params.get("since") not in (None, ""):
+    if "since" in params:
         changes = changes.filter(detected_at__gte=_moment(params["since"]))
     if params.get("table"):
         changes = changes.filter(table_name=params["table"])

@@ -3,11 +3,11 @@
 ``schema`` and ``table`` match exactly; ``search`` matches table or column names as a
 case-insensitive substring (a table is listed with all its columns when one of them matches).
 """
-from django.core.exceptions import ValidationError
 from django.core.paginator import EmptyPage
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from datasources.models import SchemaColumn, SchemaTable
+from rivergen.params import page_params
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -17,11 +17,7 @@ TABLE_KEYS = ("name", "kind", "partition_count", "comment", "column_count")
 
 def page_numbers(params) -> tuple[int, int]:
     """(page, page_size) from query parameters; a bad value is a 400, never a silent default."""
-    page = _positive_int(params, "page", 1)
-    page_size = _positive_int(params, "page_size", DEFAULT_PAGE_SIZE)
-    if page_size > MAX_PAGE_SIZE:
-        raise ValidationError({"page_size": [f"Must be at most {MAX_PAGE_SIZE}."]})
-    return page, page_size
+    return page_params(params, default_size=DEFAULT_PAGE_SIZE, max_size=MAX_PAGE_SIZE, clamp=False)
 
 
 def stored_tables(source, *, schema: str = "", table: str = "", search: str = ""):
@@ -70,12 +66,3 @@ def _grouped(rows) -> list[dict]:
         columns = [{k: getattr(c, k) for k in COLUMN_KEYS} for c in row.columns.all()]
         schemas.setdefault(row.schema_name, []).append(table_data(row, columns))
     return [{"name": name or None, "tables": tables} for name, tables in schemas.items()]
-
-
-def _positive_int(params, name, default) -> int:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({name: ["Must be a positive integer."]})
-    return int(raw)

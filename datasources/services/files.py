@@ -11,18 +11,31 @@ from accounts.selectors import can_write, memberships_of, write_target
 from datasources.models import DataSource, StoredFile
 from rivergen.errors import ConflictError, PayloadTooLarge
 
-MAX_FILENAME = 200
+# File systems limit a path component to 255 bytes (not characters): 200 CJK characters are 600.
+MAX_FILENAME_BYTES = 255
+MAX_EXTENSION_BYTES = 32
 
 
 def clean_filename(raw: str) -> str:
-    """A safe last path component: no directories, no odd characters, bounded length."""
+    """A safe last path component: no directories, no odd characters, at most 255 UTF-8 bytes
+    with the extension kept."""
     base = os.path.basename((raw or "").replace("\\", "/")).strip()
     try:
         name = get_valid_filename(base)
     except Exception:  # SuspiciousFileOperation for "", "." and ".."
         raise ValidationError({"file": ["The file needs a usable name."]}) from None
     stem, ext = os.path.splitext(name)
-    return stem[: MAX_FILENAME - len(ext)] + ext
+    if len(ext.encode()) > MAX_EXTENSION_BYTES:  # not an extension worth keeping whole
+        stem, ext = name, ""
+    room = MAX_FILENAME_BYTES - len(ext.encode())
+    # Cut at a byte count, then drop a character the cut split in two.
+    return stem.encode()[:room].decode(errors="ignore") + ext
+
+
+def clean_content_type(raw: str | None) -> str:
+    if raw and "\x00" in raw:
+        raise ValidationError({"file": ["The part's Content-Type must not contain NUL characters."]})
+    return (raw or "")[:255]
 
 
 def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -> StoredFile:
@@ -33,12 +46,13 @@ def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -
     if upload.size > limit:
         raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
     filename = clean_filename(upload.name)
+    content_type = clean_content_type(upload.content_type)
     saved = None
     try:
         with transaction.atomic():
             row = StoredFile.objects.create(
                 organization=organization, filename=filename, size=upload.size,
-                content_type=(upload.content_type or "")[:255], uploaded_by=actor,
+                content_type=content_type, uploaded_by=actor,
             )
             saved = default_storage.save(f"organizations/{organization.pk}/files/{row.pk}/{filename}", upload)
             row.name = saved

@@ -19,7 +19,7 @@ PRUNE_BATCH = 1000
 
 
 def health_window(raw: str | None) -> str:
-    window = raw or DEFAULT_WINDOW
+    window = DEFAULT_WINDOW if raw is None else raw  # an empty value is a mistake, not the default
     if window not in WINDOWS:
         raise ValidationError({"window": [f"Must be one of {', '.join(WINDOWS)}."]})
     return window

@@ -78,6 +78,24 @@ def _has_unstorable_text(value) -> bool:
     return False
 
 
+# 0 turns scheduled checks off; otherwise 30 s to a day. Spelled once, for the parser and the schema.
+HEALTH_INTERVAL_SCHEMA = {"anyOf": [
+    {"type": "integer", "const": 0}, {"type": "integer", "minimum": 30, "maximum": 86400}, {"type": "null"},
+], "description": "Seconds between scheduled connection checks; 0 turns them off."}
+
+
+@extend_schema_field(HEALTH_INTERVAL_SCHEMA)
+class HealthIntervalField(StrictIntegerField):
+    json_schema = HEALTH_INTERVAL_SCHEMA
+    default_error_messages = {"range": "Must be 0 (no scheduled checks) or between 30 and 86400 seconds."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if 0 < value < 30:
+            self.fail("range")
+        return value
+
+
 class DataSourceInputSerializer(serializers.Serializer):
     """Parses a create or update body. Unknown top-level keys are ignored."""
 
@@ -106,7 +124,7 @@ class DataSourceInputSerializer(serializers.Serializer):
     max_retries = _int(0, 10)
     schema_auto_refresh = _bool()
     schema_refresh_interval = _int(60, 2592000)
-    health_check_interval = _int(0, 86400)
+    health_check_interval = HealthIntervalField(required=False, allow_null=True, min_value=0, max_value=86400)
     credentials = StrictDictField(child=CredentialValueField(allow_null=True), write_only=True)
     metadata = StrictDictField(required=False, allow_null=True)
     tags = StrictListField(
@@ -132,11 +150,6 @@ class DataSourceInputSerializer(serializers.Serializer):
         if len(unique) > MAX_TAGS:
             raise serializers.ValidationError(f"At most {MAX_TAGS} tags are allowed.")
         return unique
-
-    def validate_health_check_interval(self, value):
-        if value is not None and 0 < value < 30:
-            raise serializers.ValidationError("Must be 0 (no scheduled checks) or between 30 and 86400 seconds.")
-        return value
 
     def validate(self, attrs):
         interval = attrs.get("health_check_interval", ...)

@@ -15,6 +15,15 @@ from datasources.security.host_keys import pinned_fingerprint
 
 FILE_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/(?P<file>\d+)/(?P<filename>[^/]+)$")
 SSH_FIELDS = ("ssh_host", "ssh_port", "ssh_username", "ssh_local_port")
+# Credentials sent as HTTP header values (or, api_key_header, as the header's name): anything but
+# visible ASCII fails every later test with a UnicodeEncodeError, so it is refused when saved.
+VISIBLE_ASCII = re.compile(r"[!-~]*")
+HEADER_NAME = re.compile(r"[A-Za-z0-9-]{0,64}")
+HEADER_CREDENTIALS = {"api_key": VISIBLE_ASCII, "oauth_token": VISIBLE_ASCII, "api_key_header": HEADER_NAME}
+HEADER_MESSAGES = {
+    VISIBLE_ASCII: "must be visible ASCII characters (no spaces, no accents): it is sent in an HTTP header.",
+    HEADER_NAME: "must be an HTTP header name: up to 64 ASCII letters, digits and hyphens.",
+}
 
 
 def check_credentials(state):
@@ -27,6 +36,10 @@ def check_credentials(state):
             f"Accepted: {', '.join(accepted)}."
         ]})
     state["credentials"] = {k: v for k, v in state["credentials"].items() if v is not None}
+    for key, pattern in HEADER_CREDENTIALS.items():
+        value = state["credentials"].get(key)
+        if isinstance(value, str) and not pattern.fullmatch(value):
+            raise ValidationError({"credentials": [f"{key} {HEADER_MESSAGES[pattern]}"]})
     pinned = state["credentials"].get("ssh_host_key")
     if pinned is not None and pinned_fingerprint(pinned) is None:
         raise ValidationError({"credentials": [

@@ -3,6 +3,7 @@
 Nothing here is declared twice: labels, ports, required fields and credential keys come from
 the connectors; field types and bounds come from ``DataSourceInputSerializer``.
 """
+import re
 from functools import cache
 
 from rest_framework import serializers
@@ -69,6 +70,8 @@ def _configuration_schema(connector) -> dict:
     options = [_required(option) for option in connector.required]
     if len(options) == 1:
         schema["allOf"] = options
+    elif len(options) == 2:  # "the second option, or else the first": if/else keeps one object per type
+        schema["if"], schema["else"] = options[1], options[0]
     elif options:
         schema["anyOf"] = options
     return schema
@@ -89,6 +92,8 @@ def _credentials_schema(connector) -> dict:
 
 
 def _field_schema(field, default) -> dict:
+    if hasattr(field, "json_schema"):  # a rule simple bounds cannot say, spelled by the field itself
+        return {**field.json_schema, **({"default": default} if default is not None else {})}
     if isinstance(field, StrictBooleanField):
         schema = {"type": "boolean"}
     elif isinstance(field, StrictIntegerField):
@@ -114,3 +119,82 @@ def _field_schema(field, default) -> dict:
 
 def _copy(schema, **values):
     schema.update({k: v for k, v in values.items() if v is not None})
+
+
+# The create/update body of one type, as an OpenAPI 3.1 (JSON Schema) object: the same fields,
+# bounds and credential keys as above, plus what every source has. What no schema can say
+# (a stored file must exist, a connection string must parse) is left to the service's 400.
+# Text is trimmed (str.strip) before its length is checked and blank counts as absent, so a
+# maxLength would be wrong: a pattern says "at most N characters once trimmed". SPACE is exactly
+# what str.strip() removes, spelled out because JSON Schema's \\s is not Python's.
+SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+
+
+def trimmed_text(max_length: int, *, required: bool) -> str:
+    space, solid = f"[{SPACE}]", f"[^{SPACE}]"
+    core = solid if max_length == 1 else f"{solid}(?:[\\s\\S]{{0,{max_length - 2}}}{solid})?"
+    return f"^{space}*{core}{space}*$" if required else f"^{space}*(?:{core})?{space}*$"
+
+
+HEADER_PATTERNS = {"api_key": "^[!-~]*$", "oauth_token": "^[!-~]*$", "api_key_header": "^[A-Za-z0-9-]{0,64}$"}
+
+
+def trimmed_text_patterns(properties: dict) -> dict:
+    """Replace the maxLength of trimmed text fields by their pattern (in place)."""
+    fields = DataSourceInputSerializer().fields
+    for name, field in fields.items():
+        length = properties.get(name, {}).get("maxLength")
+        if length and isinstance(field, serializers.CharField) and field.trim_whitespace:
+            properties[name].pop("maxLength")
+            properties[name].pop("minLength", None)
+            properties[name]["pattern"] = trimmed_text(length, required=not field.allow_blank)
+    return properties
+
+
+def request_schema(connector, *, unsaved: bool = False) -> dict:
+    """``unsaved``: the body of a connection test, where the name may be left out."""
+    fields = DataSourceInputSerializer().fields
+    properties = {name: _field_schema(fields[name], None) for name in NOT_CONFIGURATION if name != "credentials"}
+    properties["workspace_id"]["maximum"] = 2**63 - 1
+    properties["tags"].update(maxItems=50)
+    properties["tags"]["items"] = {"type": "string", "pattern": trimmed_text(64, required=True)}
+    configuration = _configuration_schema(connector)
+    properties.update(configuration["properties"])
+    trimmed_text_patterns(properties)
+    properties["type"] = {"type": "string", "const": connector.type_name}
+    for key, pattern in HEADER_PATTERNS.items():
+        if key in properties["credentials"]["properties"]:
+            properties["credentials"]["properties"][key]["pattern"] = pattern
+    for name, schema in properties.items():
+        schema.pop("default", None)
+    if "connection_string" in properties:
+        schemes = "|".join(re.escape(scheme) for scheme in connector.schemes)
+        properties["connection_string"].update(pattern=f"^(?:{schemes})://\\S+$", maxLength=4096)
+    schema = {
+        "type": "object",
+        "title": f"{connector.label} {'connection test' if unsaved else 'source'}",
+        "properties": properties,
+        "required": ["type", "credentials"] if unsaved else ["name", "type", "credentials"],
+    }
+    options = [_present(option, properties, fields) for option in connector.required]
+    if len(options) == 1:
+        schema["required"] += options[0]["required"]
+        schema["properties"].update(options[0]["properties"])
+    elif len(options) == 2:  # "the second option, or else the first": if/else keeps one object per type
+        schema["if"], schema["else"] = options[1], options[0]
+    elif options:
+        schema["anyOf"] = options
+    return schema
+
+
+def _present(option, properties, fields) -> dict:
+    """Each field of ``option`` given: not null, and text not blank."""
+    present = {}
+    for name in option:
+        base = dict(properties[name])
+        kind = base.get("type")
+        base["type"] = [t for t in kind if t != "null"][0] if isinstance(kind, list) else kind
+        if base["type"] == "string" and name != "connection_string":
+            base["pattern"] = trimmed_text(fields[name].max_length, required=True)
+        present[name] = base
+    return {"required": list(option), "properties": present}

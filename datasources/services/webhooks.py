@@ -9,6 +9,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.db.models import QuerySet
 from rest_framework import serializers
@@ -19,14 +20,22 @@ from datasources.models.webhooks import PING
 from datasources.security import network
 from datasources.services.events import delivery_queue, event_body
 from rivergen.errors import ConnectorError
-from rivergen.fields import OptionalCharField, StrictBooleanField, StrictCharField, StrictIntegerField, StrictListField
+from rivergen.fields import (
+    OptionalCharField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictListField,
+)
 
 ADMINS_ONLY = "Only organization admins manage webhooks."
+URL_SHAPE = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s]+"
 
 
 class WebhookInputSerializer(serializers.Serializer):
     organization_id = StrictIntegerField(required=False, allow_null=True, min_value=1)
-    url = StrictCharField(max_length=2048)
+    # The pattern documents the shape; webhook_url_check decides (resolution and network policy too).
+    url = StrictCharField(max_length=2048, validators=[RegexValidator(URL_SHAPE, "Give an absolute http:// or https:// URL.")])
     events = StrictListField(child=serializers.ChoiceField(choices=EVENT_TYPES), min_length=1)
     is_active = StrictBooleanField(required=False, default=True)
     description = OptionalCharField(max_length=500)

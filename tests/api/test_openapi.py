@@ -1,7 +1,40 @@
+"""The OpenAPI document says what the API really sends and accepts, for every operation."""
 from io import StringIO
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
+
+from datasources.connectors import CONNECTORS
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from drf_spectacular.generators import SchemaGenerator
+
+    with django_db_blocker.unblock():
+        return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def resolve(schema, node):
+    while "$ref" in node:
+        node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
+def success_data(schema, path, method, code="200"):
+    body = resolve(schema, schema["paths"][path][method]["responses"][code]["content"]["application/json"]["schema"])
+    assert body["required"][:3] == ["success", "data", "message"]
+    return body["properties"]["data"]
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                yield path, method, operation
 
 
 @pytest.mark.django_db
@@ -15,3 +48,100 @@ def test_openapi_schema_is_valid_and_generates_without_warnings(tmp_path):
 def test_openapi_is_served(client):
     response = client.get("/api/schema/")
     assert response.status_code == 200 and b"openapi" in response.content
+
+
+def test_every_success_is_one_envelope_and_every_operation_documents_its_errors(schema):
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            body = resolve(schema, response["content"]["application/json"]["schema"])
+            if code.startswith("2"):
+                assert body["properties"]["success"] == {"type": "boolean", "const": True}, (path, method)
+                data = resolve(schema, body["properties"]["data"])
+                assert "success" not in data.get("properties", {}), f"{method} {path}: envelope inside envelope"
+            else:
+                assert body["properties"]["success"] == {"type": "boolean", "const": False}, (path, method)
+        assert {"400", "401"} <= set(operation["responses"]), (path, method)
+
+
+def test_the_list_is_an_array_of_sources_with_pagination(schema):
+    data = success_data(schema, "/api/v1/data-sources", "get")
+    assert data["type"] == "array" and data["items"] == {"$ref": "#/components/schemas/DataSourceDetail"}
+
+
+@pytest.mark.parametrize("path,method,component", [
+    ("/api/v1/data-sources/types", "get", "DataSourceType"),
+    ("/api/v1/storage/files", "get", "StoredFile"),
+])
+def test_lists_are_arrays_of_named_components(schema, path, method, component):
+    assert success_data(schema, path, method) == {
+        "type": "array", "items": {"$ref": f"#/components/schemas/{component}"},
+    }
+
+
+@pytest.mark.parametrize("path,method,code,component", [
+    ("/api/v1/data-sources/{id}/discover-schema", "post", "202", "DiscoveryQueued"),
+    ("/api/v1/data-sources/{id}/discoveries/{discovery_id}", "get", "200", "Discovery"),
+    ("/api/v1/data-sources/{id}/schema", "get", "200", "SchemaPage"),
+    ("/api/v1/data-sources/{id}/test-connection", "post", "200", "ConnectionTest"),
+    ("/api/v1/data-sources/test-connection", "post", "200", "ConnectionTest"),
+    ("/api/v1/storage/files", "post", "201", "StoredFile"),
+])
+def test_bodies_are_named_components(schema, path, method, code, component):
+    assert success_data(schema, path, method, code) == {"$ref": f"#/components/schemas/{component}"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/data-sources/{id}", "/api/v1/storage/files/{id}"])
+def test_delete_sends_data_null(schema, path):
+    assert success_data(schema, path, "delete") == {"type": "null"}
+
+
+@pytest.mark.parametrize("path,method", [
+    ("/api/v1/data-sources", "post"), ("/api/v1/data-sources/{id}", "put"),
+    ("/api/v1/data-sources/test-connection", "post"),
+])
+def test_create_and_update_bodies_are_one_schema_per_type(schema, path, method):
+    body = schema["paths"][path][method]["requestBody"]
+    assert body["required"] is True
+    union = resolve(schema, body["content"]["application/json"]["schema"])
+    assert union["discriminator"]["propertyName"] == "type"
+    assert set(union["discriminator"]["mapping"]) == set(CONNECTORS)
+    for type_name, ref in union["discriminator"]["mapping"].items():
+        one = resolve(schema, {"$ref": ref})
+        connector = CONNECTORS[type_name]
+        assert one["properties"]["type"] == {"type": "string", "const": type_name}
+        credentials = one["properties"]["credentials"]
+        assert set(credentials["properties"]) == set(connector.accepted_credential_keys())
+        assert credentials["additionalProperties"] is False
+        if len(connector.required) == 1:
+            assert set(connector.required[0]) <= set(one["required"])
+        elif len(connector.required) == 2:
+            assert one["else"]["required"] == list(connector.required[0])
+            assert one["if"]["required"] == list(connector.required[1])
+
+
+def test_bounds_and_header_credentials_are_in_the_schema(schema):
+    one = schema["components"]["schemas"]["HttpApiSourceRequest"]
+    assert one["properties"]["port"]["minimum"] == 1 and one["properties"]["port"]["maximum"] == 65535
+    assert one["properties"]["credentials"]["properties"]["api_key"]["pattern"] == "^[!-~]*$"
+    assert one["properties"]["connection_string"]["pattern"].startswith("^(?:http|https)://")
+    assert "name" in one["required"]
+    assert "name" not in schema["components"]["schemas"]["HttpApiTestRequest"]["required"]
+
+
+def test_query_integers_are_bounded_to_64_bits(schema):
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/data-sources"]["get"]["parameters"]}
+    assert parameters["page"] == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    assert parameters["workspace_id"]["maximum"] == 2**63 - 1
+
+
+@pytest.mark.parametrize("url,asset", [
+    ("/api/docs/", "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"),
+    ("/api/redoc/", "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"),
+])
+def test_swagger_ui_and_redoc_use_local_assets(client, url, asset):
+    response = client.get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"/static/{asset}" in html
+    assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+    assert finders.find(asset), asset
