@@ -106,16 +106,19 @@ def silent():
 
 
 class RecordingHttpServer:
-    """A real http.server in a thread; ``routes`` maps a path to (status, headers, body)."""
+    """A real http.server in a thread; ``routes`` maps a path to (status, headers, body), or to a
+    function of the request's headers returning that (a server that echoes what it received)."""
 
     def __init__(self):
         self.routes, self.requests = {}, []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 owner.requests.append((self.path, dict(self.headers)))
-                status, headers, body = owner.routes.get(self.path, (404, {}, b"not found"))
+                route = owner.routes.get(self.path, (404, {}, b"not found"))
+                status, headers, body = route(dict(self.headers)) if callable(route) else route
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -123,12 +126,15 @@ class RecordingHttpServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            do_POST = do_GET  # noqa: N815 - AWS clients POST
+
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for one poll, and many tests stop a server.
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def close(self):
         self.server.shutdown()
