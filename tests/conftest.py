@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Organization, Role, Workspace
 from tests.support import client_for, need, require_services  # noqa: F401  (tests import them from here too)
+from tests.support.netns import hidden_redis  # noqa: F401  (fixture)
 from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
 from tests.support.servers import http_server, pg_scratch_schema, silent, sshd  # noqa: F401  (fixtures)
 
