@@ -28,6 +28,42 @@ def test_success_sends_api_key_in_the_default_header(http_server):
     assert headers["Host"] == f"localhost:{http_server.port}"  # the name, though the checked address was dialled
 
 
+class Rebinding:
+    """The product's resolver, answering an allowed address first and a refused one after."""
+
+    def __init__(self, first, then):
+        self.answers, self.calls = [first, then], []
+
+    def __call__(self, host, port):
+        self.calls.append(host)
+        return [self.answers[min(len(self.calls), 2) - 1]]
+
+
+def test_a_second_dns_answer_does_not_move_the_connection(http_server, monkeypatch):
+    from datasources.security import network
+
+    # "rebind.invalid" resolves only through the patched resolver: a client that looked the
+    # name up again by itself could not connect at all, and a second lookup through the
+    # product's resolver would dial the metadata address.
+    resolver = Rebinding("127.0.0.1", "169.254.169.254")
+    monkeypatch.setattr(network, "resolve", resolver)
+    http_server.routes["/"] = (200, JSON, b"{}")
+    source = make_source("http_api", connection_string=f"http://rebind.invalid:{http_server.port}")
+    assert "stand-in/1.0" in connector_for("http_api")().test(source).server_version
+    assert resolver.calls == ["rebind.invalid"]
+    assert http_server.requests[0][1]["Host"] == f"rebind.invalid:{http_server.port}"
+
+
+def test_a_refused_first_answer_stops_before_any_connection(http_server, monkeypatch):
+    from datasources.security import network
+
+    monkeypatch.setattr(network, "resolve", Rebinding("169.254.169.254", "127.0.0.1"))
+    http_server.routes["/"] = (200, JSON, b"{}")
+    source = make_source("http_api", connection_string=f"http://rebind.invalid:{http_server.port}")
+    assert error_of(source).code == "DESTINATION_NOT_ALLOWED"
+    assert http_server.requests == []
+
+
 def test_api_key_header_can_be_renamed_and_oauth_goes_as_bearer(http_server):
     http_server.routes["/"] = (204, {}, b"")
     credentials = {"api_key": "k", "api_key_header": "X-Token", "oauth_token": "tok"}
