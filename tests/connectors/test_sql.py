@@ -1,11 +1,11 @@
 import sys
-import time
 import uuid
 
 import pytest
 
 from datasources.connectors import connector_for
 from tests.conftest import need
+from tests.support import finishes_within
 from tests.support.servers import closed_port, error_of, make_source, port_open
 
 pytestmark = pytest.mark.services
@@ -74,9 +74,8 @@ def test_refused_port_is_host_unreachable(type_name):
 def test_silent_server_times_out_within_the_deadline(type_name, silent):
     source = make_source(type_name, host="127.0.0.1", port=silent.port, database_name="db",
                          credentials={"username": "u", "password": "p"}, connection_timeout=2)
-    started = time.monotonic()
-    assert error_of(type_name, source).code == "TIMEOUT"
-    assert time.monotonic() - started < 2 + 2
+    with finishes_within(2):
+        assert error_of(type_name, source).code == "TIMEOUT"
 
 
 @pytest.mark.parametrize("type_name, module", [
@@ -101,9 +100,8 @@ def test_warehouse_refused_port_is_host_unreachable(type_name):
 def test_snowflake_silent_server_times_out(silent):
     source = make_source("snowflake", host="127.0.0.1", port=silent.port, database_name="db",
                          credentials={"username": "u", "password": "p"}, connection_timeout=2)
-    started = time.monotonic()
-    assert error_of("snowflake", source).code == "TIMEOUT"
-    assert time.monotonic() - started < 4
+    with finishes_within(2):
+        assert error_of("snowflake", source).code == "TIMEOUT"
 
 
 def test_bigquery_token_uri_elsewhere_is_refused():
@@ -158,8 +156,13 @@ def test_discovery_runs_one_query_per_kind_of_object(pg_scratch_schema):
 
 
 def test_mariadb_test_reports_server_version(mariadb):
+    import pymysql
+
+    with pymysql.connect(host=MY["host"], port=MY["port"], user="root", password="") as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        real_version = cursor.fetchone()[0]
     outcome = connector_for("mariadb")().test(make_source("mariadb", **MY, credentials=MY_LOGIN))
-    assert "MariaDB" in outcome.server_version or outcome.server_version[0].isdigit()
+    assert real_version.split("-")[0] in outcome.server_version
 
 
 def test_mariadb_wrong_password_is_auth_failed_without_the_password(mariadb):
