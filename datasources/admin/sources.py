@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.utils.html import format_html_join
 
 from accounts.selectors import can_write, visible_organizations, writable_organizations
@@ -63,7 +64,10 @@ class DataSourceAdmin(OrganizationScopedAdmin):
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None
+        # The form declares its own fields; a viewer's read-only page needs them named, since
+        # Django excludes every field of a change form the user may not change.
+        readonly = change and not self.has_change_permission(request, obj)
+        kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj)) if readonly else None
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
         class RequestForm(form_class):
