@@ -7,7 +7,15 @@ from accounts.models import Membership, Organization, Role, Workspace
 from tests.support import client_for, need, require_services  # noqa: F401  (tests import them from here too)
 from tests.support.netns import hidden_redis  # noqa: F401  (fixture)
 from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
-from tests.support.servers import http_server, pg_scratch_schema, silent, sshd  # noqa: F401  (fixtures)
+from tests.support.servers import (  # noqa: F401  (fixtures)
+    http_server,
+    mariadb,
+    pg_scratch_schema,
+    postgres,
+    redis_server,
+    silent,
+    sshd,
+)
 
 SPEC_BODY = {
     "workspace_id": None,

@@ -1,13 +1,12 @@
-import socket
 import time
 
 import pytest
 
-from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors import connector_for
 from tests.conftest import need
 from tests.support import finishes_within
 from tests.support.servers import (
-    closed_port,
+    free_port,
     connector_error,
     make_source,
     port_open,
@@ -18,18 +17,8 @@ pytestmark = pytest.mark.services
 PG = {"host": "127.0.0.1", "port": 5432, "database_name": "postgres"}
 
 
-@pytest.fixture
-def postgres():
-    need(port_open(5432), "PostgreSQL on 127.0.0.1:5432")
-
-
 def tunnelled(sshd, type_name="postgresql", fields=PG, **credentials):
     return make_source(type_name, **fields, **sshd.fields(), credentials={"username": "postgres", **credentials})
-
-
-def error_of(source, action="test", type_name="postgresql") -> ConnectorError:
-    assert source.type == type_name
-    return connector_error(source, action)
 
 
 def behind(hidden_redis, **credentials):
@@ -66,17 +55,17 @@ def test_postgres_answers_through_a_tunnel(sshd, postgres):
 
 
 def test_wrong_passphrase_is_auth_failed(sshd):
-    error = error_of(tunnelled(sshd, ssh_private_key=sshd.keys["protected"], ssh_passphrase="not-it"))
+    error = connector_error(tunnelled(sshd, ssh_private_key=sshd.keys["protected"], ssh_passphrase="not-it"))
     assert error.code == "AUTH_FAILED"
     assert "not-it" not in error.message
 
 
 def test_encrypted_key_without_passphrase_is_auth_failed(sshd):
-    assert error_of(tunnelled(sshd, ssh_private_key=sshd.keys["protected"])).code == "AUTH_FAILED"
+    assert connector_error(tunnelled(sshd, ssh_private_key=sshd.keys["protected"])).code == "AUTH_FAILED"
 
 
 def test_wrong_ssh_password_is_auth_failed_without_the_password(sshd):
-    error = error_of(tunnelled(sshd, ssh_password="Wrong-ssh-pw"))
+    error = connector_error(tunnelled(sshd, ssh_password="Wrong-ssh-pw"))
     assert error.code == "AUTH_FAILED"
     assert "Wrong-ssh-pw" not in error.message
 
@@ -99,33 +88,33 @@ def test_mariadb_and_redis_through_the_tunnel(sshd):
 
 
 def test_database_the_ssh_server_cannot_reach_is_host_unreachable(sshd):
-    source = make_source(host="127.0.0.1", port=closed_port(), database_name="postgres", **sshd.fields(),
+    source = make_source(host="127.0.0.1", port=free_port(), database_name="postgres", **sshd.fields(),
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
-    assert error_of(source).code == "HOST_UNREACHABLE"
+    assert connector_error(source).code == "HOST_UNREACHABLE"
 
 
 def test_refused_ssh_port_is_host_unreachable():
-    source = make_source(**PG, use_ssh_tunnel=True, ssh_host="127.0.0.1", ssh_port=closed_port(), ssh_username="u",
+    source = make_source(**PG, use_ssh_tunnel=True, ssh_host="127.0.0.1", ssh_port=free_port(), ssh_username="u",
                          credentials={"ssh_password": "x"})
-    assert error_of(source).code == "HOST_UNREACHABLE"
+    assert connector_error(source).code == "HOST_UNREACHABLE"
 
 
 def test_silent_ssh_server_times_out_within_the_deadline(silent):
     source = make_source(**PG, use_ssh_tunnel=True, ssh_host="127.0.0.1", ssh_port=silent.port, ssh_username="u",
                          credentials={"ssh_password": "x"}, connection_timeout=2)
     with finishes_within(2):
-        assert error_of(source).code == "TIMEOUT"
+        assert connector_error(source).code == "TIMEOUT"
 
 
 def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, silent):
     source = make_source(host="127.0.0.1", port=silent.port, database_name="db", **sshd.fields(), connection_timeout=3,
                          credentials={"username": "u", "ssh_private_key": sshd.keys["plain"]})
     with finishes_within(3):
-        assert error_of(source).code == "TIMEOUT"
+        assert connector_error(source).code == "TIMEOUT"
 
 
 def test_chosen_local_port_is_used_and_released(sshd, postgres):
-    local = closed_port()
+    local = free_port()
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": local},
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
     assert connector_for("postgresql")().test(source).server_version
@@ -138,7 +127,7 @@ def test_chosen_local_port_is_used_and_released(sshd, postgres):
 def test_taken_local_port_is_local_port_in_use(sshd, silent):
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": silent.port},
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
-    assert error_of(source).code == "LOCAL_PORT_IN_USE"
+    assert connector_error(source).code == "LOCAL_PORT_IN_USE"
 
 
 def host_key_line(sshd) -> str:
@@ -166,7 +155,7 @@ def test_other_host_key_is_refused_before_the_password_is_sent(sshd, tmp_path):
 
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
     other = (tmp_path / "other.pub").read_text()
-    error = error_of(tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=other))
+    error = connector_error(tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=other))
     assert error.code == "SSH_HOST_KEY_MISMATCH"
     assert sshd.password not in error.message
 

@@ -38,7 +38,6 @@ from datasources import connectors as registry
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
 from tests.support import client_for, need
-from tests.support.connections import free_port
 from tests.support.servers import port_open
 
 pytestmark = pytest.mark.django_db

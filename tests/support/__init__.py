@@ -21,6 +21,37 @@ def need(reachable: bool, what: str):
     pytest.skip(f"{what} not reachable")
 
 
+SOURCES_URL = "/api/v1/data-sources"
+
+
+def api_create(client, body) -> dict:
+    """POST a create body; the created source's data (fails the test unless 201)."""
+    response = client.post(SOURCES_URL, body, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()["data"]
+
+
+def post_test(client, source_id):
+    """POST /data-sources/{id}/test-connection; the response."""
+    return client.post(f"{SOURCES_URL}/{source_id}/test-connection", format="json")
+
+
+# Each test file that writes to the machine's Redis has a database of its own (and flushes
+# only that one): two files sharing one would wipe each other's keys when run in parallel.
+REDIS_DATABASES = {
+    "tests/connectors/test_nosql.py": 11,
+    "tests/api/test_live.py": 12,
+    "tests/services/test_tasks.py": 13,
+}
+assert len(set(REDIS_DATABASES.values())) == len(REDIS_DATABASES)
+
+
+def redis_db(test_file: str) -> int:
+    """The Redis database number of the test file ``test_file`` (its ``__file__``)."""
+    path = os.path.relpath(os.path.abspath(test_file), os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    return REDIS_DATABASES[path.replace(os.sep, "/")]
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:

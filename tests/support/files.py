@@ -4,9 +4,7 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors import connector_for
 from datasources.models import DataSource
 from tests.support import client_for
 
@@ -17,12 +15,6 @@ def discover(source):
 
 def version_of(source) -> str:
     return connector_for(source.type)().test(source).server_version
-
-
-def error_of(call, source) -> ConnectorError:
-    with pytest.raises(ConnectorError) as caught:
-        call(source)
-    return caught.value
 
 
 def upload(user, filename: str, content: bytes) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from tests.support import need
-from tests.support.servers import closed_port, port_open
+from tests.support.servers import free_port, port_open
 
 
 @dataclass
@@ -58,7 +58,7 @@ def hidden_redis(sshd):
         subprocess.run([*in_ns, "ip", "addr", "add", f"{subnet}.2/30", "dev", inside], check=True)
         subprocess.run([*in_ns, "ip", "link", "set", inside, "up"], check=True)
         subprocess.run([*in_ns, "ip", "link", "set", "lo", "up"], check=True)
-        redis_port = closed_port()  # free here, so the direct route cannot hit something else
+        redis_port = free_port()  # free here, so the direct route cannot hit something else
         processes.append(subprocess.Popen(
             [*in_ns, "redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
