@@ -7,25 +7,13 @@ from datasources.connectors import CONNECTORS
 from datasources.connectors.base import Connector, ConnectorError
 from datasources.models import DataSource
 from datasources.services.deadline import GRACE_SECONDS
-from tests.conftest import client_for, need
-from tests.support import finishes_within
-from tests.support.connections import (
-    PG,
-    free_port,
-    postgres_body,
-    postgres_reachable,
-    silent_server,
-)
+from tests.support import api_create, client_for, finishes_within, post_test
+from tests.support.connections import PG, postgres_body
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.django_db
 RESULT_KEYS = ["status", "error_code", "message", "latency_ms", "server_version", "tested_at"]
 CANARY = "canary-Secret-7f3e9"
-
-
-def create(client, body) -> dict:
-    response = client.post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["data"]
 
 
 def real_postgres_version() -> str:
@@ -35,20 +23,11 @@ def real_postgres_version() -> str:
         return conn.execute("SHOW server_version").fetchone()[0].split()[0]
 
 
-def post_test(client, source_id):
-    return client.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
-
-
 @pytest.fixture
 def other_source(api, workspace):
     """A source of type "other", which has no connector and therefore always fails UNSUPPORTED."""
-    return create(api, {"workspace_id": workspace.pk, "name": "Legacy thing", "type": "other",
+    return api_create(api, {"workspace_id": workspace.pk, "name": "Legacy thing", "type": "other",
                         "schema_auto_refresh": False, "connection_timeout": 2, "credentials": {}})
-
-
-@pytest.fixture
-def postgres():
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
 
 
 class StuckConnector(Connector):
@@ -130,7 +109,7 @@ def test_stuck_driver_is_cut_off_within_limit_plus_two_seconds(api, other_source
 
 def test_secret_quoted_by_a_connector_is_masked(api, workspace, monkeypatch):
     monkeypatch.setitem(CONNECTORS, "other", ChattyConnector)
-    source = create(api, {"workspace_id": workspace.pk, "name": "Chatty", "type": "other",
+    source = api_create(api, {"workspace_id": workspace.pk, "name": "Chatty", "type": "other",
                           "schema_auto_refresh": False, "credentials": {"password": CANARY}})
     response = post_test(api, source["id"])
     assert response.json()["data"]["message"] == "password *** rejected"
@@ -140,7 +119,7 @@ def test_secret_quoted_by_a_connector_is_masked(api, workspace, monkeypatch):
 
 def test_unexpected_connector_crash_is_a_failure_not_a_500(api, workspace, monkeypatch, caplog):
     monkeypatch.setitem(CONNECTORS, "other", BrokenConnector)
-    source = create(api, {"workspace_id": workspace.pk, "name": "Broken", "type": "other",
+    source = api_create(api, {"workspace_id": workspace.pk, "name": "Broken", "type": "other",
                           "schema_auto_refresh": False, "credentials": {"password": CANARY}})
     response = post_test(api, source["id"])
     assert response.status_code == 200
@@ -195,7 +174,7 @@ def test_unsaved_body_must_be_an_object(api):
 # --- against the machine's PostgreSQL -------------------------------------------------------
 
 def test_reachable_postgres_succeeds_and_turns_active(api, workspace, postgres):
-    source = create(api, postgres_body(workspace, credentials={"username": "postgres", "password": CANARY}))
+    source = api_create(api, postgres_body(workspace, credentials={"username": "postgres", "password": CANARY}))
     with finishes_within(5) as clock:
         response = post_test(api, source["id"])
     data = response.json()["data"]
@@ -212,7 +191,7 @@ def test_reachable_postgres_succeeds_and_turns_active(api, workspace, postgres):
 
 def test_unknown_role_is_auth_failed_and_counts_up(api, workspace, postgres):
     body = postgres_body(workspace, credentials={"username": "no_such_role_c3", "password": CANARY})
-    source = create(api, body)
+    source = api_create(api, body)
     for expected in (1, 2):
         response = post_test(api, source["id"])
         assert response.json()["data"]["error_code"] == "AUTH_FAILED", response.json()
@@ -222,7 +201,7 @@ def test_unknown_role_is_auth_failed_and_counts_up(api, workspace, postgres):
 
 
 def test_success_resets_the_failure_count(api, workspace, postgres):
-    source = create(api, postgres_body(workspace, credentials={"username": "no_such_role_c3"}))
+    source = api_create(api, postgres_body(workspace, credentials={"username": "no_such_role_c3"}))
     post_test(api, source["id"])
     patch = {"credentials": {"username": "postgres", "password": "x"}}
     DataSource.objects.filter(pk=source["id"]).update(credentials=patch["credentials"])
@@ -234,17 +213,16 @@ def test_success_resets_the_failure_count(api, workspace, postgres):
 
 
 def test_closed_port_is_host_unreachable(api, workspace, postgres):
-    source = create(api, postgres_body(workspace, port=free_port()))
+    source = api_create(api, postgres_body(workspace, port=free_port()))
     data = post_test(api, source["id"]).json()["data"]
     assert data["error_code"] == "HOST_UNREACHABLE", data
     assert DataSource.objects.get(pk=source["id"]).status == "error"
 
 
-def test_silent_port_times_out_within_the_deadline(api, workspace, postgres):
-    with silent_server() as port:
-        source = create(api, postgres_body(workspace, port=port, connection_timeout=2))
-        with finishes_within(2 + GRACE_SECONDS):
-            data = post_test(api, source["id"]).json()["data"]
+def test_silent_port_times_out_within_the_deadline(api, workspace, postgres, silent):
+    source = api_create(api, postgres_body(workspace, port=silent.port, connection_timeout=2))
+    with finishes_within(2 + GRACE_SECONDS):
+        data = post_test(api, source["id"]).json()["data"]
     assert data["error_code"] == "TIMEOUT", data
     assert DataSource.objects.get(pk=source["id"]).failure_count == 1
 
@@ -264,7 +242,7 @@ def test_unsaved_postgres_body_tests_for_real_and_stores_nothing(api, workspace,
 def test_wrong_password_is_auth_failed_and_the_right_one_turns_active(api, workspace, password_postgres):
     server = password_postgres
     body = postgres_body(workspace, port=server.port, credentials={"username": server.user, "password": CANARY})
-    source = create(api, body)
+    source = api_create(api, body)
     for expected in (1, 2):
         data = post_test(api, source["id"]).json()["data"]
         assert data["error_code"] == "AUTH_FAILED", data

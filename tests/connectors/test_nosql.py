@@ -5,11 +5,11 @@ import pytest
 
 from datasources.connectors import connector_for
 from tests.conftest import need
-from tests.support import finishes_within
+from tests.support import finishes_within, redis_db
 from tests.support.servers import connector_error, free_port, make_source, port_open
 
 pytestmark = pytest.mark.services
-REDIS_DB = "11"  # this suite's own Redis database
+REDIS_DB = str(redis_db(__file__))
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_mariadb_and_redis_through_the_tunnel(sshd):
     key = {"ssh_private_key": sshd.keys["plain"]}
     mysql = make_source("mariadb", host="127.0.0.1", port=3306, database_name="test", **sshd.fields(),
                         credentials={"username": "root", **key})
-    redis = make_source("redis", host="127.0.0.1", port=6379, database_name="11", **sshd.fields(), credentials=key)
+    redis = make_source("redis", host="127.0.0.1", port=6379, database_name="0", **sshd.fields(), credentials=key)
     assert connector_for("mariadb")().test(mysql).server_version
     assert connector_for("redis")().test(redis).server_version
 

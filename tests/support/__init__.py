@@ -31,6 +31,13 @@ def api_create(client, body) -> dict:
     return response.json()["data"]
 
 
+def created_source(client, body):
+    """api_create, returning the saved DataSource row."""
+    from datasources.models import DataSource
+
+    return DataSource.objects.get(pk=api_create(client, body)["id"])
+
+
 def post_test(client, source_id):
     """POST /data-sources/{id}/test-connection; the response."""
     return client.post(f"{SOURCES_URL}/{source_id}/test-connection", format="json")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from datasources.connectors import connector_for
 from datasources.models import DataSource
-from tests.support import client_for
+from tests.support import client_for, created_source
 
 
 def discover(source):
@@ -34,9 +34,7 @@ def register(user, source_type: str, file_path: str, **extra) -> DataSource:
         "name": f"{source_type} {file_path}"[:255], "type": source_type, "file_path": file_path,
         "schema_auto_refresh": False, "credentials": {}, **extra,
     }
-    response = client_for(user).post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.content
-    return DataSource.objects.get(pk=response.json()["data"]["id"])
+    return created_source(client_for(user), body)
 
 
 def file_source(user, source_type: str, filename: str, content: bytes, **extra) -> DataSource:
