@@ -76,23 +76,8 @@ def test_editor_may_test(bob, other_source):
     assert post_test(client_for(bob), other_source["id"]).status_code == 200
 
 
-def test_viewer_may_not_test(charlie, other_source):
-    response = post_test(client_for(charlie), other_source["id"])
-    assert response.status_code == 403 and response.json()["error"]["code"] == "FORBIDDEN"
-    assert DataSource.objects.get(pk=other_source["id"]).last_tested_at is None
-
-
-def test_another_organizations_source_is_404(oscar, other_source):
-    response = post_test(client_for(oscar), other_source["id"])
-    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
-
-
 def test_unknown_source_is_404(api):
     assert post_test(api, 999999).status_code == 404
-
-
-def test_anonymous_is_401(other_source):
-    assert post_test(client_for(None), other_source["id"]).status_code == 401
 
 
 def test_stuck_driver_is_cut_off_within_limit_plus_two_seconds(api, other_source, monkeypatch):
@@ -153,12 +138,6 @@ def test_unsaved_needs_no_name_and_stores_nothing(api, workspace):
     assert response.status_code == 200
     assert response.json()["data"]["error_code"] == "UNSUPPORTED"
     assert DataSource.objects.count() == 0
-
-
-def test_unsaved_test_needs_a_write_role(charlie, nobody, workspace):
-    body = {"workspace_id": workspace.pk, "type": "other", "credentials": {}}
-    assert post_unsaved_test(client_for(charlie), body).status_code == 403
-    assert post_unsaved_test(client_for(nobody), body).status_code == 403
 
 
 def test_unsaved_test_in_another_organizations_workspace_is_400(oscar, workspace):

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from datasources.catalogue.store import catalogue_replace
 from datasources.connectors.base import DiscoveredColumn, DiscoveredTable
 from datasources.models import DataSource, Discovery, SchemaColumn, SchemaTable
-from tests.support import api_create, client_for
+from tests.support import api_create
 from tests.support.connections import postgres_body, scratch_postgres_database
 
 pytestmark = pytest.mark.django_db
@@ -74,21 +74,6 @@ def test_a_queued_discovery_shows_queued_until_a_worker_takes_it(api, other_sour
     data = discover(api, other_source["id"]).json()["data"]
     result = job(api, other_source["id"], data["discovery_id"]).json()["data"]
     assert result["status"] == "queued" and result["started_at"] is None
-
-
-def test_viewer_may_read_but_not_discover(charlie, stored):
-    viewer = client_for(charlie)
-    assert discover(viewer, stored.pk).status_code == 403
-    assert not Discovery.objects.exists()
-    assert schema_of(viewer, stored.pk).status_code == 200
-
-
-def test_another_organization_sees_404_everywhere(oscar, stored):
-    outsider = client_for(oscar)
-    discovery = Discovery.objects.create(data_source=stored)
-    assert discover(outsider, stored.pk).status_code == 404
-    assert schema_of(outsider, stored.pk).status_code == 404
-    assert job(outsider, stored.pk, discovery.pk).status_code == 404
 
 
 def test_a_discovery_of_another_source_is_404(api, workspace, stored):
