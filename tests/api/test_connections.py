@@ -152,6 +152,7 @@ def test_unsaved_body_must_be_an_object(api):
 
 # --- against the machine's PostgreSQL -------------------------------------------------------
 
+@pytest.mark.services
 def test_reachable_postgres_succeeds_and_turns_active(api, workspace, postgres):
     source = api_create(api, postgres_body(workspace, credentials={"username": "postgres", "password": CANARY}))
     with finishes_within(5) as clock:
@@ -168,6 +169,7 @@ def test_reachable_postgres_succeeds_and_turns_active(api, workspace, postgres):
     assert stored.last_successful_connection_at == stored.last_tested_at
 
 
+@pytest.mark.services
 def test_unknown_role_is_auth_failed_and_counts_up(api, workspace, postgres):
     body = postgres_body(workspace, credentials={"username": "no_such_role_c3", "password": CANARY})
     source = api_create(api, body)
@@ -179,6 +181,7 @@ def test_unknown_role_is_auth_failed_and_counts_up(api, workspace, postgres):
     assert DataSource.objects.get(pk=source["id"]).status == "error"
 
 
+@pytest.mark.services
 def test_success_resets_the_failure_count(api, workspace, postgres):
     source = api_create(api, postgres_body(workspace, credentials={"username": "no_such_role_c3"}))
     post_test(api, source["id"])
@@ -191,14 +194,14 @@ def test_success_resets_the_failure_count(api, workspace, postgres):
     assert stored.last_failed_connection_at < stored.last_successful_connection_at
 
 
-def test_closed_port_is_host_unreachable(api, workspace, postgres):
+def test_closed_port_is_host_unreachable(api, workspace):
     source = api_create(api, postgres_body(workspace, port=free_port()))
     data = post_test(api, source["id"]).json()["data"]
     assert data["error_code"] == "HOST_UNREACHABLE", data
     assert DataSource.objects.get(pk=source["id"]).status == "error"
 
 
-def test_silent_port_times_out_within_the_deadline(api, workspace, postgres, silent):
+def test_silent_port_times_out_within_the_deadline(api, workspace, silent):
     source = api_create(api, postgres_body(workspace, port=silent.port, connection_timeout=2))
     with finishes_within(2 + GRACE_SECONDS):
         data = post_test(api, source["id"]).json()["data"]
@@ -206,6 +209,7 @@ def test_silent_port_times_out_within_the_deadline(api, workspace, postgres, sil
     assert DataSource.objects.get(pk=source["id"]).failure_count == 1
 
 
+@pytest.mark.services
 def test_unsaved_postgres_body_tests_for_real_and_stores_nothing(api, workspace, postgres):
     body = postgres_body(workspace)
     del body["name"]
@@ -218,6 +222,7 @@ def test_unsaved_postgres_body_tests_for_real_and_stores_nothing(api, workspace,
 
 # --- against a PostgreSQL that checks passwords (SCRAM) ---------------------------------------
 
+@pytest.mark.services
 def test_wrong_password_is_auth_failed_and_the_right_one_turns_active(api, workspace, password_postgres):
     server = password_postgres
     body = postgres_body(workspace, port=server.port, credentials={"username": server.user, "password": CANARY})

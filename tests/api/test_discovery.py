@@ -152,6 +152,7 @@ def scratch_database(postgres):
         yield name
 
 
+@pytest.mark.services
 def test_postgres_discovery_lists_the_real_tables_and_columns(
     api, workspace, scratch_database, django_capture_on_commit_callbacks,
 ):
@@ -173,6 +174,7 @@ def test_postgres_discovery_lists_the_real_tables_and_columns(
     assert DataSource.objects.get(pk=source["id"]).schema_discovered_at is not None
 
 
+@pytest.mark.services
 def test_postgres_discovery_respects_schema_name(api, workspace, scratch_database, django_capture_on_commit_callbacks):
     source = api_create(api, postgres_body(workspace, database_name=scratch_database, schema_name="public"))
     with django_capture_on_commit_callbacks(execute=True):
@@ -181,6 +183,7 @@ def test_postgres_discovery_respects_schema_name(api, workspace, scratch_databas
     assert [(s["name"], [t["name"] for t in s["tables"]]) for s in data["schemas"]] == [("public", ["events"])]
 
 
+@pytest.mark.services
 def test_failed_rediscovery_keeps_the_previous_catalogue(
     api, workspace, scratch_database, django_capture_on_commit_callbacks,
 ):

@@ -158,12 +158,3 @@ def test_other_host_key_is_refused_before_the_password_is_sent(sshd, tmp_path):
     error = connector_error(tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=other))
     assert error.code == "SSH_HOST_KEY_MISMATCH"
     assert sshd.password not in error.message
-
-
-def test_unreadable_host_key_pin_is_a_400(api, workspace):
-    body = {"name": "pinned", "type": "postgresql", "workspace_id": workspace.pk, "host": "db", "port": 5432,
-            "database_name": "d", "use_ssh_tunnel": True, "ssh_host": "bastion", "ssh_username": "u",
-            "credentials": {"ssh_password": "pw", "ssh_host_key": "not a key"}}
-    response = api.post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 400
-    assert "ssh_host_key" in response.json()["error"]["details"]["credentials"][0]

@@ -12,8 +12,22 @@ def require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+# Fixtures that start or need a real server; a test using one must carry the services marker
+# (tests/conftest.py refuses to run the suite otherwise).
+SERVICE_FIXTURES = frozenset({
+    "postgres", "mariadb", "redis_server", "sshd", "password_postgres", "hidden_redis", "pg_scratch_schema",
+})
+# Whether the test being set up or run carries the services marker (set by tests/conftest.py).
+current_test = {"services": True}
+
+
 def need(reachable: bool, what: str):
-    """Skip locally, fail in CI (REQUIRE_SERVICES=1), when a server is not there."""
+    """Skip locally, fail in CI (REQUIRE_SERVICES=1), when a server is not there.
+
+    Every use of a real server goes through here, so a test without the services marker
+    that reaches one fails whether or not the server is up."""
+    if not current_test["services"]:
+        pytest.fail(f"this test needs {what} but is not marked @pytest.mark.services")
     if reachable:
         return
     if require_services():
@@ -57,6 +71,14 @@ def redis_db(test_file: str) -> int:
     """The Redis database number of the test file ``test_file`` (its ``__file__``)."""
     path = os.path.relpath(os.path.abspath(test_file), os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     return REDIS_DATABASES[path.replace(os.sep, "/")]
+
+
+def unmarked_service_users(items) -> list[str]:
+    """Node ids of collected tests that use a SERVICE_FIXTURES fixture without the services marker."""
+    return [
+        item.nodeid for item in items
+        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("services") is None
+    ]
 
 
 def client_for(user) -> APIClient:
