@@ -161,6 +161,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("SCHEMA_REFRESH_CHECK_SECONDS", default=60),
     },
 }
+CELERY_BEAT_SCHEDULE.update({
+    "schedule-health-checks": {
+        "task": "datasources.tasks.schedule_health_checks",
+        "schedule": env.int("HEALTH_CHECK_TICK_SECONDS", default=10),
+    },
+    "prune-health-checks": {"task": "datasources.tasks.prune_health_checks", "schedule": 3600},
+    "retry-webhook-deliveries": {
+        "task": "datasources.tasks.retry_webhook_deliveries",
+        "schedule": env.int("WEBHOOK_RETRY_SWEEP_SECONDS", default=15),
+    },
+})
+# --- Health history and scheduled checks ---
+# Default interval of a new source's scheduled connection test (seconds; 0 = off; else 30-86400).
+HEALTH_CHECK_INTERVAL_SECONDS = env.int("HEALTH_CHECK_INTERVAL_SECONDS", default=300)
+# Connection tests one round (one worker process) runs at once, in threads.
+HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=50)
+HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=30)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "DataSourceStatusEnum": "datasources.models.sources.Status",
+    "HealthCheckStatusEnum": "datasources.models.health.HealthCheck.Status",
+    "WebhookDeliveryStatusEnum": "datasources.models.webhooks.WebhookDelivery.Status",
+})
+# --- Webhooks: one POST per attempt; failures retried after these delays (about an hour in all) ---
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_RETRY_DELAYS = env.list("WEBHOOK_RETRY_DELAYS", cast=int, default=[30, 120, 300, 900, 2400])
 # A source created with schema_auto_refresh gets a test and a discovery queued after commit.
 DATASOURCES_CHECK_NEW_SOURCES = env.bool("DATASOURCES_CHECK_NEW_SOURCES", default=True)
 

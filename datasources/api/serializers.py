@@ -45,7 +45,7 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + [
-            "credentials_set", "credentials_readable", "has_connection_string",
+            "health_check_interval", "credentials_set", "credentials_readable", "has_connection_string",
         ]
         read_only_fields = fields
 

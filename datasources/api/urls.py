@@ -7,13 +7,16 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from datasources.api import connections as views
+from datasources.api import health
 from datasources.api.files import StoredFileViewSet
 from datasources.api.sources import DataSourceViewSet
+from datasources.api.webhooks import WebhookViewSet
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # both /data-sources and /data-sources/ work
 router.register("data-sources", DataSourceViewSet, basename="data-source")
 router.register("storage/files", StoredFileViewSet, basename="stored-file")
+router.register("webhooks", WebhookViewSet, basename="webhook")
 
 ID = r"(?P<pk>\d+)"
 
@@ -28,5 +31,8 @@ urlpatterns = [
     re_path(rf"^data-sources/{ID}/discoveries/(?P<discovery_id>\d+)/?$", views.DiscoveryView.as_view(),
             name="data-source-discovery"),
     re_path(rf"^data-sources/{ID}/schema/?$", views.SchemaView.as_view(), name="data-source-schema"),
+    re_path(rf"^data-sources/{ID}/health/?$", health.HealthView.as_view(), name="data-source-health"),
+    re_path(rf"^data-sources/{ID}/health/checks/?$", health.HealthChecksView.as_view(),
+            name="data-source-health-checks"),
     *router.urls,
 ]

@@ -1,10 +1,15 @@
-"""The app's models, one import surface: sources, stored files and the discovered catalogue.
+"""The app's models, one import surface: sources, stored files, the discovered catalogue, health and webhooks.
 
 Table names and migrations are unchanged by the split into modules (the app label is still
 ``datasources``; the catalogue's tables keep their ``schematable``/``schemacolumn`` names).
 """
 from datasources.models.catalogue import Discovery, SchemaColumn, SchemaTable
 from datasources.models.files import StoredFile
+from datasources.models.health import HealthCheck
 from datasources.models.sources import DataSource, Status, name_key
+from datasources.models.webhooks import EVENT_TYPES, Webhook, WebhookAttempt, WebhookDelivery
 
-__all__ = ["DataSource", "Discovery", "SchemaColumn", "SchemaTable", "Status", "StoredFile", "name_key"]
+__all__ = [
+    "EVENT_TYPES", "DataSource", "Discovery", "HealthCheck", "SchemaColumn", "SchemaTable", "Status",
+    "StoredFile", "Webhook", "WebhookAttempt", "WebhookDelivery", "name_key",
+]

@@ -70,6 +70,14 @@ class DataSource(models.Model):
     schema_auto_refresh = models.BooleanField(default=True)
     schema_refresh_interval = models.PositiveIntegerField(default=3600)
 
+    # Scheduled connection tests: 0 turns them off. A round claims a due source until
+    # ``health_claimed_until`` (its own connection_timeout and a margin), so two workers never
+    # test it at once and a worker that dies loses it only until the claim expires.
+    health_check_interval = models.PositiveIntegerField(default=300)
+    health_next_check_at = models.DateTimeField(null=True, blank=True)
+    health_claim = models.UUIDField(null=True, blank=True, editable=False)
+    health_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+
     credentials = TolerantEncryptedJSONField(default=dict, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     tags = models.JSONField(default=list, blank=True)
@@ -93,6 +101,7 @@ class DataSource(models.Model):
             models.Index(fields=["organization", "status"]),
             # The list's default order (newest first) reads a page without sorting the organization.
             models.Index(fields=["organization", "-created_at", "-id"], name="datasource_org_newest"),
+            models.Index(fields=["health_next_check_at"], name="datasource_health_due"),
         ]
 
     def __str__(self):

@@ -3,14 +3,14 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from django.db.models import F
 from django.utils import timezone
 
 from accounts.selectors import memberships_of, write_target
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
-from datasources.models import DataSource, Status
+from datasources.models import DataSource
 from datasources.services.deadline import call_with_deadline
+from datasources.services.health_record import health_check_record
 from datasources.services.rules import apply_rules
 from datasources.services.sources import parse_input
 
@@ -54,22 +54,10 @@ def connection_test_run(source: DataSource) -> TestResult:
     )
 
 
-def data_source_test_connection(*, source: DataSource) -> TestResult:
-    """Test a saved source and record the outcome on its health fields."""
+def data_source_test_connection(*, source: DataSource, trigger: str = "manual") -> TestResult:
+    """Test a saved source and record the outcome (history row and health fields)."""
     result = connection_test_run(source)
-    rows = DataSource.objects.filter(pk=source.pk)
-    if result.succeeded:
-        rows.update(
-            status=Status.ACTIVE, last_tested_at=result.tested_at,
-            last_successful_connection_at=result.tested_at, failure_count=0, failure_reason=None,
-        )
-    else:
-        # F() so that concurrent tests of one source count every failure.
-        rows.update(
-            status=Status.ERROR, last_tested_at=result.tested_at,
-            last_failed_connection_at=result.tested_at, failure_count=F("failure_count") + 1,
-            failure_reason=f"{result.error_code}: {result.message}",
-        )
+    health_check_record(source=source, result=result, trigger=trigger)
     source.refresh_from_db(fields=[
         "status", "last_tested_at", "last_successful_connection_at", "last_failed_connection_at",
         "failure_count", "failure_reason",

@@ -10,6 +10,7 @@ from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import scrub
 from datasources.services.deadline import call_with_deadline
+from datasources.services.events import discovery_failed_publish
 from datasources.services.jobs import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ def discovery_run(discovery_id: int) -> Discovery | None:
         tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
         table_count, column_count = catalogue_replace(source=source, tables=tables or [])
     except ConnectorError as exc:
-        return _finish(discovery, Discovery.Status.FAILED, error_code=exc.code,
-                       error_message=scrub(exc.message, source))
+        message = scrub(exc.message, source)
+        discovery_failed_publish(source=source, discovery_id=discovery_id, error_code=exc.code, error_message=message)
+        return _finish(discovery, Discovery.Status.FAILED, error_code=exc.code, error_message=message)
     except Exception as exc:  # noqa: BLE001 - the job must end failed, never stay "running"
         logger.error("Discovery %s failed: %s", discovery_id, type(exc).__name__)
         _finish(discovery, Discovery.Status.FAILED, error_code="INTERNAL_ERROR",

@@ -6,6 +6,7 @@ admin and the CLI share them.
 """
 import json
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -105,6 +106,7 @@ class DataSourceInputSerializer(serializers.Serializer):
     max_retries = _int(0, 10)
     schema_auto_refresh = _bool()
     schema_refresh_interval = _int(60, 2592000)
+    health_check_interval = _int(0, 86400)
     credentials = StrictDictField(child=CredentialValueField(allow_null=True), write_only=True)
     metadata = StrictDictField(required=False, allow_null=True)
     tags = StrictListField(
@@ -131,7 +133,15 @@ class DataSourceInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"At most {MAX_TAGS} tags are allowed.")
         return unique
 
+    def validate_health_check_interval(self, value):
+        if value is not None and 0 < value < 30:
+            raise serializers.ValidationError("Must be 0 (no scheduled checks) or between 30 and 86400 seconds.")
+        return value
+
     def validate(self, attrs):
+        interval = attrs.get("health_check_interval", ...)
+        if interval is None or (interval is ... and not self.partial):  # its default comes from the settings
+            attrs["health_check_interval"] = settings.HEALTH_CHECK_INTERVAL_SECONDS
         for field, default in DEFAULTS.items():
             if attrs.get(field, ...) is None or (field not in attrs and not self.partial):
                 attrs[field] = default.copy() if isinstance(default, (dict, list)) else default

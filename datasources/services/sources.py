@@ -52,6 +52,7 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
     source = DataSource(
         organization=organization, created_by=actor, created_at=now, updated_at=now, **state,
     )
+    source.health_next_check_at = now if source.health_check_interval else None  # due at the next round
     _save(source)
     if source.schema_auto_refresh and settings.DATASOURCES_CHECK_NEW_SOURCES:
         # The 201 answers at once; the first test and discovery run in the background.
@@ -84,6 +85,8 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     state["credentials"] = _merge_credentials(source.credentials, sent_credentials)
     _apply_rules_keeping_unreadable(state, source.organization)
     _check_rebind(source, state, sent_credentials or {}, sent_connection_string="connection_string" in values)
+    if state["health_check_interval"] != source.health_check_interval:
+        source.health_next_check_at = timezone.now() if state["health_check_interval"] else None
     for field, value in state.items():
         setattr(source, field, value)
     source.updated_by = actor

@@ -1,0 +1,72 @@
+"""Read-only admin pages of webhooks and their deliveries, for staff of the organization.
+
+Endpoints are managed through the API (``/api/v1/webhooks``), where the secret is shown once;
+here the secret is never displayed, and nothing can be added, changed or deleted.
+"""
+from django.contrib import admin
+
+from accounts.selectors import visible_organizations
+from datasources.models import Webhook, WebhookAttempt, WebhookDelivery
+
+
+class ReadOnlyOrganizationAdmin(admin.ModelAdmin):
+    organization_path = "organization"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.organization_path}__in": visible_organizations(request.user)})
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyOrganizationAdmin):
+    list_display = ("url", "organization", "event_list", "is_active", "created_at")
+    list_filter = ("is_active", "organization")
+    search_fields = ("url", "description")
+    fields = ("organization", "url", "events", "is_active", "description", "created_by", "created_at", "updated_at")
+    readonly_fields = fields
+
+    @admin.display(description="events")
+    def event_list(self, obj):
+        return ", ".join(obj.events or [])
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ("number", "attempted_at", "response_status", "duration_ms", "error", "next_retry_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyOrganizationAdmin):
+    organization_path = "webhook__organization"
+    list_display = ("event_type", "webhook", "status", "attempts", "response_status", "next_attempt_at", "created_at")
+    list_filter = ("status", "event_type")
+    list_select_related = ("webhook",)
+    fields = (
+        "webhook", "delivery_id", "event_id", "event_type", "status", "attempts", "response_status",
+        "duration_ms", "error", "next_attempt_at", "payload", "created_at",
+    )
+    readonly_fields = fields
+    inlines = [WebhookAttemptInline]

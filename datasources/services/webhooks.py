@@ -1,0 +1,146 @@
+"""Organization admins' webhook endpoints: create, change, delete, rotate the secret, ping.
+
+The URL is checked against ``DATASOURCES_NETWORK_POLICY`` here and again at every delivery
+(an address that was fine at creation may not be later). The signing secret is returned only
+by ``webhook_create`` and ``webhook_rotate_secret``; it is stored encrypted.
+"""
+import secrets
+import uuid
+from urllib.parse import urlsplit
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from accounts.models import Membership, Organization, Role
+from datasources.models import EVENT_TYPES, Webhook, WebhookDelivery
+from datasources.models.webhooks import PING
+from datasources.security import network
+from datasources.services.events import delivery_queue, event_body
+from rivergen.errors import ConnectorError
+from rivergen.fields import OptionalCharField, StrictBooleanField, StrictCharField, StrictIntegerField, StrictListField
+
+ADMINS_ONLY = "Only organization admins manage webhooks."
+
+
+class WebhookInputSerializer(serializers.Serializer):
+    organization_id = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    url = StrictCharField(max_length=2048)
+    events = StrictListField(child=serializers.ChoiceField(choices=EVENT_TYPES), min_length=1)
+    is_active = StrictBooleanField(required=False, default=True)
+    description = OptionalCharField(max_length=500)
+
+    def validate_url(self, value):
+        return webhook_url_check(value.strip())
+
+    def validate_events(self, value):
+        return list(dict.fromkeys(value))
+
+
+def admin_organization_ids(user) -> list[int]:
+    if user.is_superuser:
+        return list(Organization.objects.values_list("pk", flat=True))
+    return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))
+
+
+def webhooks_visible_to(user) -> QuerySet:
+    """The endpoints a user manages; PermissionDenied for a user who is admin nowhere."""
+    organization_ids = admin_organization_ids(user)
+    if not organization_ids:
+        raise PermissionDenied(ADMINS_ONLY)
+    return Webhook.objects.filter(organization_id__in=organization_ids)
+
+
+def webhook_url_check(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise serializers.ValidationError("Give an absolute http:// or https:// URL.")
+    if parts.username or parts.password:
+        raise serializers.ValidationError("Put no credentials in the URL; verify the signature instead.")
+    try:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise serializers.ValidationError("The port is not valid.") from None
+    try:
+        network.checked_address(parts.hostname, port)
+    except ConnectorError as exc:
+        raise serializers.ValidationError(exc.message) from None
+    return url
+
+
+def _parse(data, *, partial: bool) -> dict:
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
+    serializer = WebhookInputSerializer(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def _organization_for(actor, organization_id) -> int:
+    admin_of = admin_organization_ids(actor)
+    if not admin_of:
+        raise PermissionDenied(ADMINS_ONLY)
+    if organization_id is None:
+        if len(admin_of) > 1:
+            raise ValidationError({"organization_id": ["You administer several organizations; name one."]})
+        return admin_of[0]
+    if organization_id not in admin_of:
+        raise ValidationError({"organization_id": ["Organization not found."]})
+    return organization_id
+
+
+def webhook_create(*, actor, data) -> tuple[Webhook, str]:
+    """A new endpoint and its signing secret (the only time the secret is returned)."""
+    values = _parse(data, partial=False)
+    organization_id = _organization_for(actor, values.pop("organization_id", None))
+    secret = _new_secret()
+    webhook = Webhook.objects.create(
+        organization_id=organization_id, created_by=actor, secret=secret,
+        description=values.pop("description", None) or "", **values,
+    )
+    return webhook, secret
+
+
+def webhook_update(*, webhook: Webhook, actor, data, partial=True) -> Webhook:
+    _require_admin(actor, webhook)
+    values = _parse(data, partial=partial)
+    values.pop("organization_id", None)  # an endpoint never moves between organizations
+    if "description" in values or not partial:
+        values["description"] = values.get("description") or ""
+    for field, value in values.items():
+        setattr(webhook, field, value)
+    webhook.save()
+    return webhook
+
+
+def webhook_delete(*, webhook: Webhook, actor) -> None:
+    _require_admin(actor, webhook)
+    webhook.delete()
+
+
+def webhook_rotate_secret(*, webhook: Webhook, actor) -> str:
+    """A new secret replaces the old one at once; deliveries from now on are signed with it."""
+    _require_admin(actor, webhook)
+    secret = _new_secret()
+    webhook.secret = secret
+    webhook.save(update_fields=["secret", "updated_at"])
+    return secret
+
+
+def webhook_ping(*, webhook: Webhook, actor) -> WebhookDelivery:
+    """Queue a ``ping`` event to this endpoint alone (sent even when it is inactive)."""
+    _require_admin(actor, webhook)
+    body = event_body(event_id=uuid.uuid4(), type=PING, organization_id=webhook.organization_id,
+                      data={"webhook_id": webhook.pk})
+    with transaction.atomic():
+        return delivery_queue(webhook=webhook, body=body)
+
+
+def _require_admin(actor, webhook):
+    if webhook.organization_id not in admin_organization_ids(actor):
+        raise PermissionDenied(ADMINS_ONLY)
