@@ -5,7 +5,7 @@ Roles (personas from tests/conftest.py), all facing Acme's objects:
   Globex only), nobody = a user with no membership, anonymous = no token.
 
 Each row is one endpoint: a label, the method, the path (``{source}``, ``{discovery}`` and
-``{file}`` are Acme's objects), the body (a key of ``bodies``, or None), then the six statuses in
+``{file}``, ``{webhook}`` are Acme's objects), the body (a key of ``bodies``, or None), then the six statuses in
 the order of ROLES. Beyond the status, every case checks the envelope of a refusal (401 with
 a Bearer challenge, 403 FORBIDDEN, 404 NOT_FOUND) and that a refused or read-only call
 changed nothing stored.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from datasources.models import DataSource, Discovery, StoredFile
+from datasources.models import DataSource, Discovery, StoredFile, Webhook, WebhookDelivery
 from tests.support import client_for
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,8 @@ PERSONAS = {"admin": "alice", "editor": "bob", "viewer": "charlie", "outsider": 
 SOURCES = "/api/v1/data-sources"
 SOURCE = SOURCES + "/{source}"
 FILES = "/api/v1/storage/files"
+HOOKS = "/api/v1/webhooks"
+HOOK = HOOKS + "/{webhook}"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,18 @@ MATRIX = [
     row("upload a file",      "stored-file-list",             "post",   FILES,                                "upload",  201, 201, 403, 201, 403, 401),
     row("read a file",        "stored-file-detail",           "get",    FILES + "/{file}",                    None,      200, 200, 200, 404, 404, 401),
     row("delete a file",      "stored-file-detail",           "delete", FILES + "/{file}",                    None,      200, 200, 403, 404, 404, 401),
+    row("read health",        "data-source-health",           "get",    SOURCE + "/health",                   None,      200, 200, 200, 404, 404, 401),
+    row("list health checks", "data-source-health-checks",    "get",    SOURCE + "/health/checks",            None,      200, 200, 200, 404, 404, 401),
+    # webhooks belong to organization admins: editors and viewers are refused even a read
+    row("list webhooks",      "webhook-list",                 "get",    HOOKS,                                None,      200, 403, 403, 200, 403, 401),
+    row("create webhook",     "webhook-list",                 "post",   HOOKS,                                "hook",    201, 403, 403, 201, 403, 401),
+    row("read webhook",       "webhook-detail",               "get",    HOOK,                                 None,      200, 403, 403, 404, 403, 401),
+    row("patch webhook",      "webhook-detail",               "patch",  HOOK,                                 "unhook",  200, 403, 403, 404, 403, 401),
+    row("put webhook",        "webhook-detail",               "put",    HOOK,                                 "hook",    200, 403, 403, 404, 403, 401),
+    row("delete webhook",     "webhook-detail",               "delete", HOOK,                                 None,      200, 403, 403, 404, 403, 401),
+    row("rotate its secret",  "webhook-rotate-secret",        "post",   HOOK + "/rotate-secret",              None,      200, 403, 403, 404, 403, 401),
+    row("ping webhook",       "webhook-ping",                 "post",   HOOK + "/ping",                       None,      202, 403, 403, 404, 403, 401),
+    row("list deliveries",    "webhook-deliveries",           "get",    HOOK + "/deliveries",                 None,      200, 403, 403, 404, 403, 401),
 ]
 # Routes of /api/v1 that answer before any role exists (tested in tests/api/test_auth.py).
 NOT_ROLE_BOUND = {"token", "token-refresh"}
@@ -78,6 +92,8 @@ def bodies(workspace) -> dict:
         "put": (put, "json"),
         "unsaved": ({"workspace_id": workspace.pk, "type": "other", "credentials": {}}, "json"),
         "upload": ({"file": SimpleUploadedFile("matrix.csv", b"id\n1\n")}, "multipart"),
+        "hook": ({"url": "http://127.0.0.1:8999/matrix", "events": ["data_source.health_changed"]}, "json"),
+        "unhook": ({"is_active": False}, "json"),
     }
 
 
@@ -88,20 +104,25 @@ def stored_state() -> list:
                                                             "last_tested_at", "status")),
         list(Discovery.objects.order_by("pk").values_list("pk", "status")),
         list(StoredFile.objects.order_by("pk").values_list("pk", "name")),
+        list(Webhook.objects.order_by("pk").values_list("pk", "url", "is_active", "secret", "updated_at")),
+        list(WebhookDelivery.objects.order_by("pk").values_list("pk")),
     ]
 
 
 @pytest.fixture
 def objects(alice, workspace, stored_file):
-    """Acme's source (type "other": testing it fails at once, it never dials out), a discovery, a file."""
+    """Acme's source (type "other": testing it fails at once, it never dials out), a discovery, a file
+    and a webhook."""
     from datasources.services.sources import data_source_create
+    from datasources.services.webhooks import webhook_create
 
     source = data_source_create(actor=alice, data={
         "workspace_id": workspace.pk, "name": "Acme source", "type": "other", "credentials": {},
         "schema_auto_refresh": False,
     })
     discovery = Discovery.objects.create(data_source=source)
-    return {"source": source.pk, "discovery": discovery.pk, "file": stored_file.pk}
+    webhook, _ = webhook_create(actor=alice, data={"url": "http://127.0.0.1:8999/acme", "events": ["data_source.health_changed"]})
+    return {"source": source.pk, "discovery": discovery.pk, "file": stored_file.pk, "webhook": webhook.pk}
 
 
 ERROR_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
