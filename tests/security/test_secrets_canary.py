@@ -4,11 +4,12 @@ Each case below plants canaries in a source and points it at a real server that 
 them and then refuses the login: a SCRAM PostgreSQL with a wrong password (also inside a
 connection string), a MariaDB user with a wrong password, an HTTP API answering 401, an
 sshd refusing the key or the password, a DynamoDB endpoint refusing the AWS keys, and
-google-auth refusing a service-account key. The source is created (its first test and
+google-auth refusing a service-account key (an S3 object source, whose AWS keys are only
+stored, goes through the same surfaces). The source is created (its first test and
 discovery run for real, on commit), read, listed, patched, tested saved and unsaved,
 discovered, shown in the admin and given to the commands; then every surface is searched:
-every response, every log record, every text column of every table (raw SQL) and every
-command output.
+every response, every log record (DEBUG included), every text column of every table (raw
+SQL) and every command output. The OpenAPI document, the same for every case, is searched once.
 
 Drivers here phrase their own errors; a driver that echoed what it received would be
 caught only by the services' ``scrub``. So the connectors also run wrapped in ``echo``,
