@@ -71,8 +71,8 @@ def test_mariadb_succeeds_then_wrong_password_counts_failures(api, workspace, ma
 def test_mariadb_wrong_port_and_silent_port(api, workspace, mariadb_table, silent):
     closed = api_create(api, mariadb_body(workspace, port=free_port()))["id"]
     assert post_test(api, closed).json()["data"]["error_code"] == "HOST_UNREACHABLE"
-    quiet = api_create(api, mariadb_body(workspace, port=silent.port, connection_timeout=2))["id"]
-    with finishes_within(2 + GRACE_SECONDS):
+    quiet = api_create(api, mariadb_body(workspace, port=silent.port, connection_timeout=1))["id"]
+    with finishes_within(1 + GRACE_SECONDS):
         assert post_test(api, quiet).json()["data"]["error_code"] == "TIMEOUT"
     assert DataSource.objects.get(pk=quiet).status == "error"
 
@@ -125,8 +125,8 @@ def test_redis_test_and_discovery(api, workspace, redis_keys, django_capture_on_
 def test_redis_wrong_port_and_silent_port(api, workspace, redis_keys, silent):
     refused = api_create(api, redis_body(workspace, port=free_port()))["id"]
     assert post_test(api, refused).json()["data"]["error_code"] == "HOST_UNREACHABLE"
-    quiet = api_create(api, redis_body(workspace, port=silent.port, connection_timeout=2))["id"]
-    with finishes_within(2 + GRACE_SECONDS):
+    quiet = api_create(api, redis_body(workspace, port=silent.port, connection_timeout=1))["id"]
+    with finishes_within(1 + GRACE_SECONDS):
         assert post_test(api, quiet).json()["data"]["error_code"] == "TIMEOUT"
 
 

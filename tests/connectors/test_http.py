@@ -90,8 +90,8 @@ def test_refused_port_is_host_unreachable():
 
 
 def test_silent_server_times_out_within_the_deadline(silent):
-    source = make_source("http_api", connection_string=f"http://127.0.0.1:{silent.port}", connection_timeout=2)
-    with finishes_within(2):
+    source = make_source("http_api", connection_string=f"http://127.0.0.1:{silent.port}", connection_timeout=1)
+    with finishes_within(1):
         assert connector_error(source).code == "TIMEOUT"
 
 

@@ -68,9 +68,9 @@ def test_refused_port_is_host_unreachable(type_name):
 
 @pytest.mark.parametrize("type_name", ["redis", "mongodb", "cassandra", "elasticsearch"])
 def test_silent_server_times_out_within_the_deadline(type_name, silent):
-    source = make_source(type_name, host="127.0.0.1", port=silent.port, database_name="0", connection_timeout=2,
+    source = make_source(type_name, host="127.0.0.1", port=silent.port, database_name="0", connection_timeout=1,
                          connection_string=f"http://127.0.0.1:{silent.port}" if type_name == "elasticsearch" else None)
-    with finishes_within(2):
+    with finishes_within(1):
         assert connector_error(source).code == "TIMEOUT"
 
 
@@ -158,5 +158,5 @@ def test_dynamodb_without_keys_is_auth_failed_and_never_uses_the_servers_identit
 
 def test_dynamodb_refused_and_silent(silent):
     assert connector_error(dynamodb(free_port())).code == "HOST_UNREACHABLE"
-    with finishes_within(2):
-        assert connector_error(dynamodb(silent.port, connection_timeout=2)).code == "TIMEOUT"
+    with finishes_within(1):
+        assert connector_error(dynamodb(silent.port, connection_timeout=1)).code == "TIMEOUT"

@@ -62,8 +62,8 @@ def test_refused_port_is_host_unreachable(type_name):
 @pytest.mark.parametrize("type_name", ["postgresql", "mysql", "sqlserver", "oracle"])
 def test_silent_server_times_out_within_the_deadline(type_name, silent):
     source = make_source(type_name, host="127.0.0.1", port=silent.port, database_name="db",
-                         credentials={"username": "u", "password": "p"}, connection_timeout=2)
-    with finishes_within(2):
+                         credentials={"username": "u", "password": "p"}, connection_timeout=1)
+    with finishes_within(1):
         assert connector_error(source).code == "TIMEOUT"
 
 
@@ -91,8 +91,8 @@ def test_warehouse_refused_port_is_host_unreachable(type_name):
 
 def test_snowflake_silent_server_times_out(silent):
     source = make_source("snowflake", host="127.0.0.1", port=silent.port, database_name="db",
-                         credentials={"username": "u", "password": "p"}, connection_timeout=2)
-    with finishes_within(2):
+                         credentials={"username": "u", "password": "p"}, connection_timeout=1)
+    with finishes_within(1):
         assert connector_error(source).code == "TIMEOUT"
 
 

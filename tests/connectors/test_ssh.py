@@ -101,15 +101,15 @@ def test_refused_ssh_port_is_host_unreachable():
 
 def test_silent_ssh_server_times_out_within_the_deadline(silent):
     source = make_source(**PG, use_ssh_tunnel=True, ssh_host="127.0.0.1", ssh_port=silent.port, ssh_username="u",
-                         credentials={"ssh_password": "x"}, connection_timeout=2)
-    with finishes_within(2):
+                         credentials={"ssh_password": "x"}, connection_timeout=1)
+    with finishes_within(1):
         assert connector_error(source).code == "TIMEOUT"
 
 
 def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, silent):
-    source = make_source(host="127.0.0.1", port=silent.port, database_name="db", **sshd.fields(), connection_timeout=3,
+    source = make_source(host="127.0.0.1", port=silent.port, database_name="db", **sshd.fields(), connection_timeout=2,
                          credentials={"username": "u", "ssh_private_key": sshd.keys["plain"]})
-    with finishes_within(3):
+    with finishes_within(2):
         assert connector_error(source).code == "TIMEOUT"
 
 
