@@ -26,7 +26,7 @@ def data_sources_visible_to(user) -> QuerySet:
     return DataSource.objects.filter(organization_id__in=organization_ids)
 
 
-def _has_tag(tag: str):
+def has_tag(tag: str):
     """A condition "tags holds exactly ``tag``" that both SQLite and PostgreSQL can run."""
     if connection.vendor == "postgresql":
         return Q(tags__contains=[tag])
@@ -76,7 +76,7 @@ class DataSourceFilter(django_filters.FilterSet):
 
     def filter_tags(self, queryset, name, values):
         for tag in values:  # every tag asked for must be present
-            queryset = queryset.filter(_has_tag(tag))
+            queryset = queryset.filter(has_tag(tag))
         return queryset
 
     def filter_search(self, queryset, name, value):

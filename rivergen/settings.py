@@ -130,6 +130,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "rivergen.openapi.wrap_in_envelope",
     ],
+    "ENUM_NAME_OVERRIDES": {
+        "DataSourceStatusEnum": "datasources.models.sources.Status",
+        "DiscoveryStatusEnum": "datasources.models.catalogue.Discovery.Status",
+        "HealthCheckStatusEnum": "datasources.models.health.HealthCheck.Status",
+        "WebhookDeliveryStatusEnum": "datasources.models.webhooks.WebhookDelivery.Status",
+    },
 }
 
 LOGGING = {
@@ -178,11 +184,6 @@ HEALTH_CHECK_INTERVAL_SECONDS = env.int("HEALTH_CHECK_INTERVAL_SECONDS", default
 # Connection tests one round (one worker process) runs at once, in threads.
 HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=50)
 HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=30)
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "DataSourceStatusEnum": "datasources.models.sources.Status",
-    "HealthCheckStatusEnum": "datasources.models.health.HealthCheck.Status",
-    "WebhookDeliveryStatusEnum": "datasources.models.webhooks.WebhookDelivery.Status",
-})
 # --- Webhooks: one POST per attempt; failures retried after these delays (about an hour in all) ---
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_RETRY_DELAYS = env.list("WEBHOOK_RETRY_DELAYS", cast=int, default=[30, 120, 300, 900, 2400])

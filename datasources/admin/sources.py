@@ -1,73 +1,81 @@
+"""The data source admin: a type-aware form, health and schema panels, and a filtered list."""
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
-from accounts.selectors import can_write, visible_organizations, writable_organizations
 from datasources.admin.forms import (
     CREDENTIAL_KEYS,
-    PLAIN_FIELDS,
     SECRET_KEYS,
     DataSourceAdminForm,
     credential_field_name,
+    source_field_names,
 )
-from datasources.models import DataSource, StoredFile
+from datasources.admin.panels import render_panels
+from datasources.admin.scoping import OrganizationScopedAdmin
+from datasources.admin.typeinfo import SSH_CREDENTIALS, SSH_FIELDS, form_layout
+from datasources.admin.views import SourceViews
+from datasources.models import DataSource, Status
+from datasources.selectors import has_tag
 from datasources.services.sources import data_source_delete
 
+BADGE_COLOURS = {Status.ACTIVE: "#1e7e34", Status.ERROR: "#b02a37", Status.INACTIVE: "#6c757d"}
+ADVANCED = ["connection_pool_size", "connection_timeout", "query_timeout", "max_retries",
+            "schema_auto_refresh", "schema_refresh_interval", "metadata"]
 
-class OrganizationScopedAdmin(admin.ModelAdmin):
-    """Staff who are not superusers see and change only what belongs to their organizations."""
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(organization__in=visible_organizations(request.user))
+class TagFilter(admin.SimpleListFilter):
+    title = "tag"
+    parameter_name = "tag"
 
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+    def lookups(self, request, model_admin):
+        tags = set()
+        for row in model_admin.get_queryset(request).values_list("tags", flat=True)[:2000]:
+            tags.update(t for t in row or [] if isinstance(t, str))
+        return [(t, t) for t in sorted(tags)[:100]]
 
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request) and writable_organizations(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        if not self.has_module_permission(request):
-            return False
-        return can_write(request.user, obj.organization) if obj else self.has_add_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj)
+    def queryset(self, request, queryset):
+        return queryset.filter(has_tag(self.value())) if self.value() else queryset
 
 
 @admin.register(DataSource)
 class DataSourceAdmin(OrganizationScopedAdmin):
     form = DataSourceAdminForm
-    list_display = ("name", "type", "status", "organization", "workspace", "tag_list", "updated_at")
-    list_filter = ("type", "status", "organization", "schema_auto_refresh")
+    change_form_template = "admin/datasources/datasource/change_form.html"
+    list_display = ("name", "type_label", "status_badge", "last_tested_at", "organization", "workspace",
+                    "tag_list", "updated_at")
+    # RelatedOnly: the choices come from the (organization-scoped) list, never from every organization.
+    list_filter = ("type", "status", ("organization", admin.RelatedOnlyFieldListFilter),
+                   ("workspace", admin.RelatedOnlyFieldListFilter), TagFilter, "schema_auto_refresh")
     search_fields = ("name", "description", "host")
     list_select_related = ("organization", "workspace")
-    readonly_fields = (
-        "credentials_set", "status", "last_tested_at", "last_successful_connection_at",
-        "last_failed_connection_at", "failure_count", "failure_reason", "schema_discovered_at",
-        "created_by", "created_at", "updated_by", "updated_at",
-    )
+    readonly_fields = ("credentials_set",)
+
+    class Media:
+        css = {"all": ["datasources/admin/admin.css"]}
+        js = ["datasources/admin/source_form.js"]
 
     def get_fieldsets(self, request, obj=None):
-        connection = [f for f in PLAIN_FIELDS if f not in ("name", "type", "description", "metadata")]
-        return [
-            (None, {"fields": ["organization", "workspace", "name", "type", "description", "tags", "metadata"]}),
-            ("Connection", {"fields": connection + ["connection_string"]}),
-            ("Credentials", {"fields": [credential_field_name(k) for k in CREDENTIAL_KEYS] + ["credentials_set"]}),
-            ("Health", {"fields": list(self.readonly_fields[1:])}),
+        credentials = [credential_field_name(k) for k in CREDENTIAL_KEYS if k not in SSH_CREDENTIALS]
+        fieldsets = [
+            (None, {"fields": ["organization", "workspace", "name", "type", "description", "tags"]}),
+            ("Connection", {"fields": ["host", "port", "database_name", "schema_name", "connection_string",
+                                       "file_path", "upload_file"]}),
+            ("Credentials", {"fields": credentials}),
+            ("SSH tunnel", {"fields": [*SSH_FIELDS, *(credential_field_name(k) for k in SSH_CREDENTIALS)],
+                            "classes": ["rg-ssh"]}),
+            ("Advanced", {"fields": ADVANCED, "classes": ["collapse"]}),
         ]
+        if obj is not None:  # only the source's type's fields; no JavaScript needed for that
+            shown = source_field_names(obj.type, obj.credentials if isinstance(obj.credentials, dict) else {})
+            fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f in shown]})
+                         for name, opts in fieldsets]
+            fieldsets[2][1]["fields"].append("credentials_set")
+            fieldsets = [(name, opts) for name, opts in fieldsets if opts["fields"]]
+        return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        # The form declares its own fields; a viewer's read-only page needs them named, since
-        # Django excludes every field of a change form the user may not change.
-        readonly = change and not self.has_change_permission(request, obj)
-        kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj)) if readonly else None
+        if not change or self.has_change_permission(request, obj):
+            kwargs["fields"] = None  # the form declares its own fields (not the model's)
         form_class = super().get_form(request, obj, change=change, **kwargs)
 
         class RequestForm(form_class):
@@ -75,6 +83,27 @@ class DataSourceAdmin(OrganizationScopedAdmin):
                 super().__init__(*args, request=request, **inner)
 
         return RequestForm
+
+    def get_urls(self):
+        return SourceViews(self).urls(self.admin_site) + super().get_urls()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["type_layout"] = form_layout()
+        context["fixed_type"] = obj.type if obj else ""
+        test_url = (reverse("admin:datasources_datasource_test_values", args=[obj.pk]) if obj
+                    else reverse("admin:datasources_datasource_test_unsaved"))
+        context["test_connection_url"] = test_url
+        if obj is not None and obj.pk:
+            context["panels"] = render_panels(request, obj, can_write=self.has_change_permission(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @admin.display(description="type", ordering="type")
+    def type_label(self, obj):
+        return form_layout()[obj.type]["label"] if obj.type in form_layout() else obj.type
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status)
 
     @admin.display(description="tags")
     def tag_list(self, obj):
@@ -101,12 +130,6 @@ class DataSourceAdmin(OrganizationScopedAdmin):
             data_source_delete(source=source)
 
 
-@admin.register(StoredFile)
-class StoredFileAdmin(OrganizationScopedAdmin):
-    list_display = ("name", "size", "organization", "created_at")
-    list_filter = ("organization",)
-    search_fields = ("name", "filename")
-    readonly_fields = ("organization", "name", "filename", "size", "content_type", "uploaded_by", "created_at")
-
-    def has_add_permission(self, request):
-        return False  # uploads go through POST /api/v1/storage/files
+def status_badge(status: str):
+    colour = BADGE_COLOURS.get(status, "#6c757d")
+    return format_html('<span class="rg-badge" style="background:{}">{}</span>', colour, status)

@@ -1,19 +1,15 @@
-"""Test connection, schema discovery, the stored schema and the types catalogue (thin views)."""
+"""Test connection and the types catalogue (thin views); discovery and the stored schema are in schema.py."""
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
 from rest_framework.views import APIView
 
 from accounts.selectors import can_write, organization_ids_for
-from datasources.catalogue.read import page_numbers, schema_page
-from datasources.models import DataSource, Discovery
+from datasources.models import DataSource
 from datasources.services.connections import (
     data_source_test_connection,
     unsaved_source_test_connection,
 )
-from datasources.services.discovery import discovery_queue
 from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.types import type_catalogue
 from rivergen.api import success
@@ -52,64 +48,6 @@ class TestConnectionView(APIView):
     def post(self, request, pk):
         result = data_source_test_connection(source=source_for(request, pk, write=True))
         return _test_response(result)
-
-
-class DiscoverSchemaView(APIView):
-    @extend_schema(request=None, responses={202: dict})
-    def post(self, request, pk):
-        source = source_for(request, pk, write=True)
-        with transaction.atomic():
-            discovery = discovery_queue(source=source, actor=request.user)
-        return success(
-            {"discovery_id": discovery.pk, "status": Discovery.Status.QUEUED.value},
-            "Schema discovery queued", status.HTTP_202_ACCEPTED,
-        )
-
-
-class DiscoveryView(APIView):
-    @extend_schema(responses={200: dict})
-    def get(self, request, pk, discovery_id):
-        source = source_for(request, pk)
-        discovery = Discovery.objects.filter(pk=discovery_id, data_source=source).first()
-        if discovery is None:
-            raise Http404
-        return success(discovery_data(discovery), f"Schema discovery {discovery.status}")
-
-
-def discovery_data(discovery: Discovery) -> dict:
-    return {
-        "discovery_id": discovery.pk,
-        "data_source_id": discovery.data_source_id,
-        "status": discovery.status,
-        "table_count": discovery.table_count,
-        "column_count": discovery.column_count,
-        "error_code": discovery.error_code,
-        "error_message": discovery.error_message,
-        "created_at": _utc(discovery.created_at),
-        "started_at": _utc(discovery.started_at),
-        "finished_at": _utc(discovery.finished_at),
-    }
-
-
-class SchemaView(APIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("schema", str, description="Schema name contains (case-insensitive)"),
-            OpenApiParameter("table", str, description="Table name contains (case-insensitive)"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int, description="At most 100"),
-        ],
-        responses={200: dict},
-    )
-    def get(self, request, pk):
-        source = source_for(request, pk)
-        page, page_size = page_numbers(request.query_params)
-        data = schema_page(
-            source, schema=request.query_params.get("schema", ""), table=request.query_params.get("table", ""),
-            page=page, page_size=page_size,
-        )
-        data["schema_discovered_at"] = _utc(data["schema_discovered_at"])
-        return success(data, "Stored schema")
 
 
 def _utc(value):

@@ -7,7 +7,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from datasources.api import connections as views
-from datasources.api import health
+from datasources.api import health, schema
 from datasources.api.files import StoredFileViewSet
 from datasources.api.sources import DataSourceViewSet
 from datasources.api.webhooks import WebhookViewSet
@@ -26,11 +26,15 @@ urlpatterns = [
             name="data-source-test-unsaved"),
     re_path(rf"^data-sources/{ID}/test-connection/?$", views.TestConnectionView.as_view(),
             name="data-source-test-connection"),
-    re_path(rf"^data-sources/{ID}/discover-schema/?$", views.DiscoverSchemaView.as_view(),
+    re_path(rf"^data-sources/{ID}/discover-schema/?$", schema.DiscoverSchemaView.as_view(),
             name="data-source-discover-schema"),
-    re_path(rf"^data-sources/{ID}/discoveries/(?P<discovery_id>\d+)/?$", views.DiscoveryView.as_view(),
+    re_path(rf"^data-sources/{ID}/discoveries/(?P<discovery_id>\d+)/?$", schema.DiscoveryView.as_view(),
             name="data-source-discovery"),
-    re_path(rf"^data-sources/{ID}/schema/?$", views.SchemaView.as_view(), name="data-source-schema"),
+    re_path(rf"^data-sources/{ID}/schema/?$", schema.SchemaView.as_view(), name="data-source-schema"),
+    re_path(rf"^data-sources/{ID}/schema/export/?$", schema.SchemaExportView.as_view(),
+            name="data-source-schema-export"),
+    re_path(rf"^data-sources/{ID}/schema/changes/?$", schema.SchemaChangesView.as_view(),
+            name="data-source-schema-changes"),
     re_path(rf"^data-sources/{ID}/health/?$", health.HealthView.as_view(), name="data-source-health"),
     re_path(rf"^data-sources/{ID}/health/checks/?$", health.HealthChecksView.as_view(),
             name="data-source-health-checks"),

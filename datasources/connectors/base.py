@@ -61,21 +61,32 @@ class TestOutcome:
     server_version: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class DiscoveredColumn:
     name: str
     data_type: str
     nullable: bool = True
     primary_key: bool = False
-    position: int = 0
+    position: int = 0  # the database's ordinal position; 0 means "in list order"
+    default: str | None = None  # the default expression, as text
+    comment: str | None = None
+    generated: str | None = None  # the expression of a generated (computed) column
+    hidden: bool = False  # left out of SELECT * (MariaDB INVISIBLE)
 
 
-@dataclass
+# "table", "view", "materialized_view", "partitioned_table" or "foreign_table"
+# (a collection, key pattern, index or file counts as "table").
+TABLE_KINDS = ("table", "view", "materialized_view", "partitioned_table", "foreign_table")
+
+
+@dataclass(slots=True)
 class DiscoveredTable:
     schema: str | None
     name: str
-    kind: str = "table"  # "table" or "view" (a collection, key pattern, index or file counts as "table")
+    kind: str = "table"
     columns: list[DiscoveredColumn] = field(default_factory=list)
+    partition_count: int | None = None  # partitioned tables only; partitions themselves are not listed
+    comment: str | None = None
 
 
 class Connector:

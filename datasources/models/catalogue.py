@@ -24,6 +24,11 @@ class Discovery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What this discovery changed in the stored catalogue (null until it succeeds; 0 for a baseline).
+    changes_added = models.PositiveIntegerField(null=True, blank=True)
+    changes_removed = models.PositiveIntegerField(null=True, blank=True)
+    changes_changed = models.PositiveIntegerField(null=True, blank=True)
+    changes_breaking = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -32,19 +37,37 @@ class Discovery(models.Model):
     def __str__(self):
         return f"discovery {self.pk} of {self.data_source_id} ({self.status})"
 
+    def changes_summary(self) -> dict | None:
+        """``{added, removed, changed, breaking}`` once succeeded, else None."""
+        if self.changes_added is None:
+            return None
+        return {"added": self.changes_added, "removed": self.changes_removed,
+                "changed": self.changes_changed, "breaking": self.changes_breaking}
+
+    def changes_found(self) -> bool:
+        summary = self.changes_summary()
+        return bool(summary and any(summary.values()))
+
 
 class SchemaTable(models.Model):
     class Kind(models.TextChoices):
         TABLE = "table", "Table"
         VIEW = "view", "View"
+        MATERIALIZED_VIEW = "materialized_view", "Materialized view"
+        PARTITIONED_TABLE = "partitioned_table", "Partitioned table"
+        FOREIGN_TABLE = "foreign_table", "Foreign table"
 
     data_source = models.ForeignKey("datasources.DataSource", on_delete=models.CASCADE, related_name="schema_tables")
     # "" for sources without schemas (files, Redis), so that filters and ordering stay simple.
     schema_name = models.CharField(max_length=255, blank=True, default="")
     name = models.CharField(max_length=1024)
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TABLE)
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.TABLE)
     column_count = models.PositiveIntegerField(default=0)
-    # A digest of kind and columns: a refresh rewrites only the tables whose digest changed.
+    partition_count = models.PositiveIntegerField(null=True, blank=True)  # partitioned tables only
+    comment = models.TextField(null=True, blank=True)
+    # A digest of everything stored about the table and its columns: a refresh compares digests
+    # and touches only the tables whose digest changed. "" marks a row stored before digests
+    # covered every field: the next discovery rewrites it as a new baseline.
     signature = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
@@ -64,7 +87,11 @@ class SchemaColumn(models.Model):
     data_type = models.TextField(blank=True, default="")
     nullable = models.BooleanField(default=True)
     primary_key = models.BooleanField(default=False)
-    position = models.PositiveIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)  # the database's ordinal position
+    default = models.TextField(null=True, blank=True)  # the default expression, as the database shows it
+    comment = models.TextField(null=True, blank=True)
+    generated = models.TextField(null=True, blank=True)  # a generated column's expression
+    hidden = models.BooleanField(default=False)  # left out of SELECT * (MariaDB INVISIBLE)
 
     class Meta:
         ordering = ["table_id", "position", "id"]

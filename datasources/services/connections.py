@@ -12,7 +12,7 @@ from datasources.models import DataSource
 from datasources.services.deadline import call_with_deadline
 from datasources.services.health_record import health_check_record
 from datasources.services.rules import apply_rules
-from datasources.services.sources import parse_input
+from datasources.services.sources import data_source_updated_state, parse_input, workspace_in
 
 # The name is optional when only testing a create body.
 UNSAVED_NAME = "connection test"
@@ -65,17 +65,31 @@ def data_source_test_connection(*, source: DataSource, trigger: str = "manual") 
     return result
 
 
-def unsaved_source_test_connection(*, actor, data) -> TestResult:
-    """Validate a create body exactly as the create does, then test it; nothing is stored."""
-    memberships = memberships_of(actor)
+def unsaved_source_test_connection(*, actor, data, organization=None) -> TestResult:
+    """Validate a create body exactly as the create does, then test it; nothing is stored.
+
+    ``organization`` is given only by the admin, which checks it (as for ``data_source_create``).
+    """
     if isinstance(data, dict) and data.get("name") is None:
         data = {**data, "name": UNSAVED_NAME}
     values = parse_input(data)
-    organization, workspace = write_target(memberships, values.pop("workspace_id", None))
+    if organization is None:
+        organization, workspace = write_target(memberships_of(actor), values.pop("workspace_id", None))
+    else:
+        workspace = workspace_in(organization, values.pop("workspace_id", None))
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)
     return connection_test_run(source)
+
+
+def edited_source_test_connection(*, source: DataSource, actor, data) -> TestResult:
+    """Test ``source`` as ``data`` (an update body) would leave it; nothing is stored, not even health.
+
+    Omitted secrets are the stored ones; a changed destination needs them sent again, as for a save.
+    """
+    state = data_source_updated_state(source=source, actor=actor, data=data)
+    return connection_test_run(DataSource(organization=source.organization, **state))
 
 
 def scrub(message: str, source: DataSource) -> str:

@@ -1,6 +1,10 @@
-"""Schema discovery: queue a job, run the connector, replace the stored catalogue in one transaction."""
+"""Schema discovery: queue a job, run the connector, store the catalogue and its changes in one transaction.
+
+A failed or timed-out discovery stores nothing: the last good catalogue stays, and no change is recorded.
+"""
 import logging
 
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -10,7 +14,7 @@ from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import scrub
 from datasources.services.deadline import call_with_deadline
-from datasources.services.events import discovery_failed_publish
+from datasources.services.events import discovery_failed_publish, schema_changed_publish
 from datasources.services.jobs import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -45,7 +49,11 @@ def discovery_run(discovery_id: int) -> Discovery | None:
     deadline = source.connection_timeout + source.query_timeout
     try:
         tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
-        table_count, column_count = catalogue_replace(source=source, tables=tables or [])
+        with transaction.atomic():  # the catalogue, its changes and their counts commit together
+            stored = catalogue_replace(source=source, tables=tables or [], discovery=discovery)
+            finished = _succeeded(discovery, stored)
+            if finished.changes_found():  # never for the baseline; sent only if this commits
+                schema_changed_publish(source=source, discovery_id=discovery_id, **finished.changes_summary())
     except ConnectorError as exc:
         message = scrub(exc.message, source)
         discovery_failed_publish(source=source, discovery_id=discovery_id, error_code=exc.code, error_message=message)
@@ -55,7 +63,16 @@ def discovery_run(discovery_id: int) -> Discovery | None:
         _finish(discovery, Discovery.Status.FAILED, error_code="INTERNAL_ERROR",
                 error_message="Storing the discovered schema failed.")
         raise
-    return _finish(discovery, Discovery.Status.SUCCEEDED, table_count=table_count, column_count=column_count)
+    return finished
+
+
+def _succeeded(discovery: Discovery, stored) -> Discovery:
+    counts = stored.counts
+    return _finish(
+        discovery, Discovery.Status.SUCCEEDED, table_count=stored.table_count, column_count=stored.column_count,
+        changes_added=counts["added"], changes_removed=counts["removed"],
+        changes_changed=counts["changed"], changes_breaking=counts["breaking"],
+    )
 
 
 def _finish(discovery: Discovery, status, **fields) -> Discovery:

@@ -25,8 +25,10 @@ def clean_filename(raw: str) -> str:
     return stem[: MAX_FILENAME - len(ext)] + ext
 
 
-def stored_file_create(*, actor, upload, workspace_id=None) -> StoredFile:
-    organization, _ = write_target(memberships_of(actor), workspace_id)
+def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -> StoredFile:
+    """Store ``upload``; ``organization`` is given only by the admin, which checks it."""
+    if organization is None:
+        organization, _ = write_target(memberships_of(actor), workspace_id)
     limit = settings.STORAGE_MAX_UPLOAD_BYTES
     if upload.size > limit:
         raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")

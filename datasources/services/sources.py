@@ -45,7 +45,7 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
     if organization is None:
         organization, workspace = write_target(memberships, workspace_id)
     else:
-        workspace = _workspace_in(organization, workspace_id)
+        workspace = workspace_in(organization, workspace_id)
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     now = timezone.now()
@@ -68,6 +68,23 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     secrets (``credentials``, ``connection_string``), which nobody can read back to
     resend. Stored secrets never follow a change of destination (``_check_rebind``).
     """
+    state = data_source_updated_state(source=source, actor=actor, data=data, partial=partial)
+    if state["health_check_interval"] != source.health_check_interval:
+        source.health_next_check_at = timezone.now() if state["health_check_interval"] else None
+    for field, value in state.items():
+        setattr(source, field, value)
+    source.updated_by = actor
+    source.updated_at = timezone.now()
+    _save(source)
+    return source
+
+
+def data_source_updated_state(*, source: DataSource, actor, data, partial=True) -> dict:
+    """The checked field values that updating ``source`` with ``data`` would write; nothing is saved.
+
+    The admin's "Test connection" on a change page tests these (blank secrets keep the stored ones,
+    and a changed destination needs them again, as for a save).
+    """
     _require_write(actor, source)
     values = parse_input(data, partial=partial)
     state = {field: getattr(source, field) for field in MODEL_FIELDS}
@@ -75,7 +92,7 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     if not partial:
         state.update({field: None for field in REPLACED_BY_PUT}, workspace_id=None)
     if "workspace_id" in values:
-        workspace = _workspace_in(source.organization, values.pop("workspace_id"))
+        workspace = workspace_in(source.organization, values.pop("workspace_id"))
         state["workspace_id"] = workspace.pk if workspace else None
     sent_credentials = values.pop("credentials", None)
     if values.get("connection_string"):
@@ -85,14 +102,7 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     state["credentials"] = _merge_credentials(source.credentials, sent_credentials)
     _apply_rules_keeping_unreadable(state, source.organization)
     _check_rebind(source, state, sent_credentials or {}, sent_connection_string="connection_string" in values)
-    if state["health_check_interval"] != source.health_check_interval:
-        source.health_next_check_at = timezone.now() if state["health_check_interval"] else None
-    for field, value in state.items():
-        setattr(source, field, value)
-    source.updated_by = actor
-    source.updated_at = timezone.now()
-    _save(source)
-    return source
+    return state
 
 
 def data_source_delete(*, source: DataSource, actor=None) -> None:
@@ -125,7 +135,7 @@ def _apply_rules_keeping_unreadable(state, organization):
     state.update(kept)
 
 
-def _workspace_in(organization, workspace_id):
+def workspace_in(organization, workspace_id):
     if workspace_id is None:
         return None
     workspace = Workspace.objects.filter(pk=workspace_id, organization=organization).first()

@@ -92,6 +92,7 @@ def test_schema_groups_tables_by_schema_with_columns_in_order(api, stored):
     assert [c["position"] for c in first["columns"]] == [1, 2, 3, 4]
     assert first["columns"][0] == {
         "name": "c1", "data_type": "integer", "nullable": False, "primary_key": True, "position": 1,
+        "default": None, "comment": None, "generated": None, "hidden": False,
     }
 
 
@@ -100,18 +101,22 @@ def test_schema_before_any_discovery_is_empty(api, other_source):
     assert data["count"] == 0 and data["schemas"] == [] and data["schema_discovered_at"] is None
 
 
-def test_schema_filters_are_case_insensitive_substrings(api, stored):
-    data = schema_of(api, stored.pk, schema="SAL", table="orders_1").json()["data"]
+def test_schema_and_table_filters_match_exactly(api, stored):
+    data = schema_of(api, stored.pk, schema="sales", table="Orders_1").json()["data"]
     assert data["count"] == 1
     assert data["schemas"] == [{"name": "sales", "tables": [data["schemas"][0]["tables"][0]]}]
     assert data["schemas"][0]["tables"][0]["name"] == "Orders_1"
+    assert schema_of(api, stored.pk, schema="SAL").json()["data"]["count"] == 0
+    assert schema_of(api, stored.pk, table="orders_1").json()["data"]["count"] == 0
 
 
 def test_schema_is_paginated_over_tables(api, stored):
-    pages = [schema_of(api, stored.pk, page=n, page_size=4).json()["data"] for n in (1, 2, 3)]
+    pages = [schema_of(api, stored.pk, page=n, page_size=4).json()["data"] for n in (1, 2)]
     names = [[t["name"] for s in p["schemas"] for t in s["tables"]] for p in pages]
-    assert names == [["people_0", "people_1", "people_2", "Orders_0"], ["Orders_1", "Orders_2"], []]
+    assert names == [["people_0", "people_1", "people_2", "Orders_0"], ["Orders_1", "Orders_2"]]
     assert pages[0]["total_pages"] == 2 and pages[0]["count"] == 6
+    past = schema_of(api, stored.pk, page=3, page_size=4)
+    assert past.status_code == 404 and past.json()["error"]["code"] == "NOT_FOUND"
 
 
 @pytest.mark.parametrize("params", [{"page_size": 101}, {"page_size": 0}, {"page": "x"}, {"page": -1}])

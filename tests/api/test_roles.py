@@ -67,6 +67,8 @@ MATRIX = [
     row("upload a file",      "stored-file-list",             "post",   FILES,                                "upload",  201, 201, 403, 201, 403, 401),
     row("read a file",        "stored-file-detail",           "get",    FILES + "/{file}",                    None,      200, 200, 200, 404, 404, 401),
     row("delete a file",      "stored-file-detail",           "delete", FILES + "/{file}",                    None,      200, 200, 403, 404, 404, 401),
+    row("export schema",      "data-source-schema-export",    "get",    SOURCE + "/schema/export",            None,      200, 200, 200, 404, 404, 401),
+    row("list schema changes","data-source-schema-changes",   "get",    SOURCE + "/schema/changes",           None,      200, 200, 200, 404, 404, 401),
     row("read health",        "data-source-health",           "get",    SOURCE + "/health",                   None,      200, 200, 200, 404, 404, 401),
     row("list health checks", "data-source-health-checks",    "get",    SOURCE + "/health/checks",            None,      200, 200, 200, 404, 404, 401),
     # webhooks belong to organization admins: editors and viewers are refused even a read

@@ -52,7 +52,7 @@ class SqlAlchemyConnector(SqlConnector):
         target = target_of(source, self.default_port)
         with open_endpoint(source, target, source.connection_timeout) as endpoint:
             with self.connection(source, target, endpoint) as conn:
-                self.limit_queries(conn, source.query_timeout)
+                self.prepare_session(conn, source.query_timeout)
                 return self.read_catalogue(conn, self.schema_filter(source, target))
 
     def server_version(self, conn) -> str:
@@ -75,11 +75,12 @@ class SqlAlchemyConnector(SqlConnector):
                 result.close()
 
         with gc_paused():
+            keys = self.catalogue.primary_keys
             return sql_catalogue.assemble(
-                rows(self.catalogue.relations), rows(self.catalogue.columns), rows(self.catalogue.primary_keys)
+                rows(self.catalogue.relations), rows(self.catalogue.columns), rows(keys) if keys else []
             )
 
-    def limit_queries(self, conn, seconds):
+    def prepare_session(self, conn, seconds):
         """Ask the server to cancel long catalogue queries (the hard deadline still applies)."""
 
     def url(self, target, endpoint):
@@ -141,9 +142,14 @@ class PostgresConnector(SqlAlchemyConnector):
             "sslmode": options.get("sslmode", "prefer"),
         }
 
-    def limit_queries(self, conn, seconds):
+    def prepare_session(self, conn, seconds):
         from sqlalchemy import text
         conn.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
+        # Type names and defaults are then qualified by one rule whatever the user's search_path:
+        # pg_catalog's unqualified, every other schema's qualified.
+        conn.execute(text("SET search_path = pg_catalog"))
+        # Catalogue queries are short; JIT compiling them (their cost estimate invites it) is not.
+        conn.execute(text("SELECT set_config('jit', 'off', false) FROM pg_catalog.pg_settings WHERE name = 'jit'"))
 
 
 class RedshiftConnector(PostgresConnector):
@@ -207,6 +213,6 @@ class OracleConnector(SqlAlchemyConnector):
     def schema_filter(self, source, target):
         return (source.schema_name or "").upper() or None
 
-    def limit_queries(self, conn, seconds):
+    def prepare_session(self, conn, seconds):
         conn.connection.dbapi_connection.call_timeout = int(seconds) * 1000
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('datasources', '0002_schema_catalogue_and_list_index'),
+        ('datasources', '0003_catalogue_kinds_and_changes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

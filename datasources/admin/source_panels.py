@@ -1,0 +1,74 @@
+"""The built-in panels of a source's change page: connection status, last discovery, schema browser."""
+from django.core.paginator import Paginator
+from django.db.models import Count
+
+from datasources.admin.panels import Panel, register
+from datasources.catalogue.read import schema_page
+from datasources.models import Discovery, SchemaTable
+
+SCHEMA_PAGE_SIZE = 50
+ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
+
+
+@register
+class ConnectionPanel(Panel):
+    key = "connection"
+    title = "Connection status"
+    template = "admin/datasources/panels/connection.html"
+    order = 10
+
+
+@register
+class DiscoveryPanel(Panel):
+    key = "discovery"
+    title = "Schema discovery"
+    template = "admin/datasources/panels/discovery.html"
+    order = 20
+
+    def context(self, request, source):
+        return {"discovery": _last_discovery(source)}
+
+    def refresh_seconds(self, request, source):
+        discovery = _last_discovery(source)
+        return 2 if discovery and discovery.status in ACTIVE else None
+
+
+@register
+class SchemaPanel(Panel):
+    key = "schema"
+    title = "Schema"
+    template = "admin/datasources/panels/schema.html"
+    order = 30
+
+    def context(self, request, source):
+        query = request.GET.get("table_q", "").strip()[:200]
+        schema_filter = request.GET.get("schema_q", "").strip()[:200]
+        page = _page_number(request.GET.get("schema_page"))
+        schemas = (
+            SchemaTable.objects.filter(data_source=source).values("schema_name")
+            .annotate(tables=Count("id")).order_by("schema_name")
+        )
+        data = schema_page(source, schema=schema_filter, table=query, page=page, page_size=SCHEMA_PAGE_SIZE)
+        if data["page"] > max(data["total_pages"], 1):  # a page past the end shows the last one
+            data = schema_page(source, schema=schema_filter, table=query, page=max(data["total_pages"], 1),
+                               page_size=SCHEMA_PAGE_SIZE)
+        pages = Paginator(range(data["count"]), SCHEMA_PAGE_SIZE) if data["count"] else None
+        return {
+            "schema": data,
+            "schema_counts": list(schemas[:200]),
+            "table_q": query,
+            "schema_q": schema_filter,
+            "page_obj": pages.get_page(data["page"]) if pages else None,
+            "page_range": list(pages.get_elided_page_range(data["page"], on_each_side=2, on_ends=1)) if pages else [],
+        }
+
+
+def _last_discovery(source):
+    cached = getattr(source, "_last_discovery", None)
+    if cached is None:
+        cached = source._last_discovery = source.discoveries.order_by("-created_at", "-id").first() or False
+    return cached or None
+
+
+def _page_number(raw) -> int:
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 1

@@ -1,0 +1,151 @@
+/* The data source form, type-aware: show only the chosen type's fields, fill its default port,
+   show SSH fields only when the tunnel is ticked, test the page's values, refresh busy panels.
+   Without this script the full form still works; hidden fields are disabled, so not sent. */
+(function () {
+  "use strict";
+  var CONNECTION = ["host", "port", "database_name", "schema_name", "connection_string", "file_path", "upload_file"];
+
+  function rows(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+
+  function setShown(row, shown) {
+    if (!row) { return; }
+    row.hidden = !shown;
+    row.querySelectorAll("input, select, textarea").forEach(function (el) {
+      if (el.dataset.rgFixed) { return; }
+      el.disabled = !shown;
+    });
+  }
+
+  function row(name) { return document.querySelector(".form-row.field-" + name); }
+
+  function initForm() {
+    var data = document.getElementById("rg-type-layout");
+    var typeSelect = document.getElementById("id_type");
+    if (!data || !typeSelect) { return; }
+    var layouts = JSON.parse(data.textContent);
+    var tunnel = document.getElementById("id_use_ssh_tunnel");
+    var port = document.getElementById("id_port");
+    var sshFieldset = document.querySelector("fieldset.rg-ssh");
+    var previous = typeSelect.value;
+    if (typeSelect.disabled) { typeSelect.dataset.rgFixed = "1"; }
+
+    function apply() {
+      var layout = layouts[typeSelect.value];
+      CONNECTION.forEach(function (name) {
+        var wanted = name === "upload_file" ? "file_path" : name;
+        setShown(row(name), !layout || layout.fields.indexOf(wanted) >= 0);
+      });
+      rows(".form-row[class*='field-credential_']").forEach(function (r) {
+        if (sshFieldset && sshFieldset.contains(r)) { return; }
+        var key = (r.className.match(/field-credential_(\w+)/) || [])[1];
+        setShown(r, !layout || layout.credentials.indexOf(key) >= 0);
+      });
+      if (sshFieldset) {
+        var ssh = !layout || layout.ssh;
+        sshFieldset.hidden = !ssh;
+        rows("fieldset.rg-ssh .form-row").forEach(function (r) {
+          var isToggle = r.classList.contains("field-use_ssh_tunnel");
+          setShown(r, ssh && (isToggle || (tunnel && tunnel.checked)));
+        });
+      }
+    }
+
+    function fillPort() {
+      var before = layouts[previous], after = layouts[typeSelect.value];
+      if (!port || !after) { previous = typeSelect.value; return; }
+      var oldDefault = before && before.default_port !== null ? String(before.default_port) : "";
+      if (port.value === "" || port.value === oldDefault) {
+        port.value = after.default_port === null ? "" : String(after.default_port);
+      }
+      previous = typeSelect.value;
+    }
+
+    typeSelect.addEventListener("change", function () { fillPort(); apply(); });
+    if (tunnel) { tunnel.addEventListener("change", apply); }
+    if (!typeSelect.disabled && port && port.value === "" && layouts[typeSelect.value]) { fillPort(); }
+    apply();
+  }
+
+  function showResult(box, result) {
+    box.textContent = "";
+    box.className = "rg-test-result rg-" + result.status;
+    var head = document.createElement("strong");
+    var body = document.createElement("div");
+    if (result.status === "succeeded") {
+      head.textContent = "✓ Connection succeeded in " + result.latency_ms + " ms";
+      body.textContent = result.server_version ? "Server: " + result.server_version : "";
+    } else if (result.status === "failed") {
+      head.textContent = "✗ " + result.error_code;
+      body.textContent = result.message;
+    } else {
+      head.textContent = "Fix these first:";
+      Object.keys(result.errors || {}).forEach(function (field) {
+        result.errors[field].forEach(function (message) {
+          var line = document.createElement("div");
+          line.textContent = (field === "__all__" ? "" : field.replace("credential_", "") + ": ") + message;
+          body.appendChild(line);
+        });
+      });
+    }
+    box.appendChild(head);
+    box.appendChild(body);
+  }
+
+  function initTestButton() {
+    var wrapper = document.getElementById("rg-test");
+    if (!wrapper) { return; }
+    wrapper.hidden = false;
+    var button = document.getElementById("rg-test-button");
+    var box = document.getElementById("rg-test-result");
+    button.addEventListener("click", function () {
+      var form = wrapper.closest("form");
+      var values = new FormData(form);
+      values.delete("upload_file");
+      button.disabled = true;
+      box.className = "rg-test-result rg-running";
+      box.textContent = "Testing…";
+      fetch(wrapper.dataset.url, {
+        method: "POST", body: values, credentials: "same-origin",
+        headers: {"X-CSRFToken": values.get("csrfmiddlewaretoken"), "Accept": "application/json"}
+      }).then(function (response) {
+        return response.json().catch(function () {
+          return {status: "invalid", errors: {__all__: ["The server answered " + response.status + "."]}};
+        });
+      }).then(function (result) { showResult(box, result); })
+        .catch(function () { showResult(box, {status: "invalid", errors: {__all__: ["The server could not be reached."]}}); })
+        .finally(function () { button.disabled = false; });
+    });
+  }
+
+  function initPanels() {
+    var container = document.getElementById("rg-panels");
+    if (!container) { return; }
+    function reload(section) {
+      var url = container.dataset.panelUrl.replace("KEY", section.dataset.panelKey);
+      return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html !== null) { section.querySelector(".rg-panel-body").innerHTML = html; }
+          return html !== null;
+        });
+    }
+    function schedule(section) {
+      var content = section.querySelector("[data-refresh]");
+      if (!content) { return; }
+      window.setTimeout(function () {
+        reload(section).then(function (ok) {
+          if (!ok) { return; }
+          if (section.querySelector("[data-refresh]")) { schedule(section); return; }
+          // The work it watched has finished: the other panels may show its results.
+          rows(".rg-panel").forEach(function (other) { if (other !== section) { reload(other); } });
+        });
+      }, 1000 * Number(content.dataset.refresh));
+    }
+    rows(".rg-panel").forEach(schedule);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initForm();
+    initTestButton();
+    initPanels();
+  });
+})();
