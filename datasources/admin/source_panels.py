@@ -1,9 +1,9 @@
 """The built-in panels of a source's change page: connection status, last discovery, schema browser."""
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count
 
 from datasources.admin.panels import Panel, register
-from datasources.catalogue.read import schema_page
+from datasources.catalogue.read import schema_page, stored_tables
 from datasources.models import Discovery, SchemaTable
 
 SCHEMA_PAGE_SIZE = 50
@@ -48,9 +48,12 @@ class SchemaPanel(Panel):
             SchemaTable.objects.filter(data_source=source).values("schema_name")
             .annotate(tables=Count("id")).order_by("schema_name")
         )
-        data = schema_page(source, schema=schema_filter, table=query, page=page, page_size=SCHEMA_PAGE_SIZE)
-        if data["page"] > max(data["total_pages"], 1):  # a page past the end shows the last one
-            data = schema_page(source, schema=schema_filter, table=query, page=max(data["total_pages"], 1),
+        # The same reader as the API: ``search`` is a substring of table or column names, ``schema`` exact.
+        try:
+            data = schema_page(source, schema=schema_filter, search=query, page=page, page_size=SCHEMA_PAGE_SIZE)
+        except EmptyPage:  # a page past the end shows the last one
+            count = stored_tables(source, schema=schema_filter, search=query).count()
+            data = schema_page(source, schema=schema_filter, search=query, page=max(-(-count // SCHEMA_PAGE_SIZE), 1),
                                page_size=SCHEMA_PAGE_SIZE)
         pages = Paginator(range(data["count"]), SCHEMA_PAGE_SIZE) if data["count"] else None
         return {
@@ -71,4 +74,5 @@ def _last_discovery(source):
 
 
 def _page_number(raw) -> int:
-    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 1
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31 else 1

@@ -171,3 +171,23 @@ def test_landing_page_links_the_admin_and_docs(client):
 def test_site_header_is_rivergen(client, root, path):
     client.force_login(root)
     assert "RiverGen" in client.get(path, follow=True).content.decode()
+
+
+def test_schema_browser_searches_columns_and_survives_odd_pages(staff_client, org):
+    from datasources.models import SchemaColumn, SchemaTable
+
+    staff_client.post(ADD, form_data(org))
+    source = DataSource.objects.get()
+    tables = SchemaTable.objects.bulk_create(
+        SchemaTable(data_source=source, schema_name="public", name=f"t{i:03d}") for i in range(120)
+    )
+    SchemaColumn.objects.create(table=tables[7], name="customer_email", data_type="text", position=1)
+    change = f"/admin/datasources/datasource/{source.pk}/change/"
+
+    found = staff_client.get(change, {"table_q": "EMAIL"}).content.decode()
+    past_the_end = staff_client.get(change, {"schema_page": "99"}).content.decode()
+    odd = staff_client.get(change, {"schema_page": "\u00b2"})
+
+    assert "t007" in found and "t008" not in found and "1 table(s) match" in found
+    assert "t119" in past_the_end and "t000" not in past_the_end
+    assert odd.status_code == 200 and "t000" in odd.content.decode()
