@@ -6,7 +6,7 @@ MANAGE := $(VENV)/bin/python manage.py
 
 PIP := $(VENV)/bin/python -m pip install -q --disable-pip-version-check
 
-.PHONY: run test install install-dev migrate clean
+.PHONY: run serve test install install-dev migrate clean
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -41,6 +41,18 @@ run: migrate
 		--concurrency 2 --loglevel INFO & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn (gthread) serves the app and WhiteNoise its static files; the Celery
+# worker and beat run as separate processes. Settings come from the environment (README,
+# "Production"); no .env is written, and a missing SECRET_KEY stops it.
+serve: install
+	mkdir -p .local
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput -v 0
+	$(VENV)/bin/celery -A rivergen worker --concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO & worker=$$!; \
+	$(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & beat=$$!; \
+	trap 'kill $$worker $$beat 2>/dev/null; wait $$worker $$beat' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn
 
 test: install-dev
 	mkdir -p .local

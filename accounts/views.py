@@ -1,6 +1,7 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -10,6 +11,7 @@ from rest_framework_simplejwt.serializers import (
 )
 
 from rivergen.api import success
+from rivergen.throttling import login_succeeded
 from rivergen.fields import StrictCharField
 
 
@@ -46,8 +48,15 @@ class TokenView(APIView):
     def post(self, request):
         parsed = TokenRequest(data=request.data)
         parsed.is_valid(raise_exception=True)
-        serializer = TokenObtainPairSerializer(data=parsed.validated_data)
-        serializer.is_valid(raise_exception=True)
+        # The request goes along so that django-axes can count failures per username and address.
+        serializer = TokenObtainPairSerializer(data=parsed.validated_data, context={"request": request})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                request._request.axes_locked_out = True  # AxesMiddleware answers 429 with Retry-After
+            raise
+        login_succeeded(request, serializer.user)
         data = serializer.validated_data
         return success(_token_body(data["access"], data["refresh"]), "Authenticated")
 

@@ -13,7 +13,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import set_rollback
 
-from rivergen.errors import ConflictError, PayloadTooLarge
+from rivergen.errors import ConflictError, PayloadTooLarge, TooBusy
+from rivergen.health import is_outage, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
     500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
 
 MESSAGES = {
@@ -42,6 +44,7 @@ MESSAGES = {
     415: "Unsupported media type.",
     429: "Too many requests.",
     500: "An internal error occurred.",
+    503: "The service is temporarily unavailable; try again shortly.",
 }
 
 
@@ -145,6 +148,9 @@ def exception_handler(exc, context):
         body, code = error_body(409, str(exc), exc.details or None), 409
     elif isinstance(exc, PayloadTooLarge):
         body, code = error_body(413, str(exc)), 413
+    elif isinstance(exc, TooBusy):
+        body, code = error_body(429, str(exc)), 429
+        headers["Retry-After"] = str(exc.retry_after)
     elif isinstance(exc, exceptions.ValidationError):
         details = _validation_details(exc.detail)
         body, code = error_body(400, _first_message(details), details), 400
@@ -159,6 +165,10 @@ def exception_handler(exc, context):
         if code == 401:
             message = MESSAGES[401]
         body = error_body(code, str(message))
+    elif is_outage(exc):
+        logger.warning("Service unavailable: %s", type(exc).__name__)
+        body, code = error_body(503), 503
+        headers["Retry-After"] = retry_after()
     else:
         # The frames, not the message: a driver's message may quote a DSN or a password.
         frames = "".join(traceback.format_tb(exc.__traceback__))

@@ -20,3 +20,9 @@ class ConnectorError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class TooBusy(Exception):
+    """Too much of a bounded kind of work is in flight (429 with Retry-After); try again shortly."""
+
+    retry_after = 5

@@ -32,18 +32,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "axes",
     "accounts",
     "datasources",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "rivergen.health.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "rivergen.urls"
@@ -78,6 +82,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env(
         "SQLITE_TEST_NAME", default=str(BASE_DIR / ".local" / "test.sqlite3")
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.int("DATABASE_POOL_MAX", default=10):
+    # psycopg's pool: each process keeps up to DATABASE_POOL_MAX connections, and a request
+    # waits DATABASE_POOL_TIMEOUT seconds for one before it gets 503 with Retry-After.
+    # Size it so that processes x DATABASE_POOL_MAX stays under the server's max_connections.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=10),
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5.0),
+        # After an outage the pool retries with a growing delay; giving up after this many
+        # seconds starts a fresh attempt (delay 1 s) on the next request, so recovery is quick.
+        "reconnect_timeout": env.float("DATABASE_POOL_RECONNECT_TIMEOUT", default=10.0),
+    }
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection the server dropped is replaced
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -91,11 +109,15 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".local" / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / ".local" / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Served by WhiteNoise from STATIC_ROOT after `manage.py collectstatic` (make serve runs it).
+    "staticfiles": {"BACKEND": env(
+        "STATICFILES_BACKEND", default="django.contrib.staticfiles.storage.StaticFilesStorage"
+    )},
 }
 # Uploads for file sources; larger files are refused with 413.
 STORAGE_MAX_UPLOAD_BYTES = env.int("STORAGE_MAX_UPLOAD_BYTES", default=100 * 1024 * 1024)
@@ -218,3 +240,45 @@ DATASOURCES_ARCHIVE_MAX_RATIO = env.int("DATASOURCES_ARCHIVE_MAX_RATIO", default
 DATASOURCES_ARCHIVE_TEMP_DIR = env("DATASOURCES_ARCHIVE_TEMP_DIR", default=None)
 DATASOURCES_FILE_SAMPLE_BYTES = env.int("DATASOURCES_FILE_SAMPLE_BYTES", default=4 * 1024 * 1024)
 DATASOURCES_FILE_SAMPLE_ROWS = env.int("DATASOURCES_FILE_SAMPLE_ROWS", default=1000)
+
+# --- Behind a TLS proxy (production): see the README's "Production" section ---
+# The proxy terminates TLS and sets X-Forwarded-Proto; only then may Django trust it.
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Paths a plain-HTTP load balancer probes must not be redirected to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+
+# --- Outages: a database or broker that cannot be reached is a 503 with this Retry-After ---
+SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
+# /readyz gives each dependency this long to answer.
+READINESS_TIMEOUT = env.float("READINESS_TIMEOUT", default=2.0)
+
+# --- Login throttling (django-axes) for POST /api/v1/auth/token and /admin/login/ ---
+# After AXES_FAILURE_LIMIT failed logins for one username, or from one client address, further
+# attempts get 429 with Retry-After for AXES_COOLOFF_MINUTES (a success resets the count).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: per username, per address
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful logins are not written down
+AXES_LOCKOUT_CALLABLE = "rivergen.throttling.lockout_response"
+AXES_VERBOSE = False
+# Behind N proxies (LOGIN_THROTTLE_PROXY_COUNT=N), the client address is the one the outermost proxy
+# appended to X-Forwarded-For; with 0, REMOTE_ADDR. Never trust the header without a proxy.
+LOGIN_THROTTLE_PROXY_COUNT = env.int("LOGIN_THROTTLE_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "rivergen.throttling.client_address"
+
+# --- Connection tests: how many may run at once, so that a few editors cannot tie up the workers ---
+DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)
+DATASOURCES_TESTS_PER_PROCESS = env.int("DATASOURCES_TESTS_PER_PROCESS", default=16)

@@ -20,6 +20,7 @@ from datasources.services.connections import (
     unsaved_source_test_connection,
 )
 from datasources.services.discovery import discovery_queue
+from rivergen.errors import TooBusy
 
 
 class SourceViews:
@@ -57,12 +58,19 @@ class SourceViews:
                 result = edited_source_test_connection(source=source, actor=request.user, data=form.payload())
         except SERVICE_ERRORS as exc:
             return _invalid(flat_errors(service_error_details(exc)))
+        except TooBusy as exc:
+            return JsonResponse({"status": "invalid", "errors": {"__all__": [str(exc)]}}, status=429,
+                                headers={"Retry-After": str(exc.retry_after)})
         return JsonResponse({**result.as_dict(), "tested_at": result.tested_at.isoformat()})
 
     def test_saved(self, request, object_id):
         """Test the saved source and record the outcome on its health fields (the panel's button)."""
         source = self.source(request, object_id, write=True)
-        result = data_source_test_connection(source=source)
+        try:
+            result = data_source_test_connection(source=source, actor=request.user)
+        except TooBusy as exc:
+            messages.error(request, str(exc))
+            return self._back(source)
         if result.succeeded:
             messages.success(request, f"Connection succeeded in {result.latency_ms} ms.")
         else:

@@ -46,7 +46,7 @@ class UnsavedTestConnectionView(APIView):
 class TestConnectionView(APIView):
     @extend_schema(operation_id="data_source_test_connection", request=None, responses={200: dict})
     def post(self, request, pk):
-        result = data_source_test_connection(source=source_for(request, pk, write=True))
+        result = data_source_test_connection(source=source_for(request, pk, write=True), actor=request.user)
         return _test_response(result)
 
 

@@ -33,7 +33,11 @@ of these; the driver's own text is not passed on, it may quote a DSN).
 
 ``run_within`` gives the hard deadline: the work runs in a daemon thread and
 the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
-blocked on (its own timeouts, set to the same limit, end the thread soon after).
+blocked on. The thread and its sockets end then too: drivers are given
+``connection_timeout`` for every connect and handshake (``query_timeout`` only for
+discovery's catalogue queries, once connected), and what the work registered with
+``on_deadline`` (a tunnel, a relay) is closed by the caller at the deadline, which
+wakes a driver its own timeouts cannot reach.
 """
 import gc
 import threading
@@ -130,12 +134,24 @@ def gc_paused():
             gc.enable()
 
 
+_deadline = threading.local()
+
+
+def on_deadline(close) -> None:
+    """Have ``close()`` called if the enclosing ``run_within`` deadline passes first."""
+    closers = getattr(_deadline, "closers", None)
+    if closers is not None:
+        closers.append(close)
+
+
 def run_within(seconds: float, work, *args, timeout_message: str | None = None):
     """``work(*args)``, or ConnectorError TIMEOUT once ``seconds`` have passed."""
     outcome = {}
     finished = threading.Event()
+    closers = []
 
     def target():
+        _deadline.closers = closers
         try:
             outcome["value"] = work(*args)
         except BaseException as exc:  # handed to the caller's thread below
@@ -145,6 +161,11 @@ def run_within(seconds: float, work, *args, timeout_message: str | None = None):
 
     threading.Thread(target=target, daemon=True, name="connector-deadline").start()
     if not finished.wait(seconds):
+        for close in list(closers):
+            try:
+                close()
+            except Exception:  # noqa: BLE001, S110 - best effort: the caller gets TIMEOUT regardless
+                pass
         raise ConnectorError("TIMEOUT", timeout_message or f"No complete answer within the {seconds:g} s deadline.")
     if "error" in outcome:
         raise outcome["error"]

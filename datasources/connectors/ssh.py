@@ -4,8 +4,8 @@ The tunnel is a small local forwarder on 127.0.0.1 (``ssh_local_port`` or a free
 port) whose connections become ``direct-tcpip`` channels to the database host,
 resolved and reached by the SSH server. The SSH host itself is checked against
 the network policy and reached at the checked address; the database host behind
-it only has literal metadata/link-local addresses refused (see
-``network.check_tunnel_target``). No SSH agent or ~/.ssh key is ever used: only
+it is resolved here too, whatever its spelling, and refused when it is or resolves
+to a metadata, link-local or multicast address (``network.check_tunnel_target``). No SSH agent or ~/.ssh key is ever used: only
 the source's own key or password. With ``credentials.ssh_host_key`` set, the
 server's host key must match it (``SSH_HOST_KEY_MISMATCH`` otherwise) before any
 credential is sent; without it the server's key is trusted as presented.
@@ -17,7 +17,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from datasources.connectors.base import ConnectorError, driver_missing
+from datasources.connectors.base import ConnectorError, driver_missing, on_deadline
 from datasources.security import host_keys, network
 
 
@@ -29,10 +29,27 @@ class Endpoint:
 
 
 @contextmanager
-def open_endpoint(source, target, timeout: float):
-    """Yield the Endpoint to connect to for ``target``; a tunnel is closed on exit, always."""
+def open_endpoint(source, target, timeout: float, relay: bool = False):
+    """Yield the Endpoint to connect to for ``target``; a tunnel is closed on exit, always.
+
+    ``relay`` puts a local forwarder of ours between the driver and a direct destination, for
+    drivers whose handshake no timeout bounds: closing it at the deadline ends the driver's wait.
+    """
     if not source.use_ssh_tunnel:
-        yield Endpoint(target.host, network.checked_address(target.host, target.port), target.port)
+        address = network.checked_address(target.host, target.port)
+        if not relay:
+            yield Endpoint(target.host, address, target.port)
+            return
+        forwarder = Forwarder(lambda peer: network.open_socket(address, target.port, timeout), None, timeout)
+        on_deadline(forwarder.close)
+        try:
+            yield Endpoint(target.host, "127.0.0.1", forwarder.port)
+        except ConnectorError as exc:
+            if forwarder.failure:
+                raise forwarder.failure from exc
+            raise
+        finally:
+            forwarder.close()
         return
     with tunnel(source, target.credentials, target.host, target.port, timeout) as forwarder:
         try:
@@ -55,13 +72,16 @@ def tunnel(source, credentials, remote_host, remote_port, timeout):
     address = network.checked_address(source.ssh_host, ssh_port)
     sock = network.open_socket(address, ssh_port, timeout)
     transport = paramiko.Transport(sock)
+    on_deadline(transport.close)
     transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
     forwarder = None
     try:
         _handshake(transport, timeout, paramiko)
         _check_host_key(transport, credentials.get("ssh_host_key"))
         _authenticate(transport, source.ssh_username, credentials, paramiko)
-        forwarder = Forwarder(transport, (remote_host, remote_port), source.ssh_local_port, timeout)
+        forwarder = Forwarder(_channel_opener(transport, (remote_host, remote_port), timeout),
+                              source.ssh_local_port, timeout)
+        on_deadline(forwarder.close)
         yield forwarder
     finally:
         if forwarder:
@@ -115,12 +135,24 @@ def load_key(text: str, passphrase: str | None, paramiko):
     raise ConnectorError("AUTH_FAILED", "The SSH private key cannot be read (wrong passphrase or unknown format).")
 
 
-class Forwarder:
-    """Local listener whose connections are piped through SSH channels to ``remote``."""
+def _channel_opener(transport, remote, timeout):
+    def open_channel(peer):
+        try:
+            return transport.open_channel("direct-tcpip", remote, peer, timeout=timeout)
+        except Exception:  # paramiko.ChannelException, SSHException, EOFError
+            host, port = remote
+            raise ConnectorError("HOST_UNREACHABLE", f"The SSH server cannot reach {host}:{port}.") from None
+    return open_channel
 
-    def __init__(self, transport, remote, local_port, timeout):
-        self.transport, self.remote, self.timeout = transport, remote, timeout
+
+class Forwarder:
+    """Local listener whose connections are piped to what ``open_remote(peer)`` returns
+    (an SSH channel, or a socket to a checked address); ``close`` ends every pipe at once."""
+
+    def __init__(self, open_remote, local_port, timeout):
+        self.open_remote, self.timeout = open_remote, timeout
         self.failure = None
+        self.pipes = []
         self.closed = threading.Event()
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
@@ -145,17 +177,26 @@ class Forwarder:
 
     def _serve(self, client, peer):
         try:
-            channel = self.transport.open_channel("direct-tcpip", self.remote, peer, timeout=self.timeout)
-        except Exception:  # paramiko.ChannelException, SSHException, EOFError
-            host, port = self.remote
-            self.failure = ConnectorError("HOST_UNREACHABLE", f"The SSH server cannot reach {host}:{port}.")
+            remote = self.open_remote(peer)
+        except ConnectorError as exc:
+            self.failure = exc
             client.close()
             return
-        _pipe(client, channel, self.closed)
+        self.pipes.append(client)
+        if self.closed.is_set():
+            remote.close()
+            client.close()
+            return
+        _pipe(client, remote, self.closed)
 
     def close(self):
         self.closed.set()
         self.listener.close()
+        for client in list(self.pipes):
+            try:  # wakes the driver blocked on this socket at once (the pipe thread closes it)
+                client.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 def _pipe(client, channel, closed):
@@ -168,8 +209,11 @@ def _pipe(client, channel, closed):
                     if not data:
                         return
                     sink.sendall(data)
-    except OSError:
+    except (OSError, EOFError):
         return
     finally:
-        channel.close()
-        client.close()
+        for end in (channel, client):
+            try:
+                end.close()
+            except (OSError, EOFError):  # a channel of a transport that is already closed
+                pass

@@ -92,19 +92,42 @@ def checked_address(host: str, port: int) -> str:
 
 
 def check_tunnel_target(host: str):
-    """A host reached through an SSH tunnel is resolved by the SSH server, not here.
+    """The host behind an SSH tunnel, checked as far as we can see it.
 
-    We cannot see its addresses, so only a literal IP is judged, and only against the
-    rules every policy shares (metadata and link-local): "localhost" and private
-    names behind a bastion are the point of a tunnel.
+    The SSH server resolves it, so a name that does not resolve here (a private name behind a
+    bastion) is allowed, and so are loopback and private addresses: reaching them is the point
+    of a tunnel. But every spelling of an address (``2852039166``, ``0xa9.254.169.254``,
+    ``[::ffff:169.254.169.254]``) and every name that resolves here is judged by the rules all
+    policies share: metadata, link-local and multicast addresses are never allowed.
     """
+    if not host:
+        raise ConnectorError("HOST_UNREACHABLE", "No host is configured.")
     try:
-        ipaddress.ip_address(host)
-    except ValueError:
+        infos = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
         return
-    reason = refusal(host, "open")
-    if reason:
-        raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.")
+    for *_rest, sockaddr in infos:
+        reason = refusal(sockaddr[0], "open")
+        if reason:
+            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.")
+
+
+def check_unpinned_client(host: str, label: str, provider_domains: tuple[str, ...]):
+    """For clients that resolve the host name again themselves (their TLS needs the name).
+
+    Their second DNS answer cannot be pinned to the checked address, so under ``public`` (where
+    a tenant's DNS must never steer a socket to an internal address) only the provider's own
+    domains are accepted; the other policies rely on the check made just before.
+    """
+    name = (host or "").rstrip(".").lower()
+    if current_policy() != "public" or any(name == d or name.endswith("." + d) for d in provider_domains):
+        return
+    domains = ", ".join(provider_domains)
+    raise ConnectorError(
+        "DESTINATION_NOT_ALLOWED",
+        f"Under the network policy 'public', {label} sources must use the provider's own endpoint ({domains}); "
+        f"{label}'s client resolves the host again, so another host cannot be pinned to a checked address.",
+    )
 
 
 def open_socket(address: str, port: int, timeout: float) -> socket.socket:

@@ -11,6 +11,7 @@ from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
 from datasources.services.deadline import call_with_deadline
 from datasources.services.health_record import health_check_record
+from datasources.services.limits import connection_test_slot
 from datasources.services.rules import apply_rules
 from datasources.services.sources import data_source_updated_state, parse_input, workspace_in
 
@@ -54,9 +55,16 @@ def connection_test_run(source: DataSource) -> TestResult:
     )
 
 
-def data_source_test_connection(*, source: DataSource, trigger: str = "manual") -> TestResult:
-    """Test a saved source and record the outcome (history row and health fields)."""
-    result = connection_test_run(source)
+def data_source_test_connection(*, source: DataSource, trigger: str = "manual", actor=None) -> TestResult:
+    """Test a saved source and record the outcome (history row and health fields).
+
+    With an ``actor`` (a request, not a job) the test takes a slot of ``limits``: TooBusy past them.
+    """
+    if actor is not None:
+        with connection_test_slot(actor.pk):
+            result = connection_test_run(source)
+    else:
+        result = connection_test_run(source)
     health_check_record(source=source, result=result, trigger=trigger)
     source.refresh_from_db(fields=[
         "status", "last_tested_at", "last_successful_connection_at", "last_failed_connection_at",
@@ -80,7 +88,8 @@ def unsaved_source_test_connection(*, actor, data, organization=None) -> TestRes
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)
-    return connection_test_run(source)
+    with connection_test_slot(actor.pk):
+        return connection_test_run(source)
 
 
 def edited_source_test_connection(*, source: DataSource, actor, data) -> TestResult:
@@ -89,7 +98,8 @@ def edited_source_test_connection(*, source: DataSource, actor, data) -> TestRes
     Omitted secrets are the stored ones; a changed destination needs them sent again, as for a save.
     """
     state = data_source_updated_state(source=source, actor=actor, data=data)
-    return connection_test_run(DataSource(organization=source.organization, **state))
+    with connection_test_slot(actor.pk):
+        return connection_test_run(DataSource(organization=source.organization, **state))
 
 
 def scrub(message: str, source: DataSource) -> str:

@@ -191,3 +191,18 @@ def test_schema_browser_searches_columns_and_survives_odd_pages(staff_client, or
     assert "t007" in found and "t008" not in found and "1 table(s) match" in found
     assert "t119" in past_the_end and "t000" not in past_the_end
     assert odd.status_code == 200 and "t000" in odd.content.decode()
+
+
+def test_test_buttons_past_the_connection_test_bound_say_so_instead_of_failing(staff_client, org, settings):
+    staff_client.post(ADD, form_data(org))
+    source = DataSource.objects.get()
+    settings.DATASOURCES_TESTS_PER_USER = 0  # every slot taken
+
+    unsaved = staff_client.post(TEST_UNSAVED, form_data(org))
+    saved = staff_client.post(f"/admin/datasources/datasource/{source.pk}/test-saved/", follow=True)
+
+    assert unsaved.status_code == 429 and unsaved.headers["Retry-After"]
+    assert "connection tests per user" in unsaved.json()["errors"]["__all__"][0]
+    assert saved.status_code == 200 and "connection tests per user" in saved.content.decode()
+    source.refresh_from_db()
+    assert source.last_tested_at is None

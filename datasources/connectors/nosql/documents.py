@@ -100,6 +100,7 @@ class ElasticsearchConnector(NoSqlConnector):
         return TestOutcome(server_version=str(version))
 
     def _discover(self, source, target, endpoint):
+        self._test(source, target, endpoint)  # a server must answer within connection_timeout first
         mappings = self._get(source, target, "/_mapping", source.query_timeout)
         tables = []
         for index, body in sorted(mappings.items()):

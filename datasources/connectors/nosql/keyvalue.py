@@ -29,7 +29,7 @@ class RedisConnector(NoSqlConnector):
     type_name, label, default_port = "redis", "Redis", 6379
     schemes = ("redis", "rediss")
 
-    def client(self, source, target, endpoint):
+    def client(self, source, target, endpoint, timeout):
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -42,12 +42,12 @@ class RedisConnector(NoSqlConnector):
         return redis.Redis(
             host=endpoint.address, port=endpoint.port, db=int(database), username=target.username,
             password=target.password, socket_connect_timeout=source.connection_timeout,
-            socket_timeout=source.query_timeout, ssl=target.scheme == "rediss",
+            socket_timeout=timeout, ssl=target.scheme == "rediss",
             ssl_check_hostname=target.scheme == "rediss", retry=Retry(NoBackoff(), 0),
         )
 
-    def _call(self, source, target, endpoint, work):
-        client = self.client(source, target, endpoint)
+    def _call(self, source, target, endpoint, work, timeout=None):
+        client = self.client(source, target, endpoint, timeout or source.connection_timeout)
         import redis.exceptions as errors
         try:
             return work(client)
@@ -76,7 +76,10 @@ class RedisConnector(NoSqlConnector):
 
     def _discover(self, source, target, endpoint):
         schema = f"db{target.database or 0}"
-        return self._call(source, target, endpoint, lambda client: redis_key_groups(client, schema))
+        # The server must answer a PING within connection_timeout before the scan gets query_timeout.
+        self._call(source, target, endpoint, lambda client: client.ping())
+        return self._call(source, target, endpoint, lambda client: redis_key_groups(client, schema),
+                          source.query_timeout)
 
 
 def redis_key_groups(client, schema) -> list[DiscoveredTable]:

@@ -103,7 +103,7 @@ class DynamoDbConnector(NoSqlConnector):
         target = target_of(source, self.default_port)
         return work(source, target, None)
 
-    def _client(self, source, target):
+    def _client(self, source, target, read_timeout):
         try:
             import boto3
             from botocore.config import Config
@@ -117,12 +117,13 @@ class DynamoDbConnector(NoSqlConnector):
         endpoint = self._endpoint(source, target, region)
         parts = urlsplit(endpoint)
         port = parts.port or (80 if parts.scheme == "http" else 443)
+        network.check_unpinned_client(parts.hostname, self.label, ("amazonaws.com",))
         network.open_socket(network.checked_address(parts.hostname, port), port, source.connection_timeout).close()
         session = boto3.session.Session(
             aws_access_key_id=creds["aws_access_key_id"], aws_secret_access_key=creds["aws_secret_access_key"],
             aws_session_token=creds.get("aws_session_token"), region_name=region,
         )
-        config = Config(connect_timeout=source.connection_timeout, read_timeout=source.query_timeout,
+        config = Config(connect_timeout=source.connection_timeout, read_timeout=read_timeout,
                         retries={"max_attempts": 1, "mode": "standard"})
         return session.client("dynamodb", endpoint_url=endpoint, config=config)
 
@@ -134,8 +135,8 @@ class DynamoDbConnector(NoSqlConnector):
             return f"{'http' if target.port == 80 else 'https'}://{source.host}:{target.port}"
         return f"https://dynamodb.{region}.amazonaws.com"
 
-    def _call(self, source, target, work):
-        client = self._client(source, target)
+    def _call(self, source, target, work, read_timeout):
+        client = self._client(source, target, read_timeout)
         try:
             from botocore import exceptions as errors
             return work(client)
@@ -151,7 +152,7 @@ class DynamoDbConnector(NoSqlConnector):
             raise ConnectorError("HOST_UNREACHABLE", f"Cannot reach DynamoDB at {target.describe()}.") from None
 
     def _test(self, source, target, endpoint):
-        self._call(source, target, lambda client: client.list_tables(Limit=1))
+        self._call(source, target, lambda client: client.list_tables(Limit=1), source.connection_timeout)
         return TestOutcome(server_version="DynamoDB API 2012-08-10")
 
     def _discover(self, source, target, endpoint):
@@ -160,7 +161,7 @@ class DynamoDbConnector(NoSqlConnector):
             for page in client.get_paginator("list_tables").paginate():
                 names += page.get("TableNames", [])
             return [dynamodb_table(client.describe_table(TableName=name)["Table"]) for name in sorted(names)]
-        return self._call(source, target, read)
+        return self._call(source, target, read, source.query_timeout)
 
 
 def dynamodb_table(description) -> DiscoveredTable:

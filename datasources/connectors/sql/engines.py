@@ -41,16 +41,19 @@ class SqlAlchemyConnector(SqlConnector):
     driver_package = ""
     version_query = "SELECT version()"
     catalogue: sql_catalogue.Catalogue | None = None
+    # Drivers whose login handshake no timeout of theirs bounds get a relay we close at the deadline.
+    relay = False
 
     def _test(self, source):
         target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout) as endpoint:
+        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
             with self.connection(source, target, endpoint) as conn:
+                self.limit_queries(conn, source.connection_timeout)
                 return TestOutcome(server_version=self.server_version(conn))
 
     def _discover(self, source):
         target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout) as endpoint:
+        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
             with self.connection(source, target, endpoint) as conn:
                 self.prepare_session(conn, source.query_timeout)
                 return self.read_catalogue(conn, self.schema_filter(source, target))
@@ -80,8 +83,12 @@ class SqlAlchemyConnector(SqlConnector):
                 rows(self.catalogue.relations), rows(self.catalogue.columns), rows(keys) if keys else []
             )
 
+    def limit_queries(self, conn, seconds):
+        """Bound each later query by ``seconds`` (connection_timeout in a test, query_timeout in discovery)."""
+
     def prepare_session(self, conn, seconds):
-        """Ask the server to cancel long catalogue queries (the hard deadline still applies)."""
+        """A discovery's session: its catalogue queries bounded by ``seconds``, plus what the engine's reader needs."""
+        self.limit_queries(conn, seconds)
 
     def url(self, target, endpoint):
         from sqlalchemy.engine import URL
@@ -108,7 +115,10 @@ class SqlAlchemyConnector(SqlConnector):
         except (ImportError, sqlalchemy.exc.NoSuchModuleError):
             raise driver_missing(self.driver_package) from None
         try:
-            with engine.connect() as conn:
+            # Connecting gets connection_timeout, also inside a discovery's longer deadline.
+            with run_within(source.connection_timeout, engine.connect,
+                            timeout_message=f"No answer from {target.describe()} within "
+                                            f"{source.connection_timeout:g} s.") as conn:
                 yield conn
         except sqlalchemy.exc.DBAPIError as exc:
             raise classify(exc.orig, target) from None
@@ -142,9 +152,13 @@ class PostgresConnector(SqlAlchemyConnector):
             "sslmode": options.get("sslmode", "prefer"),
         }
 
-    def prepare_session(self, conn, seconds):
+    def limit_queries(self, conn, seconds):
         from sqlalchemy import text
         conn.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
+
+    def prepare_session(self, conn, seconds):
+        from sqlalchemy import text
+        self.limit_queries(conn, seconds)
         # Type names and defaults are then qualified by one rule whatever the user's search_path:
         # pg_catalog's unqualified, every other schema's qualified.
         conn.execute(text("SET search_path = pg_catalog"))
@@ -167,10 +181,15 @@ class MySqlConnector(SqlAlchemyConnector):
     catalogue = sql_catalogue.MYSQL
 
     def connect_args(self, source, target, endpoint):
+        # The handshake reads with read_timeout: connection_timeout until limit_queries raises it.
         return {
-            "connect_timeout": source.connection_timeout, "read_timeout": source.query_timeout,
-            "write_timeout": source.query_timeout, "local_infile": False, "charset": "utf8mb4",
+            "connect_timeout": source.connection_timeout, "read_timeout": source.connection_timeout,
+            "write_timeout": source.connection_timeout, "local_infile": False, "charset": "utf8mb4",
         }
+
+    def limit_queries(self, conn, seconds):
+        raw = conn.connection.dbapi_connection
+        raw._read_timeout = raw._write_timeout = seconds  # PyMySQL applies them on every read and write
 
     def schema_filter(self, source, target):
         # In MySQL a database is a schema: read the one named, not the whole server.
@@ -188,9 +207,15 @@ class SqlServerConnector(SqlAlchemyConnector):
     drivername, driver_package = "mssql+pymssql", "pymssql"
     version_query = "SELECT @@VERSION"
     catalogue = sql_catalogue.SQLSERVER
+    relay = True  # FreeTDS retries a silent login past login_timeout
 
     def connect_args(self, source, target, endpoint):
-        return {"login_timeout": source.connection_timeout, "timeout": source.query_timeout}
+        return {"login_timeout": source.connection_timeout, "timeout": source.connection_timeout}
+
+    def limit_queries(self, conn, seconds):
+        raw = getattr(conn.connection.dbapi_connection, "_conn", None)
+        if raw is not None and hasattr(raw, "query_timeout"):
+            raw.query_timeout = int(seconds)
 
 
 class OracleConnector(SqlAlchemyConnector):
@@ -199,6 +224,7 @@ class OracleConnector(SqlAlchemyConnector):
     drivername, driver_package = "oracle+oracledb", "oracledb"
     version_query = "SELECT banner FROM v$version WHERE ROWNUM = 1"
     catalogue = sql_catalogue.ORACLE
+    relay = True  # the thin driver's tcp_connect_timeout does not cover the login exchange
 
     def url(self, target, endpoint):
         from sqlalchemy.engine import URL
@@ -213,6 +239,6 @@ class OracleConnector(SqlAlchemyConnector):
     def schema_filter(self, source, target):
         return (source.schema_name or "").upper() or None
 
-    def prepare_session(self, conn, seconds):
+    def limit_queries(self, conn, seconds):
         conn.connection.dbapi_connection.call_timeout = int(seconds) * 1000
 

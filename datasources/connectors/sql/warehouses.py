@@ -2,7 +2,9 @@
 
 Their clients connect by host name (TLS needs it), so the host is checked against the
 network policy and probed with one TCP connection to the checked address first: a
-refused or silent port fails cleanly before the client starts its own retries.
+refused or silent port fails cleanly before the client starts its own retries. The
+client resolves the name again, so under the ``public`` policy only the provider's own
+domains are accepted (``network.check_unpinned_client``).
 """
 import json
 
@@ -14,7 +16,8 @@ from datasources.connectors.targets import target_of
 from datasources.security import network
 
 
-def probe(target, timeout):
+def probe(target, timeout, label, provider_domains):
+    network.check_unpinned_client(target.host, label, provider_domains)
     address = network.checked_address(target.host, target.port)
     network.open_socket(address, target.port, timeout).close()
 
@@ -31,7 +34,7 @@ class SnowflakeConnector(SqlConnector):
         if source.use_ssh_tunnel:
             raise ConnectorError("UNSUPPORTED", "Snowflake is reached over HTTPS; SSH tunnels are not supported.")
         target = target_of(source, self.default_port)
-        probe(target, source.connection_timeout)
+        probe(target, source.connection_timeout, self.label, ("snowflakecomputing.com",))
         account = target.host.split(".snowflakecomputing.", 1)[0]
         try:
             return target, snowflake.connector.connect(
@@ -84,7 +87,7 @@ class BigQueryConnector(SqlConnector):
             raise driver_missing("google-cloud-bigquery") from None
         target = target_of(source, self.default_port)
         info = _service_account(target.credentials)
-        probe(target, source.connection_timeout)
+        probe(target, source.connection_timeout, self.label, ("googleapis.com",))
         try:
             credentials = service_account.Credentials.from_service_account_info(info)
         except (ValueError, KeyError):
