@@ -172,6 +172,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # botocore's DEBUG records quote the signed request, AWS session token included; keep them
+    # out even when LOG_LEVEL=DEBUG.
+    "loggers": {"botocore": {"level": "INFO"}},
 }
 
 # --- Background jobs (Celery) -------------------------------------------------------------

@@ -4,9 +4,29 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.models import Membership, Organization, Role, Workspace
+from tests import support
 from tests.support import client_for, need, require_services  # noqa: F401  (tests import them from here too)
+from tests.support.netns import hidden_redis  # noqa: F401  (fixture)
 from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
-from tests.support.servers import http_server, pg_scratch_schema, silent, sshd  # noqa: F401  (fixtures)
+from tests.support.servers import (  # noqa: F401  (fixtures)
+    http_server,
+    mariadb,
+    pg_scratch_schema,
+    postgres,
+    redis_server,
+    silent,
+    sshd,
+)
+
+def pytest_collection_modifyitems(items):
+    unmarked = support.unmarked_service_users(items)
+    if unmarked:
+        raise pytest.UsageError("tests use a server fixture without @pytest.mark.services:\n  " + "\n  ".join(unmarked))
+
+
+def pytest_runtest_setup(item):
+    support.current_test["services"] = item.get_closest_marker("services") is not None
+
 
 SPEC_BODY = {
     "workspace_id": None,

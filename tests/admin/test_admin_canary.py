@@ -72,6 +72,7 @@ def test_test_button_never_returns_a_secret(staff_client, org, secret_sources):
         assert CANARY not in response.content.decode(), (url, response.content[:300])
 
 
+@pytest.mark.services
 def test_wrong_password_failure_never_quotes_it(staff_client, org, password_postgres):
     wrong = f"{CANARY}wrong"
     body = staff_client.post(f"{BASE}/test-connection/", form_data(

@@ -71,6 +71,7 @@ def test_a_check_only_round_leaves_nothing_behind(staff_client, org, django_capt
     assert not DataSource.objects.exists() and callbacks == []
 
 
+@pytest.mark.services
 def test_test_button_on_add_page_tests_without_saving(staff_client, org, pg_scratch_schema):
     need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     data = form_data(org, host="127.0.0.1", database_name="postgres", name="", credential_username="postgres")
@@ -95,6 +96,7 @@ def test_test_button_refuses_get_and_needs_csrf(client, root, org):
     assert strict.post(TEST_UNSAVED, form_data(org)).status_code == 403
 
 
+@pytest.mark.services
 def test_change_page_test_uses_stored_secrets_and_never_records(staff_client, org, pg_scratch_schema):
     need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     staff_client.post(ADD, form_data(org, host="127.0.0.1", database_name="postgres",
@@ -112,6 +114,7 @@ def test_change_page_test_uses_stored_secrets_and_never_records(staff_client, or
     assert body["status"] == "invalid" and "re-enter password" in str(body["errors"])
 
 
+@pytest.mark.services
 def test_discover_and_test_saved_buttons(staff_client, org, pg_scratch_schema, django_capture_on_commit_callbacks):
     need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     staff_client.post(ADD, form_data(org, host="127.0.0.1", database_name="postgres",

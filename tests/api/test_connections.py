@@ -1,30 +1,19 @@
 """POST /api/v1/data-sources/{id}/test-connection and POST /api/v1/data-sources/test-connection."""
 import threading
-import time
 
 import pytest
 
 from datasources.connectors import CONNECTORS
 from datasources.connectors.base import Connector, ConnectorError
 from datasources.models import DataSource
-from tests.conftest import client_for, need
-from tests.support.connections import (
-    PG,
-    free_port,
-    postgres_body,
-    postgres_reachable,
-    silent_server,
-)
+from datasources.services.deadline import GRACE_SECONDS
+from tests.support import api_create, client_for, finishes_within, post_test
+from tests.support.connections import PG, postgres_body
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.django_db
 RESULT_KEYS = ["status", "error_code", "message", "latency_ms", "server_version", "tested_at"]
 CANARY = "canary-Secret-7f3e9"
-
-
-def create(client, body) -> dict:
-    response = client.post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["data"]
 
 
 def real_postgres_version() -> str:
@@ -34,20 +23,11 @@ def real_postgres_version() -> str:
         return conn.execute("SHOW server_version").fetchone()[0].split()[0]
 
 
-def post_test(client, source_id):
-    return client.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
-
-
 @pytest.fixture
 def other_source(api, workspace):
     """A source of type "other", which has no connector and therefore always fails UNSUPPORTED."""
-    return create(api, {"workspace_id": workspace.pk, "name": "Legacy thing", "type": "other",
-                        "schema_auto_refresh": False, "connection_timeout": 2, "credentials": {}})
-
-
-@pytest.fixture
-def postgres():
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+    return api_create(api, {"workspace_id": workspace.pk, "name": "Legacy thing", "type": "other",
+                        "schema_auto_refresh": False, "connection_timeout": 1, "credentials": {}})
 
 
 class StuckConnector(Connector):
@@ -96,41 +76,25 @@ def test_editor_may_test(bob, other_source):
     assert post_test(client_for(bob), other_source["id"]).status_code == 200
 
 
-def test_viewer_may_not_test(charlie, other_source):
-    response = post_test(client_for(charlie), other_source["id"])
-    assert response.status_code == 403 and response.json()["error"]["code"] == "FORBIDDEN"
-    assert DataSource.objects.get(pk=other_source["id"]).last_tested_at is None
-
-
-def test_another_organizations_source_is_404(oscar, other_source):
-    response = post_test(client_for(oscar), other_source["id"])
-    assert response.status_code == 404 and response.json()["error"]["code"] == "NOT_FOUND"
-
-
 def test_unknown_source_is_404(api):
     assert post_test(api, 999999).status_code == 404
 
 
-def test_anonymous_is_401(other_source):
-    assert post_test(client_for(None), other_source["id"]).status_code == 401
-
-
-def test_stuck_driver_is_cut_off_within_limit_plus_two_seconds(api, other_source, monkeypatch):
+def test_stuck_driver_is_cut_off_after_the_limit_and_its_grace(api, other_source, monkeypatch):
     monkeypatch.setitem(CONNECTORS, "other", StuckConnector)
-    started = time.monotonic()
     try:
-        response = post_test(api, other_source["id"])
+        with finishes_within(1 + GRACE_SECONDS) as clock:  # other_source has connection_timeout 1
+            response = post_test(api, other_source["id"])
     finally:
         StuckConnector.release.set()
-    elapsed = time.monotonic() - started
     assert response.json()["data"]["error_code"] == "TIMEOUT"
-    assert 2 <= elapsed < 2 + 2  # other_source has connection_timeout 2
+    assert clock.elapsed >= 1
     assert DataSource.objects.get(pk=other_source["id"]).status == "error"
 
 
 def test_secret_quoted_by_a_connector_is_masked(api, workspace, monkeypatch):
     monkeypatch.setitem(CONNECTORS, "other", ChattyConnector)
-    source = create(api, {"workspace_id": workspace.pk, "name": "Chatty", "type": "other",
+    source = api_create(api, {"workspace_id": workspace.pk, "name": "Chatty", "type": "other",
                           "schema_auto_refresh": False, "credentials": {"password": CANARY}})
     response = post_test(api, source["id"])
     assert response.json()["data"]["message"] == "password *** rejected"
@@ -140,7 +104,7 @@ def test_secret_quoted_by_a_connector_is_masked(api, workspace, monkeypatch):
 
 def test_unexpected_connector_crash_is_a_failure_not_a_500(api, workspace, monkeypatch, caplog):
     monkeypatch.setitem(CONNECTORS, "other", BrokenConnector)
-    source = create(api, {"workspace_id": workspace.pk, "name": "Broken", "type": "other",
+    source = api_create(api, {"workspace_id": workspace.pk, "name": "Broken", "type": "other",
                           "schema_auto_refresh": False, "credentials": {"password": CANARY}})
     response = post_test(api, source["id"])
     assert response.status_code == 200
@@ -176,12 +140,6 @@ def test_unsaved_needs_no_name_and_stores_nothing(api, workspace):
     assert DataSource.objects.count() == 0
 
 
-def test_unsaved_test_needs_a_write_role(charlie, nobody, workspace):
-    body = {"workspace_id": workspace.pk, "type": "other", "credentials": {}}
-    assert post_unsaved_test(client_for(charlie), body).status_code == 403
-    assert post_unsaved_test(client_for(nobody), body).status_code == 403
-
-
 def test_unsaved_test_in_another_organizations_workspace_is_400(oscar, workspace):
     body = {"workspace_id": workspace.pk, "type": "other", "credentials": {}}
     response = post_unsaved_test(client_for(oscar), body)
@@ -194,23 +152,27 @@ def test_unsaved_body_must_be_an_object(api):
 
 # --- against the machine's PostgreSQL -------------------------------------------------------
 
+@pytest.mark.services
 def test_reachable_postgres_succeeds_and_turns_active(api, workspace, postgres):
-    source = create(api, postgres_body(workspace, credentials={"username": "postgres", "password": CANARY}))
-    response = post_test(api, source["id"])
+    source = api_create(api, postgres_body(workspace, credentials={"username": "postgres", "password": CANARY}))
+    with finishes_within(5) as clock:
+        response = post_test(api, source["id"])
     data = response.json()["data"]
     assert data["status"] == "succeeded", data
     assert data["error_code"] is None
     assert data["server_version"].split()[0] == real_postgres_version()
-    assert data["latency_ms"] >= 0
+    # The latency is the connector's time, measured inside the request: never more than the request took.
+    assert isinstance(data["latency_ms"], int) and 0 <= data["latency_ms"] <= clock.elapsed * 1000
     assert CANARY not in response.content.decode()
     stored = DataSource.objects.get(pk=source["id"])
     assert stored.status == "active" and stored.failure_count == 0 and stored.failure_reason is None
     assert stored.last_successful_connection_at == stored.last_tested_at
 
 
+@pytest.mark.services
 def test_unknown_role_is_auth_failed_and_counts_up(api, workspace, postgres):
     body = postgres_body(workspace, credentials={"username": "no_such_role_c3", "password": CANARY})
-    source = create(api, body)
+    source = api_create(api, body)
     for expected in (1, 2):
         response = post_test(api, source["id"])
         assert response.json()["data"]["error_code"] == "AUTH_FAILED", response.json()
@@ -219,8 +181,9 @@ def test_unknown_role_is_auth_failed_and_counts_up(api, workspace, postgres):
     assert DataSource.objects.get(pk=source["id"]).status == "error"
 
 
+@pytest.mark.services
 def test_success_resets_the_failure_count(api, workspace, postgres):
-    source = create(api, postgres_body(workspace, credentials={"username": "no_such_role_c3"}))
+    source = api_create(api, postgres_body(workspace, credentials={"username": "no_such_role_c3"}))
     post_test(api, source["id"])
     patch = {"credentials": {"username": "postgres", "password": "x"}}
     DataSource.objects.filter(pk=source["id"]).update(credentials=patch["credentials"])
@@ -231,24 +194,22 @@ def test_success_resets_the_failure_count(api, workspace, postgres):
     assert stored.last_failed_connection_at < stored.last_successful_connection_at
 
 
-def test_closed_port_is_host_unreachable(api, workspace, postgres):
-    source = create(api, postgres_body(workspace, port=free_port()))
+def test_closed_port_is_host_unreachable(api, workspace):
+    source = api_create(api, postgres_body(workspace, port=free_port()))
     data = post_test(api, source["id"]).json()["data"]
     assert data["error_code"] == "HOST_UNREACHABLE", data
     assert DataSource.objects.get(pk=source["id"]).status == "error"
 
 
-def test_silent_port_times_out_within_the_deadline(api, workspace, postgres):
-    with silent_server() as port:
-        source = create(api, postgres_body(workspace, port=port, connection_timeout=2))
-        started = time.monotonic()
+def test_silent_port_times_out_within_the_deadline(api, workspace, silent):
+    source = api_create(api, postgres_body(workspace, port=silent.port, connection_timeout=1))
+    with finishes_within(1 + GRACE_SECONDS):
         data = post_test(api, source["id"]).json()["data"]
-        elapsed = time.monotonic() - started
     assert data["error_code"] == "TIMEOUT", data
-    assert elapsed < 2 + 2
     assert DataSource.objects.get(pk=source["id"]).failure_count == 1
 
 
+@pytest.mark.services
 def test_unsaved_postgres_body_tests_for_real_and_stores_nothing(api, workspace, postgres):
     body = postgres_body(workspace)
     del body["name"]
@@ -261,10 +222,11 @@ def test_unsaved_postgres_body_tests_for_real_and_stores_nothing(api, workspace,
 
 # --- against a PostgreSQL that checks passwords (SCRAM) ---------------------------------------
 
+@pytest.mark.services
 def test_wrong_password_is_auth_failed_and_the_right_one_turns_active(api, workspace, password_postgres):
     server = password_postgres
     body = postgres_body(workspace, port=server.port, credentials={"username": server.user, "password": CANARY})
-    source = create(api, body)
+    source = api_create(api, body)
     for expected in (1, 2):
         data = post_test(api, source["id"]).json()["data"]
         assert data["error_code"] == "AUTH_FAILED", data

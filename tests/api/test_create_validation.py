@@ -267,3 +267,13 @@ def test_credential_keys_a_type_declares_are_accepted(api, stored_file, type_nam
     assert response.status_code == 201, response.json()
     assert DataSource.objects.get().credentials == {key: "s3cr3t-value"}
     assert "s3cr3t-value" not in response.content.decode()
+
+
+
+def test_unreadable_host_key_pin_is_a_400(api, workspace):
+    body = {"name": "pinned", "type": "postgresql", "workspace_id": workspace.pk, "host": "db", "port": 5432,
+            "database_name": "d", "use_ssh_tunnel": True, "ssh_host": "bastion", "ssh_username": "u",
+            "credentials": {"ssh_password": "pw", "ssh_host_key": "not a key"}}
+    response = api.post("/api/v1/data-sources", body, format="json")
+    assert response.status_code == 400
+    assert "ssh_host_key" in response.json()["error"]["details"]["credentials"][0]

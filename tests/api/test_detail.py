@@ -38,10 +38,6 @@ def test_connection_string_is_reported_only_as_present(api, alice, spec_body):
     assert "cs-secret" not in response.content.decode()
 
 
-def test_viewer_may_read(source, charlie):
-    assert client_for(charlie).get(url(source)).status_code == 200
-
-
 def test_another_organizations_source_is_404_like_a_missing_one(source, oscar):
     other = client_for(oscar).get(url(source))
     missing = client_for(oscar).get(url(source.pk + 1000))

@@ -6,12 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from datasources.catalogue.store import catalogue_replace
 from datasources.connectors.base import DiscoveredColumn, DiscoveredTable
 from datasources.models import DataSource, Discovery, SchemaColumn, SchemaTable
-from tests.conftest import client_for, need
-from tests.support.connections import (
-    postgres_body,
-    postgres_reachable,
-    scratch_postgres_database,
-)
+from tests.support import api_create
+from tests.support.connections import postgres_body, scratch_postgres_database
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +18,6 @@ SCRATCH_DDL = [
     "CREATE VIEW sales.big_orders AS SELECT id, total FROM sales.orders WHERE total > 100",
     "CREATE TABLE public.events (at timestamptz, payload jsonb)",
 ]
-
-
-def create(client, body) -> dict:
-    response = client.post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["data"]
 
 
 def discover(client, source_id):
@@ -44,7 +34,7 @@ def job(client, source_id, discovery_id):
 
 @pytest.fixture
 def other_source(api, workspace):
-    return create(api, {"workspace_id": workspace.pk, "name": "Legacy", "type": "other",
+    return api_create(api, {"workspace_id": workspace.pk, "name": "Legacy", "type": "other",
                         "schema_auto_refresh": False, "credentials": {}})
 
 
@@ -86,23 +76,8 @@ def test_a_queued_discovery_shows_queued_until_a_worker_takes_it(api, other_sour
     assert result["status"] == "queued" and result["started_at"] is None
 
 
-def test_viewer_may_read_but_not_discover(charlie, stored):
-    viewer = client_for(charlie)
-    assert discover(viewer, stored.pk).status_code == 403
-    assert not Discovery.objects.exists()
-    assert schema_of(viewer, stored.pk).status_code == 200
-
-
-def test_another_organization_sees_404_everywhere(oscar, stored):
-    outsider = client_for(oscar)
-    discovery = Discovery.objects.create(data_source=stored)
-    assert discover(outsider, stored.pk).status_code == 404
-    assert schema_of(outsider, stored.pk).status_code == 404
-    assert job(outsider, stored.pk, discovery.pk).status_code == 404
-
-
 def test_a_discovery_of_another_source_is_404(api, workspace, stored):
-    second = create(api, {"workspace_id": workspace.pk, "name": "Second", "type": "other", "credentials": {}})
+    second = api_create(api, {"workspace_id": workspace.pk, "name": "Second", "type": "other", "credentials": {}})
     discovery = Discovery.objects.create(data_source=stored)
     assert job(api, second["id"], discovery.pk).status_code == 404
     assert job(api, stored.pk, discovery.pk).status_code == 200
@@ -177,16 +152,16 @@ def test_deleting_a_source_deletes_its_catalogue(stored):
 # --- against the machine's PostgreSQL -------------------------------------------------------
 
 @pytest.fixture
-def scratch_database():
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+def scratch_database(postgres):
     with scratch_postgres_database(SCRATCH_DDL) as name:
         yield name
 
 
+@pytest.mark.services
 def test_postgres_discovery_lists_the_real_tables_and_columns(
     api, workspace, scratch_database, django_capture_on_commit_callbacks,
 ):
-    source = create(api, postgres_body(workspace, database_name=scratch_database))
+    source = api_create(api, postgres_body(workspace, database_name=scratch_database))
     with django_capture_on_commit_callbacks(execute=True):
         queued = discover(api, source["id"]).json()["data"]
     result = job(api, source["id"], queued["discovery_id"]).json()["data"]
@@ -204,18 +179,20 @@ def test_postgres_discovery_lists_the_real_tables_and_columns(
     assert DataSource.objects.get(pk=source["id"]).schema_discovered_at is not None
 
 
+@pytest.mark.services
 def test_postgres_discovery_respects_schema_name(api, workspace, scratch_database, django_capture_on_commit_callbacks):
-    source = create(api, postgres_body(workspace, database_name=scratch_database, schema_name="public"))
+    source = api_create(api, postgres_body(workspace, database_name=scratch_database, schema_name="public"))
     with django_capture_on_commit_callbacks(execute=True):
         discover(api, source["id"])
     data = schema_of(api, source["id"]).json()["data"]
     assert [(s["name"], [t["name"] for t in s["tables"]]) for s in data["schemas"]] == [("public", ["events"])]
 
 
+@pytest.mark.services
 def test_failed_rediscovery_keeps_the_previous_catalogue(
     api, workspace, scratch_database, django_capture_on_commit_callbacks,
 ):
-    source = create(api, postgres_body(workspace, database_name=scratch_database))
+    source = api_create(api, postgres_body(workspace, database_name=scratch_database))
     with django_capture_on_commit_callbacks(execute=True):
         discover(api, source["id"])
     DataSource.objects.filter(pk=source["id"]).update(database_name="rg_c3_no_such_db")

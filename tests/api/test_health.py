@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck
 from datasources.services.health import health_checks_prune, health_summary
-from tests.conftest import client_for, need, source_url
-from tests.support.connections import postgres_body, postgres_reachable
+from tests.conftest import client_for, source_url
+from tests.support.connections import postgres_body
 
 pytestmark = pytest.mark.django_db
 
@@ -43,8 +43,8 @@ def test_manual_test_is_recorded_and_health_fields_follow(api, workspace):
     assert stored.failure_count == 1
 
 
-def test_successful_test_against_real_postgres_is_recorded(api, workspace):
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+@pytest.mark.services
+def test_successful_test_against_real_postgres_is_recorded(api, workspace, postgres):
     source = create(api, postgres_body(workspace))
     api.post(f"{source_url(source['id'])}/test-connection", format="json")
     data = api.get(f"{source_url(source['id'])}/health").json()["data"]

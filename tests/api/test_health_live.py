@@ -16,7 +16,7 @@ from django.utils import timezone
 from datasources.models import DataSource, HealthCheck
 from datasources.services.health_checks import health_round_run
 from tests.conftest import need, source_url
-from tests.support.connections import free_port
+from tests.support.servers import free_port
 from tests.support.password_postgres import _as_postgres, _binaries
 from tests.support.receiver import start_receiver, verify
 

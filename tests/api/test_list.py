@@ -11,11 +11,12 @@ from datasources.services.sources import data_source_create
 from tests.conftest import SPEC_BODY, client_for
 
 URL = "/api/v1/data-sources"
+PASSWORD = "list-Secret-pw-4c1a"
 
 
 def make(actor, workspace, name, **fields):
     body = {**SPEC_BODY, "workspace_id": workspace.pk, "name": name, **fields}
-    body["credentials"] = fields.get("credentials", {"username": "u", "password": "p"})
+    body["credentials"] = fields.get("credentials", {"username": "u", "password": PASSWORD})
     return data_source_create(actor=actor, data=body)
 
 
@@ -50,11 +51,12 @@ def test_list_is_the_envelope_with_pagination(api, three):
 
 
 def test_list_items_carry_secret_names_never_values(api, three):
-    item = api.get(URL).json()["data"][0]
+    response = api.get(URL)
+    item = response.json()["data"][0]
     assert item["credentials_set"] == ["password"]
     assert item["has_connection_string"] is False
     assert "credentials" not in item and "connection_string" not in item
-    assert "p" not in [str(v) for v in item.values()]
+    assert PASSWORD not in response.content.decode()
 
 
 def test_empty_list_is_an_empty_first_page(api, workspace):
@@ -79,10 +81,6 @@ def test_list_needs_authentication(three):
     response = client_for(None).get(URL)
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "UNAUTHORIZED"
-
-
-def test_viewer_may_list(three, charlie):
-    assert len(names(client_for(charlie).get(URL))) == 3
 
 
 def test_filter_by_workspace(api, three, alice, org):

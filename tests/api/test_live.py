@@ -1,35 +1,16 @@
 """Through the HTTP API against the machine's MariaDB and Redis, and PostgreSQL through a real SSH tunnel."""
-import time
 import uuid
 
 import pytest
 
 from datasources.models import DataSource
-from tests.conftest import need
-from tests.support.connections import (
-    free_port,
-    postgres_reachable,
-    scratch_postgres_database,
-    silent_server,
-)
-from tests.support.servers import (
-    sshd,  # noqa: F401  (the real OpenSSH server fixture)
-)
+from datasources.services.deadline import GRACE_SECONDS
+from tests.support import api_create, finishes_within, need, post_test, redis_db
+from tests.support.connections import scratch_postgres_database
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
-REDIS_DB = 13  # this suite's own Redis database
-
-
-def create(api, body) -> int:
-    response = api.post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.json()
-    return response.json()["data"]["id"]
-
-
-def post_test(api, source_id) -> dict:
-    return api.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json").json()["data"]
-
-
+REDIS_DB = redis_db(__file__)
 
 
 def discovered(api, source_id, capture) -> dict:
@@ -75,8 +56,8 @@ def mariadb_body(workspace, **overrides):
 
 
 def test_mariadb_succeeds_then_wrong_password_counts_failures(api, workspace, mariadb_table):
-    source_id = create(api, mariadb_body(workspace))
-    data = post_test(api, source_id)
+    source_id = api_create(api, mariadb_body(workspace))["id"]
+    data = post_test(api, source_id).json()["data"]
     assert data["status"] == "succeeded" and "MariaDB" in data["server_version"], data
     assert DataSource.objects.get(pk=source_id).status == "active"
     DataSource.objects.filter(pk=source_id).update(credentials={"username": "root", "password": "Wrong-pw-c3"})
@@ -87,19 +68,17 @@ def test_mariadb_succeeds_then_wrong_password_counts_failures(api, workspace, ma
         assert DataSource.objects.get(pk=source_id).failure_count == expected
 
 
-def test_mariadb_wrong_port_and_silent_port(api, workspace, mariadb_table):
-    closed = create(api, mariadb_body(workspace, port=free_port()))
-    assert post_test(api, closed)["error_code"] == "HOST_UNREACHABLE"
-    with silent_server() as port:
-        silent = create(api, mariadb_body(workspace, port=port, connection_timeout=2))
-        started = time.monotonic()
-        assert post_test(api, silent)["error_code"] == "TIMEOUT"
-        assert time.monotonic() - started < 2 + 2
-    assert DataSource.objects.get(pk=silent).status == "error"
+def test_mariadb_wrong_port_and_silent_port(api, workspace, mariadb_table, silent):
+    closed = api_create(api, mariadb_body(workspace, port=free_port()))["id"]
+    assert post_test(api, closed).json()["data"]["error_code"] == "HOST_UNREACHABLE"
+    quiet = api_create(api, mariadb_body(workspace, port=silent.port, connection_timeout=1))["id"]
+    with finishes_within(1 + GRACE_SECONDS):
+        assert post_test(api, quiet).json()["data"]["error_code"] == "TIMEOUT"
+    assert DataSource.objects.get(pk=quiet).status == "error"
 
 
 def test_mariadb_discovery_lists_the_real_table(api, workspace, mariadb_table, django_capture_on_commit_callbacks):
-    source_id = create(api, mariadb_body(workspace))
+    source_id = api_create(api, mariadb_body(workspace))["id"]
     tables = discovered(api, source_id, django_capture_on_commit_callbacks)
     columns = tables[("test", mariadb_table)]["columns"]
     assert [(c["name"], c["nullable"], c["primary_key"]) for c in columns] == [
@@ -135,29 +114,27 @@ def redis_body(workspace, **overrides):
 
 
 def test_redis_test_and_discovery(api, workspace, redis_keys, django_capture_on_commit_callbacks):
-    source_id = create(api, redis_body(workspace))
-    data = post_test(api, source_id)
+    source_id = api_create(api, redis_body(workspace))["id"]
+    data = post_test(api, source_id).json()["data"]
     assert data["status"] == "succeeded" and data["server_version"], data
     tables = discovered(api, source_id, django_capture_on_commit_callbacks)
     users = tables[(f"db{REDIS_DB}", f"{redis_keys}:user:*")]
     assert [c["name"] for c in users["columns"]] == ["key", "email", "name"]
 
 
-def test_redis_wrong_port_and_silent_port(api, workspace, redis_keys):
-    assert post_test(api, create(api, redis_body(workspace, port=free_port())))["error_code"] == "HOST_UNREACHABLE"
-    with silent_server() as port:
-        silent = create(api, redis_body(workspace, port=port, connection_timeout=2))
-        started = time.monotonic()
-        assert post_test(api, silent)["error_code"] == "TIMEOUT"
-        assert time.monotonic() - started < 2 + 2
+def test_redis_wrong_port_and_silent_port(api, workspace, redis_keys, silent):
+    refused = api_create(api, redis_body(workspace, port=free_port()))["id"]
+    assert post_test(api, refused).json()["data"]["error_code"] == "HOST_UNREACHABLE"
+    quiet = api_create(api, redis_body(workspace, port=silent.port, connection_timeout=1))["id"]
+    with finishes_within(1 + GRACE_SECONDS):
+        assert post_test(api, quiet).json()["data"]["error_code"] == "TIMEOUT"
 
 
 # --- PostgreSQL through a real SSH tunnel ------------------------------------------------------
 
 def test_postgres_through_an_ssh_tunnel_tests_and_discovers(
-    api, workspace, sshd, django_capture_on_commit_callbacks,  # noqa: F811
+    api, workspace, sshd, postgres, django_capture_on_commit_callbacks,
 ):
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     with scratch_postgres_database(["CREATE TABLE tunnelled (id int PRIMARY KEY, note text)"]) as name:
         body = {
             "workspace_id": workspace.pk, "name": "Tunnelled PostgreSQL", "type": "postgresql",
@@ -165,8 +142,8 @@ def test_postgres_through_an_ssh_tunnel_tests_and_discovers(
             "schema_auto_refresh": False, **sshd.fields(),
             "credentials": {"username": "postgres", "ssh_private_key": sshd.keys["plain"]},
         }
-        source_id = create(api, body)
-        data = post_test(api, source_id)
+        source_id = api_create(api, body)["id"]
+        data = post_test(api, source_id).json()["data"]
         assert data["status"] == "succeeded", data
         tables = discovered(api, source_id, django_capture_on_commit_callbacks)
         assert [c["name"] for c in tables[("public", "tunnelled")]["columns"]] == ["id", "note"]

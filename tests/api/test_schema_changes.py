@@ -8,7 +8,7 @@ from datasources.models import DataSource, SchemaChange, SchemaColumn, SchemaTab
 from tests.conftest import client_for, need
 from tests.support.connections import postgres_body, postgres_reachable, scratch_postgres_database
 from tests.support.receiver import start_receiver, verify
-from tests.support.servers import closed_port
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -125,7 +125,7 @@ def test_a_source_whose_server_is_down_keeps_its_catalogue_and_records_nothing(
 ):
     stored = list(SchemaTable.objects.values_list("pk", "name", "signature"))
     run(database, ALTERATIONS)
-    DataSource.objects.filter(pk=baselined).update(port=closed_port())
+    DataSource.objects.filter(pk=baselined).update(port=free_port())
     result = discover(api, baselined, django_capture_on_commit_callbacks)
     assert result["status"] == "failed" and result["error_code"] == "HOST_UNREACHABLE"
     assert result["changes"] is None
@@ -180,7 +180,7 @@ def test_a_failed_discovery_sends_discovery_failed_and_no_schema_event(
                                   "events": ["data_source.schema_changed", "data_source.discovery_failed"]},
              format="json")
     run(database, ALTERATIONS)
-    DataSource.objects.filter(pk=baselined).update(port=closed_port())
+    DataSource.objects.filter(pk=baselined).update(port=free_port())
 
     discover(api, baselined, django_capture_on_commit_callbacks)
 

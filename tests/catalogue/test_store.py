@@ -105,6 +105,26 @@ def test_other_sources_catalogues_are_untouched(source, org):
     assert list(ids(other)) == ["mine"]
 
 
+def test_a_failure_half_way_leaves_the_old_catalogue_whole(source, monkeypatch):
+    """The deletes and table rows already written roll back with the failed column insert."""
+    from datasources.catalogue import store
+
+    catalogue_replace(source=source, tables=[table("a", "x"), table("b", "x")])
+    before = (ids(source), list(SchemaColumn.objects.values_list("table_id", "name")))
+    discovered_at = DataSource.objects.get(pk=source.pk).schema_discovered_at
+    real_insert = store._insert_columns
+
+    def insert_then_fail(*args, **kwargs):
+        real_insert(*args, **kwargs)
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(store, "_insert_columns", insert_then_fail)
+    with pytest.raises(RuntimeError):
+        catalogue_replace(source=source, tables=[table("a", "x", "y"), table("c", "z")])
+    assert (ids(source), list(SchemaColumn.objects.values_list("table_id", "name"))) == before
+    assert DataSource.objects.get(pk=source.pk).schema_discovered_at == discovered_at
+
+
 def test_the_first_catalogue_is_a_baseline_and_later_ones_record_changes(source):
     first = Discovery.objects.create(data_source=source)
     result = catalogue_replace(source=source, tables=[table("a", "x")], discovery=first)

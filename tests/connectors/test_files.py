@@ -5,17 +5,16 @@ import json
 import pytest
 from django.core.files.storage import default_storage
 
-from datasources.connectors import connector_for
 from datasources.models import DataSource
 from tests.support.files import (
     columns_of,
     discover,
-    error_of,
     file_source,
     upload,
     version_of,
     zip_members,
 )
+from tests.support.servers import connector_error
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +57,7 @@ def test_csv_with_only_a_header_is_a_table_of_strings(alice):
 def test_empty_csv_is_invalid_file(alice):
     source = file_source(alice, "csv", "nothing.csv", b"")
 
-    assert error_of(discover, source).code == "INVALID_FILE"
+    assert connector_error(source, "discover").code == "INVALID_FILE"
 
 
 def test_csv_types_come_from_a_bounded_sample(alice, settings):
@@ -113,7 +112,7 @@ def test_json_record_larger_than_the_sample_is_invalid_file_saying_so(alice, set
     settings.DATASOURCES_FILE_SAMPLE_BYTES = 100
     source = file_source(alice, "json", "wide.json", json.dumps([{"text": "x" * 500}]).encode())
 
-    error = error_of(discover, source)
+    error = connector_error(source, "discover")
 
     assert error.code == "INVALID_FILE" and "larger than the 100-byte sample" in error.message
 
@@ -122,7 +121,7 @@ def test_json_record_larger_than_the_sample_is_invalid_file_saying_so(alice, set
 def test_json_that_is_not_objects_is_invalid_file(alice, content):
     source = file_source(alice, "json", "bad.json", content)
 
-    assert error_of(discover, source).code == "INVALID_FILE"
+    assert connector_error(source, "discover").code == "INVALID_FILE"
 
 
 # --- Parquet and ORC ------------------------------------------------------------------------
@@ -171,7 +170,7 @@ def test_orc_schema_comes_from_the_footer(alice):
 def test_corrupt_columnar_file_is_invalid_file(alice, source_type, filename):
     source = file_source(alice, source_type, filename, b"PAR1 this is not really a columnar file PAR1")
 
-    error = error_of(discover, source)
+    error = connector_error(source, "discover")
 
     assert error.code == "INVALID_FILE"
     assert default_storage.location not in error.message
@@ -217,14 +216,14 @@ def test_excel_discovers_every_sheet_as_a_table(alice):
 def test_excel_that_is_not_a_workbook_is_invalid_file(alice):
     source = file_source(alice, "excel", "fake.xlsx", b"name,units\nann,3\n")
 
-    assert error_of(discover, source).code == "INVALID_FILE"
+    assert connector_error(source, "discover").code == "INVALID_FILE"
 
 
 def test_excel_zip_bomb_is_refused_before_openpyxl_inflates_it(alice):
     bomb = zip_members({"[Content_Types].xml": b"<x/>", "xl/worksheets/sheet1.xml": b"\0" * (8 * 1024 * 1024)})
     source = file_source(alice, "excel", "bomb.xlsx", bomb)
 
-    assert error_of(discover, source).code == "ARCHIVE_UNSAFE"
+    assert connector_error(source, "discover").code == "ARCHIVE_UNSAFE"
 
 
 # --- S3 objects: the format follows the extension -------------------------------------------
@@ -242,14 +241,14 @@ def test_s3_object_is_read_in_the_format_its_extension_names(alice):
 def test_s3_object_with_an_unknown_extension_is_unsupported_format(alice):
     source = file_source(alice, "s3", "export.bin", b"\x00\x01")
 
-    assert error_of(connector_for("s3")().test, source).code == "UNSUPPORTED_FORMAT"
+    assert connector_error(source).code == "UNSUPPORTED_FORMAT"
 
 
 def test_s3_errors_never_carry_the_aws_secret(alice):
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     source = file_source(alice, "s3", "broken.csv", b"", credentials={"aws_secret_access_key": secret})
 
-    error = error_of(discover, source)
+    error = connector_error(source, "discover")
 
     assert error.code == "INVALID_FILE" and secret not in error.message
 
@@ -260,7 +259,7 @@ def test_file_removed_from_storage_is_file_not_found(alice):
     source = file_source(alice, "csv", "gone.csv", b"a\n1\n")
     default_storage.delete(source.file_path)
 
-    assert error_of(discover, source).code == "FILE_NOT_FOUND"
+    assert connector_error(source, "discover").code == "FILE_NOT_FOUND"
 
 
 def test_another_organizations_file_is_file_not_found(alice, oscar):
@@ -268,11 +267,11 @@ def test_another_organizations_file_is_file_not_found(alice, oscar):
     mine = file_source(alice, "csv", "mine.csv", b"a\n1\n")
     mine.file_path = theirs  # as if the row were tampered with: the organization check still holds
 
-    assert error_of(discover, mine).code == "FILE_NOT_FOUND"
+    assert connector_error(mine, "discover").code == "FILE_NOT_FOUND"
 
 
 def test_path_outside_storage_is_file_not_found(alice):
     source = DataSource(organization_id=file_source(alice, "csv", "a.csv", b"a\n1\n").organization_id,
                         type="csv", file_path="../../etc/passwd")
 
-    assert error_of(discover, source).code == "FILE_NOT_FOUND"
+    assert connector_error(source, "discover").code == "FILE_NOT_FOUND"

@@ -1,12 +1,11 @@
 import sys
-import time
 import uuid
 
 import pytest
 
 from datasources.connectors import connector_for
-from tests.conftest import need
-from tests.support.servers import closed_port, error_of, make_source, port_open
+from tests.support import finishes_within
+from tests.support.servers import connector_error, free_port, make_source
 
 pytestmark = pytest.mark.services
 
@@ -14,16 +13,6 @@ PG = {"host": "127.0.0.1", "port": 5432, "database_name": "postgres"}
 PG_LOGIN = {"username": "postgres"}
 MY = {"host": "127.0.0.1", "port": 3306, "database_name": "test"}
 MY_LOGIN = {"username": "root", "password": ""}
-
-
-@pytest.fixture
-def postgres():
-    need(port_open(5432), "PostgreSQL on 127.0.0.1:5432")
-
-
-@pytest.fixture
-def mariadb():
-    need(port_open(3306), "MariaDB on 127.0.0.1:3306")
 
 
 @pytest.fixture
@@ -53,30 +42,29 @@ def test_redshift_speaks_to_postgres_protocol(postgres):
 
 
 def test_postgres_unknown_role_is_auth_failed_without_the_password(postgres):
-    error = error_of("postgresql", make_source(**PG, credentials={"username": "rg_c1_nobody", "password": "Hunter2-secret"}))
+    error = connector_error(make_source(**PG, credentials={"username": "rg_c1_nobody", "password": "Hunter2-secret"}))
     assert error.code == "AUTH_FAILED"
     assert "Hunter2-secret" not in error.message
 
 
 def test_postgres_unknown_database_is_database_not_found(postgres):
-    error = error_of("postgresql", make_source(**{**PG, "database_name": "rg_c1_missing"}, credentials=PG_LOGIN))
+    error = connector_error(make_source(**{**PG, "database_name": "rg_c1_missing"}, credentials=PG_LOGIN))
     assert error.code == "DATABASE_NOT_FOUND"
 
 
 @pytest.mark.parametrize("type_name", ["postgresql", "mysql", "mariadb", "sqlserver", "oracle", "redshift"])
 def test_refused_port_is_host_unreachable(type_name):
-    source = make_source(type_name, host="127.0.0.1", port=closed_port(), database_name="db",
+    source = make_source(type_name, host="127.0.0.1", port=free_port(), database_name="db",
                          credentials={"username": "u", "password": "p"})
-    assert error_of(type_name, source).code == "HOST_UNREACHABLE"
+    assert connector_error(source).code == "HOST_UNREACHABLE"
 
 
 @pytest.mark.parametrize("type_name", ["postgresql", "mysql", "sqlserver", "oracle"])
 def test_silent_server_times_out_within_the_deadline(type_name, silent):
     source = make_source(type_name, host="127.0.0.1", port=silent.port, database_name="db",
-                         credentials={"username": "u", "password": "p"}, connection_timeout=2)
-    started = time.monotonic()
-    assert error_of(type_name, source).code == "TIMEOUT"
-    assert time.monotonic() - started < 2 + 2
+                         credentials={"username": "u", "password": "p"}, connection_timeout=1)
+    with finishes_within(1):
+        assert connector_error(source).code == "TIMEOUT"
 
 
 @pytest.mark.parametrize("type_name, module", [
@@ -85,36 +73,34 @@ def test_silent_server_times_out_within_the_deadline(type_name, silent):
 ])
 def test_missing_driver_is_driver_missing(type_name, module, monkeypatch):
     monkeypatch.setitem(sys.modules, module, None)
-    # `from google.cloud import bigquery` finds an already imported submodule on its package.
     parent, _, child = module.rpartition(".")
-    if parent and hasattr(sys.modules.get(parent), child):
-        monkeypatch.delattr(sys.modules[parent], child)
-    source = make_source(type_name, host="127.0.0.1", port=closed_port(), database_name="db",
+    if parent in sys.modules:  # "from parent import child" finds an imported child on its parent
+        monkeypatch.delattr(sys.modules[parent], child, raising=False)
+    source = make_source(type_name, host="127.0.0.1", port=free_port(), database_name="db",
                          credentials={"username": "u", "service_account_json": "{}"} if type_name == "bigquery" else {"username": "u"})
-    assert error_of(type_name, source).code == "DRIVER_MISSING"
+    assert connector_error(source).code == "DRIVER_MISSING"
 
 
 @pytest.mark.parametrize("type_name", ["snowflake", "bigquery"])
 def test_warehouse_refused_port_is_host_unreachable(type_name):
     account = '{"type": "service_account", "token_uri": "https://oauth2.googleapis.com/token"}'
-    source = make_source(type_name, host="127.0.0.1", port=closed_port(), database_name="db",
+    source = make_source(type_name, host="127.0.0.1", port=free_port(), database_name="db",
                          credentials={"username": "u", "password": "p", "service_account_json": account})
-    assert error_of(type_name, source).code == "HOST_UNREACHABLE"
+    assert connector_error(source).code == "HOST_UNREACHABLE"
 
 
 def test_snowflake_silent_server_times_out(silent):
     source = make_source("snowflake", host="127.0.0.1", port=silent.port, database_name="db",
-                         credentials={"username": "u", "password": "p"}, connection_timeout=2)
-    started = time.monotonic()
-    assert error_of("snowflake", source).code == "TIMEOUT"
-    assert time.monotonic() - started < 4
+                         credentials={"username": "u", "password": "p"}, connection_timeout=1)
+    with finishes_within(1):
+        assert connector_error(source).code == "TIMEOUT"
 
 
 def test_bigquery_token_uri_elsewhere_is_refused():
     account = '{"type": "service_account", "token_uri": "http://169.254.169.254/token"}'
-    source = make_source("bigquery", host="127.0.0.1", port=closed_port(), database_name="p",
+    source = make_source("bigquery", host="127.0.0.1", port=free_port(), database_name="p",
                          credentials={"service_account_json": account})
-    assert error_of("bigquery", source).code == "DESTINATION_NOT_ALLOWED"
+    assert connector_error(source).code == "DESTINATION_NOT_ALLOWED"
 
 
 def test_postgres_discovery_lists_real_tables_views_and_keys(pg_scratch_schema):
@@ -162,18 +148,23 @@ def test_discovery_runs_one_query_per_kind_of_object(pg_scratch_schema):
 
 
 def test_mariadb_test_reports_server_version(mariadb):
+    import pymysql
+
+    with pymysql.connect(host=MY["host"], port=MY["port"], user="root", password="") as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        real_version = cursor.fetchone()[0]
     outcome = connector_for("mariadb")().test(make_source("mariadb", **MY, credentials=MY_LOGIN))
-    assert "MariaDB" in outcome.server_version or outcome.server_version[0].isdigit()
+    assert real_version.split("-")[0] in outcome.server_version
 
 
 def test_mariadb_wrong_password_is_auth_failed_without_the_password(mariadb):
-    error = error_of("mysql", make_source("mysql", **MY, credentials={"username": "root", "password": "Wr0ng-secret"}))
+    error = connector_error(make_source("mysql", **MY, credentials={"username": "root", "password": "Wr0ng-secret"}))
     assert error.code == "AUTH_FAILED"
     assert "Wr0ng-secret" not in error.message
 
 
 def test_mariadb_unknown_database_is_database_not_found(mariadb):
-    error = error_of("mariadb", make_source("mariadb", **{**MY, "database_name": "rg_c1_missing"}, credentials=MY_LOGIN))
+    error = connector_error(make_source("mariadb", **{**MY, "database_name": "rg_c1_missing"}, credentials=MY_LOGIN))
     assert error.code == "DATABASE_NOT_FOUND"
 
 

@@ -7,7 +7,6 @@ from tests.support.files import (
     columns_of,
     delta_table,
     discover,
-    error_of,
     file_source,
     hudi_table,
     iceberg_table,
@@ -15,6 +14,7 @@ from tests.support.files import (
     zip_folder,
     zip_members,
 )
+from tests.support.servers import connector_error
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_hudi_table_discovers_the_latest_commit_schema_and_record_key(alice, tmp
 def test_zip_without_the_table_metadata_is_invalid_file(alice, source_type):
     source = file_source(alice, source_type, "plain.zip", zip_members({"data/part-0.parquet": b"x"}))
 
-    error = error_of(discover, source)
+    error = connector_error(source, "discover")
 
     assert error.code == "INVALID_FILE"
     assert "rivergen-archive" not in error.message
@@ -72,13 +72,13 @@ def test_zip_without_the_table_metadata_is_invalid_file(alice, source_type):
 def test_table_upload_that_is_not_a_zip_is_invalid_file(alice, source_type):
     source = file_source(alice, source_type, "table.zip", b"not a zip at all")
 
-    assert error_of(discover, source).code == "INVALID_FILE"
+    assert connector_error(source, "discover").code == "INVALID_FILE"
 
 
 def test_corrupt_delta_log_is_invalid_file_without_server_paths(alice):
     source = file_source(alice, "delta_lake", "t.zip", zip_members({"_delta_log/00000000000000000000.json": b"{nope"}))
 
-    error = error_of(discover, source)
+    error = connector_error(source, "discover")
 
     assert error.code == "INVALID_FILE"
     assert "rivergen-archive" not in error.message
@@ -92,7 +92,7 @@ def test_corrupt_delta_log_is_invalid_file_without_server_paths(alice):
 def test_corrupt_table_metadata_is_invalid_file(alice, source_type, members):
     source = file_source(alice, source_type, "t.zip", zip_members(members))
 
-    error = error_of(discover, source)
+    error = connector_error(source, "discover")
 
     assert error.code == "INVALID_FILE"
     assert "rivergen-archive" not in error.message
@@ -116,7 +116,7 @@ def test_archives_unpack_where_the_setting_says_and_leave_nothing(alice, setting
 def test_zip_slip_in_a_table_archive_is_archive_unsafe(alice):
     source = file_source(alice, "delta_lake", "evil.zip", zip_members({"../../escaped.txt": b"x"}))
 
-    assert error_of(discover, source).code == "ARCHIVE_UNSAFE"
+    assert connector_error(source, "discover").code == "ARCHIVE_UNSAFE"
 
 
 def test_hudi_commit_naming_a_file_outside_the_table_is_archive_unsafe(alice, tmp_path):
@@ -127,4 +127,4 @@ def test_hudi_commit_naming_a_file_outside_the_table_is_archive_unsafe(alice, tm
     commit.write_text(json.dumps(body))
     source = file_source(alice, "hudi", "trips.zip", zip_folder(folder))
 
-    assert error_of(discover, source).code == "ARCHIVE_UNSAFE"
+    assert connector_error(source, "discover").code == "ARCHIVE_UNSAFE"

@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.support import need
-from tests.support.connections import free_port
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a-long-test-password-17"

@@ -3,14 +3,14 @@ import pytest
 
 from datasources.services.limits import connection_test_slot
 from tests.support import client_for
-from tests.support.servers import closed_port
+from tests.support.servers import free_port
 
 URL = "/api/v1/data-sources/test-connection"
 
 
 @pytest.fixture
 def body(spec_body):
-    return {**spec_body, "host": "127.0.0.1", "port": closed_port(), "connection_timeout": 2}
+    return {**spec_body, "host": "127.0.0.1", "port": free_port(), "connection_timeout": 2}
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 import pytest
 
 from rivergen.celery import app
-from tests.support.servers import closed_port
+from tests.support.servers import free_port
 
 
 def test_healthz_answers_without_touching_the_database(client):
@@ -18,7 +18,7 @@ def test_readyz_is_200_when_database_and_broker_answer(client, db):
 
 @pytest.fixture
 def dead_broker(monkeypatch):
-    monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{closed_port()}/0")
+    monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
 
 
 def test_readyz_names_the_broker_when_it_is_down(client, db, dead_broker, settings):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.production.stack import ROOT, production_env, request
 from tests.support import need
-from tests.support.connections import free_port
+from tests.support.servers import free_port
 from tests.support.servers import port_open
 
 pytestmark = pytest.mark.services

@@ -24,17 +24,37 @@ def test_safe_archive_is_extracted_with_its_folders(tmp_path):
     assert (tmp_path / "table" / "empty").is_dir()
 
 
-def test_extracted_folder_is_removed_afterwards():
+@pytest.fixture
+def temp_parent(settings, tmp_path):
+    """The folder extracted_zip makes its temporary folders in, to see what it leaves behind."""
+    settings.DATASOURCES_ARCHIVE_TEMP_DIR = str(tmp_path)
+    return tmp_path
+
+
+def test_extracted_folder_is_removed_afterwards(temp_parent):
     with extracted_zip(io.BytesIO(zip_members({"a.txt": b"x"}))) as folder:
+        assert folder.parent == temp_parent
         assert (folder / "a.txt").read_bytes() == b"x"
 
-    assert not folder.exists()
+    assert list(temp_parent.iterdir()) == []
 
 
-def test_extracted_folder_is_removed_when_the_archive_is_refused():
+def test_extracted_folder_is_removed_when_the_archive_is_refused(temp_parent):
+    entered = False
     with pytest.raises(UnsafeArchive):
         with extracted_zip(io.BytesIO(zip_members({"ok.txt": b"x", "../bad.txt": b"y"}))):
-            pass  # pragma: no cover - never entered
+            entered = True  # pragma: no cover - never entered
+
+    assert entered is False
+    assert list(temp_parent.iterdir()) == []
+
+
+def test_extracted_folder_is_removed_when_the_caller_fails(temp_parent):
+    with pytest.raises(RuntimeError):
+        with extracted_zip(io.BytesIO(zip_members({"a.txt": b"x"}))):
+            raise RuntimeError("the reader failed")
+
+    assert list(temp_parent.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", ["../escaped.txt", "table/../../escaped.txt", "..\\escaped.txt"])
@@ -103,8 +123,9 @@ def test_member_written_twice_is_refused(tmp_path):
     assert "twice" in refused(buffer.getvalue(), tmp_path)
 
 
-def test_member_bigger_than_it_declares_is_refused(tmp_path):
-    """A zip whose headers claim fewer bytes than the member inflates to."""
+def test_member_bigger_than_it_declares_never_writes_more_than_declared(tmp_path):
+    """A zip whose headers claim fewer bytes than the member inflates to: refused (the standard
+    library's CRC check or ours), and never more than the declared size on disk."""
     payload = b"x" * 5000
     archive = bytearray(zip_members({"liar.bin": payload}, zipfile.ZIP_DEFLATED))
     for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local and central headers
@@ -115,3 +136,13 @@ def test_member_bigger_than_it_declares_is_refused(tmp_path):
         extract_zip(io.BytesIO(bytes(archive)), tmp_path)
     written = tmp_path / "liar.bin"
     assert not written.exists() or written.stat().st_size <= 100
+
+
+def test_the_copy_stops_at_the_declared_size():
+    """Our own bound, for a reader that does not stop at the declared size by itself."""
+    from datasources.security.archives import _copy_bounded
+
+    written = io.BytesIO()
+    with pytest.raises(UnsafeArchive):
+        _copy_bounded(io.BytesIO(b"x" * 300_000), written, 100)
+    assert len(written.getvalue()) <= 100

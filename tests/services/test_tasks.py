@@ -14,25 +14,15 @@ from django.utils import timezone
 from datasources.models import DataSource, Discovery
 from datasources.tasks import refresh_due_schemas
 from rivergen.celery import app as celery_app
-from tests.conftest import need
-from tests.support.connections import (
-    postgres_body,
-    postgres_reachable,
-    scratch_postgres_database,
-)
+from tests.support import created_source, need, redis_db
+from tests.support.connections import postgres_body, scratch_postgres_database
 
 BASE_DIR = Path(settings.BASE_DIR)
-REDIS_BROKER = "redis://127.0.0.1:6379/13"  # this suite's own Redis database
+REDIS_BROKER = f"redis://127.0.0.1:6379/{redis_db(__file__)}"  # this file's own Redis database
 
 
 def other_body(workspace, **overrides):
     return {"workspace_id": workspace.pk, "name": "Legacy", "type": "other", "credentials": {}, **overrides}
-
-
-def make_source(api, body) -> DataSource:
-    response = api.post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.json()
-    return DataSource.objects.get(pk=response.json()["data"]["id"])
 
 
 @pytest.fixture
@@ -76,7 +66,7 @@ def test_create_answers_inactive_then_tests_and_discovers_after_commit(
 @pytest.mark.django_db
 def test_no_checks_without_schema_auto_refresh(api, workspace, checks_on_create, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        source = make_source(api, other_body(workspace, schema_auto_refresh=False))
+        source = created_source(api, other_body(workspace, schema_auto_refresh=False))
     assert not callbacks
     source.refresh_from_db()
     assert source.last_tested_at is None and not Discovery.objects.exists()
@@ -84,11 +74,11 @@ def test_no_checks_without_schema_auto_refresh(api, workspace, checks_on_create,
 
 @pytest.mark.django_db
 def test_refresh_queues_only_sources_that_are_due(api, workspace, django_capture_on_commit_callbacks):
-    never = make_source(api, other_body(workspace, name="never discovered"))
-    stale = make_source(api, other_body(workspace, name="stale", schema_refresh_interval=60))
-    fresh = make_source(api, other_body(workspace, name="fresh", schema_refresh_interval=3600))
-    busy = make_source(api, other_body(workspace, name="busy"))
-    make_source(api, other_body(workspace, name="manual", schema_auto_refresh=False))
+    never = created_source(api, other_body(workspace, name="never discovered"))
+    stale = created_source(api, other_body(workspace, name="stale", schema_refresh_interval=60))
+    fresh = created_source(api, other_body(workspace, name="fresh", schema_refresh_interval=3600))
+    busy = created_source(api, other_body(workspace, name="busy"))
+    created_source(api, other_body(workspace, name="manual", schema_auto_refresh=False))
     old = Discovery.objects.create(data_source=stale, status="succeeded")
     Discovery.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(seconds=120))
     Discovery.objects.create(data_source=fresh, status="failed")
@@ -103,7 +93,7 @@ def test_refresh_queues_only_sources_that_are_due(api, workspace, django_capture
 @pytest.mark.django_db
 def test_broker_outage_fails_the_discovery_not_the_request(api, workspace, broker, django_capture_on_commit_callbacks):
     broker("sqla+sqlite:////nonexistent-dir-c3/broker.sqlite3")
-    source = make_source(api, other_body(workspace, schema_auto_refresh=False))
+    source = created_source(api, other_body(workspace, schema_auto_refresh=False))
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(f"/api/v1/data-sources/{source.pk}/discover-schema", format="json")
     assert response.status_code == 202
@@ -161,8 +151,7 @@ def redis_reachable() -> bool:
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", ["sqlite", "redis"])
-def test_a_real_worker_runs_a_discovery(kind, api, workspace, broker, tmp_path):
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+def test_a_real_worker_runs_a_discovery(kind, api, workspace, broker, tmp_path, postgres):
     if kind == "redis":
         need(redis_reachable(), "Redis on 127.0.0.1:6379 and the redis package")
         import redis
@@ -175,7 +164,7 @@ def test_a_real_worker_runs_a_discovery(kind, api, workspace, broker, tmp_path):
     worker = start_worker(url, tmp_path / "worker.log")
     try:
         with scratch_postgres_database(["CREATE TABLE t (id int PRIMARY KEY, name text)"]) as name:
-            source = make_source(api, postgres_body(workspace, database_name=name))
+            source = created_source(api, postgres_body(workspace, database_name=name))
             response = api.post(f"/api/v1/data-sources/{source.pk}/discover-schema", format="json")
             assert response.status_code == 202
             discovery = wait_for_finish(response.json()["data"]["discovery_id"])

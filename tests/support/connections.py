@@ -1,7 +1,6 @@
-"""Real servers for the connection and discovery API tests: the machine's PostgreSQL, a silent port."""
-import socket
+"""The machine's PostgreSQL for the connection and discovery tests: a probe, scratch databases, a body."""
 import uuid
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 
@@ -14,24 +13,6 @@ def postgres_reachable() -> bool:
             return True
     except psycopg.Error:
         return False
-
-
-def free_port() -> int:
-    with closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def silent_server():
-    """A port that accepts TCP connections (the kernel completes the handshake) and never answers."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        sock.close()
 
 
 @contextmanager

@@ -4,11 +4,9 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from datasources.connectors import ConnectorError, connector_for
+from datasources.connectors import connector_for
 from datasources.models import DataSource
-from tests.support import client_for
+from tests.support import client_for, created_source
 
 
 def discover(source):
@@ -17,12 +15,6 @@ def discover(source):
 
 def version_of(source) -> str:
     return connector_for(source.type)().test(source).server_version
-
-
-def error_of(call, source) -> ConnectorError:
-    with pytest.raises(ConnectorError) as caught:
-        call(source)
-    return caught.value
 
 
 def upload(user, filename: str, content: bytes) -> str:
@@ -42,9 +34,7 @@ def register(user, source_type: str, file_path: str, **extra) -> DataSource:
         "name": f"{source_type} {file_path}"[:255], "type": source_type, "file_path": file_path,
         "schema_auto_refresh": False, "credentials": {}, **extra,
     }
-    response = client_for(user).post("/api/v1/data-sources", body, format="json")
-    assert response.status_code == 201, response.content
-    return DataSource.objects.get(pk=response.json()["data"]["id"])
+    return created_source(client_for(user), body)
 
 
 def file_source(user, source_type: str, filename: str, content: bytes, **extra) -> DataSource:

@@ -37,7 +37,7 @@ def _as_postgres(*command, **kwargs):
 
 @pytest.fixture(scope="session")
 def password_postgres():
-    from tests.support.connections import free_port
+    from tests.support.servers import free_port
 
     bin_dir = _binaries()
     need(bin_dir and os.geteuid() == 0 and shutil.which("runuser"), "PostgreSQL binaries (as root) for a SCRAM server")

@@ -27,12 +27,6 @@ def connector_error(source, action: str = "test") -> ConnectorError:
     return caught.value
 
 
-def error_of(type_name, source, action: str = "test") -> ConnectorError:
-    """connector_error, for tests that name the type they expect the source to have."""
-    assert source.type == type_name
-    return connector_error(source, action)
-
-
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     try:
         socket.create_connection((host, port), timeout=2).close()
@@ -41,8 +35,8 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def closed_port() -> int:
-    """A port nothing listens on (connections are refused)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (connections are refused) that a server may take."""
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -56,8 +50,25 @@ def make_source(type_name="postgresql", credentials=None, **fields) -> DataSourc
 
 
 @pytest.fixture
-def pg_scratch_schema():
-    need(port_open(5432), "PostgreSQL on 127.0.0.1:5432")
+def postgres():
+    """The machine's PostgreSQL (trust logins), or a skip (a failure under REQUIRE_SERVICES=1)."""
+    from tests.support.connections import postgres_reachable
+
+    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def mariadb():
+    need(port_open(3306), "MariaDB on 127.0.0.1:3306")
+
+
+@pytest.fixture
+def redis_server():
+    need(port_open(6379), "Redis on 127.0.0.1:6379")
+
+
+@pytest.fixture
+def pg_scratch_schema(postgres):
     import psycopg
 
     schema = f"rg_c1_{uuid.uuid4().hex[:8]}"
@@ -106,16 +117,19 @@ def silent():
 
 
 class RecordingHttpServer:
-    """A real http.server in a thread; ``routes`` maps a path to (status, headers, body)."""
+    """A real http.server in a thread; ``routes`` maps a path to (status, headers, body), or to a
+    function of the request's headers returning that (a server that echoes what it received)."""
 
     def __init__(self):
         self.routes, self.requests = {}, []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 owner.requests.append((self.path, dict(self.headers)))
-                status, headers, body = owner.routes.get(self.path, (404, {}, b"not found"))
+                route = owner.routes.get(self.path, (404, {}, b"not found"))
+                status, headers, body = route(dict(self.headers)) if callable(route) else route
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -123,12 +137,15 @@ class RecordingHttpServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            do_POST = do_GET  # noqa: N815 - AWS clients POST
+
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for one poll, and many tests stop a server.
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def close(self):
         self.server.shutdown()
@@ -173,7 +190,7 @@ def sshd():
         root.chmod(0o755)
         (root / "authorized_keys").chmod(0o644)
         _keygen(root / "hostkey", "ed25519", "")
-        port = closed_port()
+        port = free_port()
         (root / "sshd_config").write_text(
             f"Port {port}\nListenAddress 127.0.0.1\nHostKey {root}/hostkey\nPidFile {root}/sshd.pid\n"
             f"AuthorizedKeysFile {root}/authorized_keys\nStrictModes no\nUsePAM no\nPasswordAuthentication yes\n"
