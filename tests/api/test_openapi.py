@@ -53,6 +53,8 @@ def test_openapi_is_served(client):
 def test_every_success_is_one_envelope_and_every_operation_documents_its_errors(schema):
     for path, method, operation in operations(schema):
         for code, response in operation["responses"].items():
+            if code.startswith("2") and set(response["content"]) == {"application/x-ndjson"}:
+                continue  # the streamed export: a line stream, not an envelope (tested below)
             body = resolve(schema, response["content"]["application/json"]["schema"])
             if code.startswith("2"):
                 assert body["properties"]["success"] == {"type": "boolean", "const": True}, (path, method)
@@ -145,3 +147,11 @@ def test_swagger_ui_and_redoc_use_local_assets(client, url, asset):
     assert f"/static/{asset}" in html
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
     assert finders.find(asset), asset
+
+
+def test_the_export_is_documented_as_a_line_stream_of_tables(schema):
+    response = schema["paths"]["/api/v1/data-sources/{id}/schema/export"]["get"]["responses"]["200"]
+    media = response["content"]["application/x-ndjson"]
+    assert media["schema"]["type"] == "string"
+    assert media["x-item-schema"] == {"$ref": "#/components/schemas/SchemaExportLine"}
+    assert "columns" in schema["components"]["schemas"]["SchemaExportLine"]["properties"]
