@@ -38,15 +38,19 @@ def clean_content_type(raw: str | None) -> str:
     return (raw or "")[:255]
 
 
+def stored_file_check(upload) -> tuple[str, str]:
+    """What storing ``upload`` would record (its clean filename and content type); nothing is stored."""
+    limit = settings.STORAGE_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
+    return clean_filename(upload.name), clean_content_type(upload.content_type)
+
+
 def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -> StoredFile:
     """Store ``upload``; ``organization`` is given only by the admin, which checks it."""
     if organization is None:
         organization, _ = write_target(memberships_of(actor), workspace_id)
-    limit = settings.STORAGE_MAX_UPLOAD_BYTES
-    if upload.size > limit:
-        raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
-    filename = clean_filename(upload.name)
-    content_type = clean_content_type(upload.content_type)
+    filename, content_type = stored_file_check(upload)
     saved = None
     try:
         with transaction.atomic():

@@ -26,6 +26,7 @@ from rivergen.fields import (
     StrictCharField,
     StrictIntegerField,
     StrictListField,
+    parse_object,
 )
 
 ADMINS_ONLY = "Only organization admins manage webhooks."
@@ -78,14 +79,6 @@ def webhook_url_check(url: str) -> str:
     return url
 
 
-def _parse(data, *, partial: bool) -> dict:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
-    serializer = WebhookInputSerializer(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
@@ -105,7 +98,7 @@ def _organization_for(actor, organization_id) -> int:
 
 def webhook_create(*, actor, data) -> tuple[Webhook, str]:
     """A new endpoint and its signing secret (the only time the secret is returned)."""
-    values = _parse(data, partial=False)
+    values = parse_object(WebhookInputSerializer, data, partial=False)
     organization_id = _organization_for(actor, values.pop("organization_id", None))
     secret = _new_secret()
     webhook = Webhook.objects.create(
@@ -117,7 +110,7 @@ def webhook_create(*, actor, data) -> tuple[Webhook, str]:
 
 def webhook_update(*, webhook: Webhook, actor, data, partial=True) -> Webhook:
     _require_admin(actor, webhook)
-    values = _parse(data, partial=partial)
+    values = parse_object(WebhookInputSerializer, data, partial=partial)
     values.pop("organization_id", None)  # an endpoint never moves between organizations
     if "description" in values or not partial:
         values["description"] = values.get("description") or ""
