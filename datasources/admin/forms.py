@@ -12,7 +12,7 @@ from django import forms
 from django.core.files.storage import default_storage
 from django.template.defaultfilters import filesizeformat
 
-from accounts.models import Workspace
+from accounts.models import Organization, Workspace
 from accounts.selectors import writable_organizations
 from datasources.admin.errors import (
     SERVICE_ERRORS,
@@ -67,7 +67,7 @@ class DataSourceAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.request, self.write = request, write
         self.fields.update(derived_form_fields())
-        organizations = writable_organizations(request.user) if request else DataSource.objects.none()
+        organizations = writable_organizations(request.user) if request else Organization.objects.none()
         self.fields["organization"].queryset = organizations
         self.fields["workspace"].queryset = Workspace.objects.filter(organization__in=organizations)
         self.fields["file_path"].choices = _file_choices(organizations)
