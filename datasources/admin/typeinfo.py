@@ -1,4 +1,4 @@
-"""What the source form shows for each type, derived from the types catalogue (``type_catalogue``).
+"""What the source form shows for each type, derived from the types catalogue (``type_registry``).
 
 The catalogue says which configuration fields and credential keys a type accepts; this module
 only narrows that to what a person filling the form needs (a CSV source has no host) and gives
@@ -6,7 +6,7 @@ each credential key a human label. The browser gets the same data as JSON (``for
 """
 from functools import cache
 
-from datasources.services.types import type_catalogue
+from datasources.services.types import type_registry
 
 CONNECTION_FIELDS = ("host", "port", "database_name", "schema_name", "connection_string", "file_path")
 SSH_FIELDS = ("use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_local_port")
@@ -58,7 +58,7 @@ def credential_label(key: str) -> str:
 @cache
 def form_layout() -> dict:
     """Per type: label, default port, connection fields, credential keys, and whether SSH applies."""
-    return {entry["type"]: _layout(entry) for entry in type_catalogue()}
+    return {entry["type"]: _layout(entry) for entry in type_registry()}
 
 
 def _layout(entry: dict) -> dict:
@@ -82,5 +82,5 @@ def _layout(entry: dict) -> dict:
 @cache
 def _base_keys() -> frozenset:
     """Keys every type accepts (the spec's and the tunnel's): not a type's own."""
-    sets = [{k["name"] for k in entry["credential_keys"]} for entry in type_catalogue()]
+    sets = [{k["name"] for k in entry["credential_keys"]} for entry in type_registry()]
     return frozenset(set.intersection(*sets))

@@ -1,7 +1,7 @@
 """Panels that watch a source over time: its health history and its recent schema changes."""
 from datasources.admin.panels import Panel, register
 from datasources.models import SchemaChange
-from datasources.services.health import DEFAULT_WINDOW, WINDOWS, health_summary
+from datasources.services.health_summary import DEFAULT_WINDOW, WINDOWS, health_summary
 
 RECENT_CHANGES = 20
 

@@ -3,7 +3,7 @@
 A connector class describes one data source type and knows how to reach it:
 
 - ``type_name``, ``label``, ``family`` (``sql``, ``nosql``, ``files``, ``http``,
-  ``other``) and ``default_port`` describe the type for the catalogue;
+  ``other``) and ``default_port`` describe the type for the type registry;
 - ``required`` is the rule a source of the type must satisfy: a tuple of
   alternatives, each a tuple of field names that must all be set together
   (``(("host", "port", "database_name"), ("connection_string",))`` reads
@@ -35,7 +35,7 @@ of these; the driver's own text is not passed on, it may quote a DSN).
 the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
 blocked on. The thread and its sockets end then too: drivers are given
 ``connection_timeout`` for every connect and handshake (``query_timeout`` only for
-discovery's catalogue queries, once connected), and what the work registered with
+discovery's introspection queries, once connected), and what the work registered with
 ``on_deadline`` (a tunnel, a relay) is closed by the caller at the deadline, which
 wakes a driver its own timeouts cannot reach.
 """
@@ -122,7 +122,7 @@ class Connector:
 def gc_paused():
     """Pause the cyclic garbage collector while building tens of thousands of short-lived objects.
 
-    A large catalogue allocates enough tuples and dataclasses to trigger repeated full
+    A large schema allocates enough tuples and dataclasses to trigger repeated full
     collections that find nothing to free; they cost more than the work itself.
     """
     was_enabled = gc.isenabled()

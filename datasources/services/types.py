@@ -23,7 +23,7 @@ SSH_FIELDS = ("use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_loc
 
 
 @cache
-def type_catalogue() -> list[dict]:
+def type_registry() -> list[dict]:
     return [_describe(connector) for connector in CONNECTORS.values()]
 
 

@@ -90,7 +90,7 @@ def _cassandra_error(exc, target):
 
 
 class DynamoDbConnector(NoSqlConnector):
-    """Discovery is ListTables then one DescribeTable per table: DynamoDB has no bulk catalogue call."""
+    """Discovery is ListTables then one DescribeTable per table: DynamoDB has no bulk describe call."""
 
     type_name, label, default_port = "dynamodb", "Amazon DynamoDB", 443
     schemes = ("http", "https", "dynamodb")

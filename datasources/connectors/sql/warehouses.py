@@ -9,7 +9,7 @@ domains are accepted (``network.check_unpinned_client``).
 import json
 
 from datasources.connectors.base import ConnectorError, TestOutcome, driver_missing
-from datasources.connectors.sql import catalogue as sql_catalogue
+from datasources.connectors.sql import introspection
 from datasources.connectors.sql.engines import SqlConnector
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.targets import target_of
@@ -68,7 +68,7 @@ class SnowflakeConnector(SqlConnector):
                 f"FROM information_schema.columns WHERE {where} ORDER BY 1, 2, ordinal_position",
                 {"schema": schema}).fetchall()
             keys = [(r[3], r[4], r[5]) for r in cursor.execute("SHOW PRIMARY KEYS IN DATABASE").fetchall()]
-            return sql_catalogue.assemble(relations, columns, keys)
+            return introspection.assemble(relations, columns, keys)
         finally:
             conn.close()
 
@@ -120,7 +120,7 @@ class BigQueryConnector(SqlConnector):
                 ).result(timeout=source.query_timeout)
                 rows = [tuple(r.values()) for r in rows]
                 relations = {(r[0], r[1], r[5]) for r in rows}
-                tables += sql_catalogue.assemble(relations, [r[:5] for r in rows], [])
+                tables += introspection.assemble(relations, [r[:5] for r in rows], [])
         except Exception as exc:
             raise classify(exc, target) from None
         return tables
