@@ -3,8 +3,8 @@ from contextlib import contextmanager
 
 from datasources.connectors.base import (
     DATABASE_FIELDS,
+    LOGIN,
     Connector,
-    ConnectorError,
     TestOutcome,
     driver_missing,
     gc_paused,
@@ -12,26 +12,14 @@ from datasources.connectors.base import (
 )
 from datasources.connectors.sql import introspection
 from datasources.connectors.sql.errors import classify
-from datasources.connectors.ssh import open_endpoint
-from datasources.connectors.targets import target_of
+from datasources.connectors.targets import through_endpoint
 
 
 class SqlConnector(Connector):
     family = "sql"
     required = DATABASE_FIELDS
-
-    def test(self, source) -> TestOutcome:
-        return run_within(source.connection_timeout, self._test, source)
-
-    def discover(self, source):
-        # Connecting has connection_timeout; each introspection query has query_timeout.
-        return run_within(source.connection_timeout + source.query_timeout, self._discover, source)
-
-    def _test(self, source):
-        raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
-
-    def _discover(self, source):
-        raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
+    form_fields = ("host", "port", "database_name", "schema_name", "connection_string")
+    form_credentials = LOGIN
 
 
 class SqlAlchemyConnector(SqlConnector):
@@ -44,19 +32,18 @@ class SqlAlchemyConnector(SqlConnector):
     # Drivers whose login handshake no timeout of theirs bounds get a relay we close at the deadline.
     relay = False
 
-    def _test(self, source):
-        target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
-            with self.connection(source, target, endpoint) as conn:
-                self.limit_queries(conn, source.connection_timeout)
-                return TestOutcome(server_version=self.server_version(conn))
+    def reach(self, source, work):
+        return through_endpoint(self, source, work, relay=self.relay)
 
-    def _discover(self, source):
-        target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
-            with self.connection(source, target, endpoint) as conn:
-                self.prepare_session(conn, source.query_timeout)
-                return self.read_schema(conn, self.schema_filter(source, target))
+    def check(self, source, target, endpoint):
+        with self.connection(source, target, endpoint) as conn:
+            self.limit_queries(conn, source.connection_timeout)
+            return TestOutcome(server_version=self.server_version(conn))
+
+    def read_schema(self, source, target, endpoint):
+        with self.connection(source, target, endpoint) as conn:
+            self.prepare_session(conn, source.query_timeout)
+            return self.read_tables(conn, self.schema_filter(source, target))
 
     def server_version(self, conn) -> str:
         from sqlalchemy import text
@@ -65,7 +52,7 @@ class SqlAlchemyConnector(SqlConnector):
     def schema_filter(self, source, target):
         return source.schema_name or None
 
-    def read_schema(self, conn, schema):
+    def read_tables(self, conn, schema):
         from sqlalchemy import text
         params = {"schema": schema}
 
