@@ -39,13 +39,8 @@ def parse_input(data, *, partial=False) -> dict:
 
 def data_source_create(*, actor, data, organization=None) -> DataSource:
     """Create a source for ``actor``; ``organization`` is given only by the admin, which checks it."""
-    memberships = None if organization else memberships_of(actor)
     values = parse_input(data)
-    workspace_id = values.pop("workspace_id", None)
-    if organization is None:
-        organization, workspace = write_target(memberships, workspace_id)
-    else:
-        workspace = workspace_in(organization, workspace_id)
+    organization, workspace = create_target(actor, organization, values.pop("workspace_id", None))
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     now = timezone.now()
@@ -133,6 +128,13 @@ def _apply_rules_keeping_unreadable(state, organization):
         state[field] = {} if field == "credentials" else None
     apply_rules(state, organization)
     state.update(kept)
+
+
+def create_target(actor, organization, workspace_id):
+    """Where a new source goes: the organization the admin checked, else the actor's write target."""
+    if organization is None:
+        return write_target(memberships_of(actor), workspace_id)
+    return organization, workspace_in(organization, workspace_id)
 
 
 def workspace_in(organization, workspace_id):

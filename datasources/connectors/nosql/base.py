@@ -1,5 +1,10 @@
 """What every NoSQL connector shares: reaching the store through a checked endpoint, field inference."""
-from datasources.connectors.base import DATABASE_FIELDS, LOGIN, Connector, DiscoveredColumn
+from datasources.connectors.base import (
+    DATABASE_FIELDS,
+    LOGIN,
+    Connector,
+    DiscoveredColumn,
+)
 from datasources.connectors.targets import through_endpoint
 
 

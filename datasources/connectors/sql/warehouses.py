@@ -8,7 +8,12 @@ domains are accepted (``network.check_unpinned_client``).
 """
 import json
 
-from datasources.connectors.base import LOGIN, ConnectorError, TestOutcome, driver_missing
+from datasources.connectors.base import (
+    LOGIN,
+    ConnectorError,
+    TestOutcome,
+    driver_missing,
+)
 from datasources.connectors.sql import introspection
 from datasources.connectors.sql.engines import SqlConnector
 from datasources.connectors.sql.errors import classify
