@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from accounts.selectors import memberships_of
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
@@ -84,7 +85,8 @@ def unsaved_source_test_connection(*, actor, data, organization=None) -> TestRes
     if isinstance(data, dict) and data.get("name") is None:
         data = {**data, "name": UNSAVED_NAME}
     values = parse_input(data)
-    organization, workspace = create_target(actor, organization, values.pop("workspace_id", None))
+    memberships = None if organization else memberships_of(actor)
+    organization, workspace = create_target(organization, memberships, values.pop("workspace_id", None))
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)

@@ -39,8 +39,9 @@ def parse_input(data, *, partial=False) -> dict:
 
 def data_source_create(*, actor, data, organization=None) -> DataSource:
     """Create a source for ``actor``; ``organization`` is given only by the admin, which checks it."""
+    memberships = None if organization else memberships_of(actor)  # no membership: 403 before validation
     values = parse_input(data)
-    organization, workspace = create_target(actor, organization, values.pop("workspace_id", None))
+    organization, workspace = create_target(organization, memberships, values.pop("workspace_id", None))
     state = {**values, "workspace_id": workspace.pk if workspace else None}
     apply_rules(state, organization)
     now = timezone.now()
@@ -130,10 +131,11 @@ def _apply_rules_keeping_unreadable(state, organization):
     state.update(kept)
 
 
-def create_target(actor, organization, workspace_id):
-    """Where a new source goes: the organization the admin checked, else the actor's write target."""
+def create_target(organization, memberships, workspace_id):
+    """Where a new source goes: the organization the admin checked, else the write target of
+    ``memberships`` (the actor's)."""
     if organization is None:
-        return write_target(memberships_of(actor), workspace_id)
+        return write_target(memberships, workspace_id)
     return organization, workspace_in(organization, workspace_id)
 
 
