@@ -1,17 +1,14 @@
 """Panels that watch a source over time: its health history and its recent schema changes."""
 from datasources.admin.panels import Panel, register
 from datasources.models import SchemaChange
-from datasources.services.health import DEFAULT_WINDOW, WINDOWS, health_summary
+from datasources.services.health_summary import DEFAULT_WINDOW, WINDOWS, health_summary
 
 RECENT_CHANGES = 20
 
 
 @register
 class HealthHistoryPanel(Panel):
-    key = "health-history"
-    title = "Health history"
-    template = "admin/datasources/panels/health_history.html"
-    order = 15
+    key, title, order = "health-history", "Health history", 15
 
     def context(self, request, source):
         window = request.GET.get("health_window")
@@ -21,10 +18,7 @@ class HealthHistoryPanel(Panel):
 
 @register
 class SchemaChangesPanel(Panel):
-    key = "schema-changes"
-    title = "Recent schema changes"
-    template = "admin/datasources/panels/schema_changes.html"
-    order = 25
+    key, title, order = "schema-changes", "Recent schema changes", 25
 
     def context(self, request, source):
         changes = SchemaChange.objects.filter(data_source=source).order_by("-detected_at", "-id")

@@ -12,7 +12,7 @@ from datasources.services.connections import (
     data_source_test_connection,
     unsaved_source_test_connection,
 )
-from datasources.services.types import type_catalogue
+from datasources.services.types import type_registry
 from rivergen.api import success
 
 
@@ -34,7 +34,7 @@ def _test_response(result):
 class TypesView(APIView):
     @extend_schema(operation_id="data_source_types", responses={200: DataSourceTypeSerializer(many=True)})
     def get(self, request):
-        return success(type_catalogue(), "Data source types")
+        return success(type_registry(), "Data source types")
 
 
 class UnsavedTestConnectionView(APIView):

@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from datasources.api.connections import source_for
 from datasources.api.pagination import EnvelopePagination
 from datasources.models import HealthCheck
-from datasources.services.health import WINDOWS, health_checks_of, health_summary, health_window
+from datasources.services.health_summary import WINDOWS, health_checks_of, health_summary, health_window
 from rivergen.api import success
 
 

@@ -64,10 +64,7 @@ def data_source_created_state(*, actor, data, organization=None, every_error=Fal
     values = errors.parse(data, partial=False)
     with errors.collect():
         workspace_id = values.pop("workspace_id", None)
-        if organization is None:
-            organization, workspace = write_target(memberships, workspace_id)
-        else:
-            workspace = workspace_in(organization, workspace_id)
+        organization, workspace = create_target(organization, memberships, workspace_id)
         values["workspace_id"] = workspace.pk if workspace else None
     state = {**dict.fromkeys(MODEL_FIELDS), "credentials": {}, **values} if every_error else values
     if "type" in state and organization is not None:
@@ -164,6 +161,14 @@ def _apply_rules_keeping_unreadable(state, organization):
         state[field] = {} if field == "credentials" else None
     apply_rules(state, organization)
     state.update(kept)
+
+
+def create_target(organization, memberships, workspace_id):
+    """Where a new source goes: the organization the admin checked, else the write target of
+    ``memberships`` (the actor's)."""
+    if organization is None:
+        return write_target(memberships, workspace_id)
+    return organization, workspace_in(organization, workspace_id)
 
 
 def workspace_in(organization, workspace_id):

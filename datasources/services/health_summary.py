@@ -1,11 +1,11 @@
-"""Reads of a source's health history (shared by the API and the admin) and its retention.
+"""Reads of a source's health history, shared by the API and the admin.
 
-``health_summary`` is what the health endpoint and the admin's panel show; ``health_checks_prune``
-deletes rows older than ``HEALTH_CHECK_RETENTION_DAYS`` in small batches (a periodic task).
+``health_summary`` is what the health endpoint and the admin's panel show; ``health_checks_of``
+lists the recorded checks. Scheduling, running and pruning checks live in ``health_checks``,
+recording one in ``health_record``.
 """
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -15,7 +15,6 @@ from datasources.models import DataSource, HealthCheck
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 DEFAULT_WINDOW = "24h"
 LAST_CHECKS = 20
-PRUNE_BATCH = 1000
 
 
 def health_window(raw: str | None) -> str:
@@ -71,16 +70,3 @@ def _percentile(ordered: list[int], percent: int) -> int | None:
         return None
     rank = max(1, -(-percent * len(ordered) // 100))  # ceil without floats
     return ordered[rank - 1]
-
-
-def health_checks_prune(*, now=None, batch_size: int = PRUNE_BATCH, max_batches: int = 1000) -> int:
-    """Delete checks older than the retention, ``batch_size`` rows per statement; returns how many."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.HEALTH_CHECK_RETENTION_DAYS)
-    deleted = 0
-    for _ in range(max_batches):
-        ids = list(HealthCheck.objects.filter(checked_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += HealthCheck.objects.filter(pk__in=ids).delete()[0]
-    return deleted
