@@ -1,7 +1,10 @@
 """Reads about who belongs where, shared by the API, the admin and the commands."""
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 
 from accounts.models import WRITE_ROLES, Membership, Organization, Workspace
+
+WRITE_REFUSED = "Your role in this organization may not create or change data sources."
 
 
 def organization_ids_for(user) -> list[int]:
@@ -49,8 +52,28 @@ def write_target(memberships, workspace_id):
             "You belong to several organizations; give workspace_id to choose where the source goes."
         ]})
     if not membership.can_write:
-        raise PermissionDenied("Your role in this organization may not create or change data sources.")
+        raise PermissionDenied(WRITE_REFUSED)
     return membership.organization, workspace
+
+
+def write_target_of(user, workspace_id):
+    """``write_target(memberships_of(user), workspace_id)``, in one query when a workspace is named.
+
+    The create path's hot read: the workspace, its organization and the user's role come back
+    together; any miss goes the long way, which raises the same errors in the same order.
+    """
+    if workspace_id is not None:
+        workspace = (
+            Workspace.objects.select_related("organization")
+            .filter(pk=workspace_id, organization__memberships__user=user)
+            .annotate(role=F("organization__memberships__role"))
+            .first()
+        )
+        if workspace is not None:
+            if workspace.role not in WRITE_ROLES:
+                raise PermissionDenied(WRITE_REFUSED)
+            return workspace.organization, workspace
+    return write_target(memberships_of(user), workspace_id)
 
 
 def can_write(user, organization) -> bool:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from datasources.connectors import connector_for
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
+from rivergen.serializers import renderer
 
 
 class DataSourceSerializer(serializers.ModelSerializer):
@@ -29,6 +30,10 @@ class DataSourceSerializer(serializers.ModelSerializer):
             "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
         ]
         read_only_fields = fields
+
+
+# The 201 of a create, built from the class above without DRF's per-field work per response.
+data_source_data = renderer(DataSourceSerializer)
 
 
 class DataSourceDetailSerializer(DataSourceSerializer):

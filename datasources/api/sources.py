@@ -4,7 +4,7 @@ from rest_framework import status, viewsets
 
 from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
 from datasources.api.pagination import EnvelopePagination
-from datasources.api.serializers import DataSourceDetailSerializer, DataSourceSerializer
+from datasources.api.serializers import DataSourceDetailSerializer, DataSourceSerializer, data_source_data
 from datasources.connectors import TYPE_CHOICES
 from datasources.selectors import (
     ORDERING_FIELDS,
@@ -65,9 +65,7 @@ class DataSourceViewSet(viewsets.GenericViewSet):
     @extend_schema(request=DataSourceInputSerializer, responses={201: DataSourceSerializer})
     def create(self, request):
         source = data_source_create(actor=request.user, data=request.data)
-        return success(
-            DataSourceSerializer(source).data, "Data source created successfully", status.HTTP_201_CREATED
-        )
+        return success(data_source_data(source), "Data source created successfully", status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
         return success(DataSourceDetailSerializer(self.get_object()).data, "Data source retrieved successfully")
