@@ -72,3 +72,8 @@ def renderer(serializer_class):
         return data
 
     return render
+
+
+def utc_text(value) -> str | None:
+    """A UTC datetime as the API writes every timestamp (``REST_FRAMEWORK["DATETIME_FORMAT"]``)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -15,7 +15,7 @@ from datasources.admin.scoping import OrganizationScopedAdmin
 from datasources.admin.typeinfo import SSH_CREDENTIALS, SSH_FIELDS, form_layout
 from datasources.admin.views import SourceViews
 from datasources.models import DataSource, Status
-from datasources.selectors import has_tag
+from datasources.selectors.sources import has_tag
 from datasources.services.sources import data_source_delete
 
 BADGE_COLOURS = {Status.ACTIVE: "#1e7e34", Status.ERROR: "#b02a37", Status.INACTIVE: "#6c757d"}

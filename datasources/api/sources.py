@@ -4,10 +4,15 @@ from rest_framework import status, viewsets
 
 from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
 from datasources.api.pagination import EnvelopePagination
-from datasources.api.serializers import DataSourceDetailSerializer, DataSourceSerializer, data_source_data
+from datasources.api.serializers import (
+    DataSourceDetailSerializer,
+    DataSourceSerializer,
+    data_source_data,
+)
 from datasources.connectors import TYPE_CHOICES
-from datasources.selectors import (
+from datasources.selectors.sources import (
     ORDERING_FIELDS,
+    data_source_for,
     data_source_list,
     data_sources_visible_to,
 )
@@ -57,6 +62,9 @@ class DataSourceViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return data_sources_visible_to(self.request.user)
+
+    def get_object(self):
+        return data_source_for(self.request.user, self.kwargs["pk"])  # the one way to one source
 
     def list(self, request):
         page = self.paginate_queryset(data_source_list(user=request.user, filters=request.query_params))

@@ -1,5 +1,4 @@
 """/api/v1/webhooks: organization admins manage endpoints, rotate secrets, ping, read the delivery log."""
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -12,7 +11,7 @@ from datasources.api.webhook_serializers import (
     WebhookSecretSerializer,
     WebhookSerializer,
 )
-from datasources.models import WebhookAttempt
+from datasources.selectors.webhooks import webhook_deliveries, webhooks_visible_to
 from datasources.services.webhooks import (
     WebhookInputSerializer,
     webhook_create,
@@ -20,7 +19,6 @@ from datasources.services.webhooks import (
     webhook_ping,
     webhook_rotate_secret,
     webhook_update,
-    webhooks_visible_to,
 )
 from rivergen.api import success
 
@@ -46,7 +44,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     pagination_class = EnvelopePagination
 
     def get_queryset(self):
-        return webhooks_visible_to(self.request.user).order_by("-created_at", "-id")
+        return webhooks_visible_to(self.request.user)
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -87,11 +85,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=PAGE_PARAMETERS, responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
-        webhook = self.get_object()
-        queryset = webhook.deliveries.order_by("-created_at", "-id").prefetch_related(
-            Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number"))
-        )
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(webhook_deliveries(self.get_object()))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     def get_paginated_response(self, data):

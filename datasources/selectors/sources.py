@@ -1,12 +1,14 @@
-"""Reads of data sources shared by the API, the admin and the benchmark: scoping and filters."""
+"""Reads of data sources shared by the API, the admin and the benchmark: scoping, one source, filters."""
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.http import Http404
 
 from accounts.models import Membership
+from accounts.selectors import can_write
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, Status
 from rivergen.params import parse_int
@@ -28,6 +30,19 @@ def data_sources_visible_to(user) -> QuerySet:
         return DataSource.objects.none()
     organization_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
     return DataSource.objects.filter(organization_id__in=organization_ids)
+
+
+def data_source_for(user, pk, *, write=False) -> DataSource:
+    """One of the user's sources; another organization's id is the same 404 as a missing one.
+
+    ``write``: the user's role must allow testing and discovering it (else PermissionDenied).
+    """
+    source = data_sources_visible_to(user).filter(pk=pk).first()
+    if source is None:
+        raise Http404
+    if write and not can_write(user, source.organization_id):
+        raise PermissionDenied("Your role in this organization may not test or discover data sources.")
+    return source
 
 
 def has_tag(tag: str):
