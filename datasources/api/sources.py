@@ -1,5 +1,5 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 
 from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
@@ -23,7 +23,7 @@ from datasources.services.sources import (
     data_source_update,
 )
 from rivergen.api import success
-from rivergen.openapi import int_query
+from rivergen.openapi import int_query, resource_schema
 
 LIST_PARAMETERS = [
     int_query("workspace_id"),
@@ -46,13 +46,7 @@ LIST_PARAMETERS = [
 ]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=LIST_PARAMETERS, responses=DataSourceDetailSerializer(many=True)),
-    retrieve=extend_schema(responses=DataSourceDetailSerializer),
-    update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
-    partial_update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
-    destroy=extend_schema(responses={200: None}),
-)
+@resource_schema(read=DataSourceDetailSerializer, write=DataSourceInputSerializer, list_parameters=LIST_PARAMETERS)
 class DataSourceViewSet(viewsets.GenericViewSet):
     """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
 

@@ -1,6 +1,6 @@
 """/api/v1/webhooks: organization admins manage endpoints, rotate secrets, ping, read the delivery log."""
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 
@@ -21,6 +21,7 @@ from datasources.services.webhooks import (
     webhook_update,
 )
 from rivergen.api import success
+from rivergen.openapi import resource_schema
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", OpenApiTypes.INT),
@@ -28,13 +29,9 @@ PAGE_PARAMETERS = [
 ]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=PAGE_PARAMETERS, responses=WebhookSerializer(many=True)),
+@resource_schema(
+    read=WebhookSerializer, write=WebhookInputSerializer, list_parameters=PAGE_PARAMETERS,
     create=extend_schema(request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer}),
-    retrieve=extend_schema(responses=WebhookSerializer),
-    update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    partial_update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    destroy=extend_schema(responses={200: None}),
 )
 class WebhookViewSet(viewsets.GenericViewSet):
     """Signed webhooks of the organizations you administer."""
