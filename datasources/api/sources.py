@@ -22,7 +22,7 @@ from datasources.services.sources import (
     data_source_delete,
     data_source_update,
 )
-from rivergen.api import success
+from rivergen.api import ReplaceOrPatch, success
 from rivergen.openapi import int_query, resource_schema
 
 LIST_PARAMETERS = [
@@ -47,7 +47,7 @@ LIST_PARAMETERS = [
 
 
 @resource_schema(read=DataSourceDetailSerializer, write=DataSourceInputSerializer, list_parameters=LIST_PARAMETERS)
-class DataSourceViewSet(viewsets.GenericViewSet):
+class DataSourceViewSet(ReplaceOrPatch, viewsets.GenericViewSet):
     """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
 
     lookup_value_regex = r"\d+"
@@ -71,12 +71,6 @@ class DataSourceViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         return success(DataSourceDetailSerializer(self.get_object()).data, "Data source retrieved successfully")
-
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
 
     def destroy(self, request, pk=None):
         source = self.get_object()

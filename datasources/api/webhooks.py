@@ -20,7 +20,7 @@ from datasources.services.webhooks import (
     webhook_rotate_secret,
     webhook_update,
 )
-from rivergen.api import success
+from rivergen.api import ReplaceOrPatch, success
 from rivergen.openapi import resource_schema
 
 PAGE_PARAMETERS = [
@@ -33,7 +33,7 @@ PAGE_PARAMETERS = [
     read=WebhookSerializer, write=WebhookInputSerializer, list_parameters=PAGE_PARAMETERS,
     create=extend_schema(request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer}),
 )
-class WebhookViewSet(viewsets.GenericViewSet):
+class WebhookViewSet(ReplaceOrPatch, viewsets.GenericViewSet):
     """Signed webhooks of the organizations you administer."""
 
     lookup_value_regex = r"\d+"
@@ -54,12 +54,6 @@ class WebhookViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         return success(WebhookSerializer(self.get_object()).data, "Webhook retrieved successfully")
-
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
 
     def destroy(self, request, pk=None):
         webhook_delete(webhook=self.get_object(), actor=request.user)
