@@ -84,16 +84,6 @@ def _body_limit_message(limit):
     return f"The request body is larger than the {size} limit."
 
 
-class ReplaceOrPatch:
-    """PUT (a full replacement) and PATCH of a resource ViewSet, both as ``self._update(request, partial=...)``."""
-
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
-
-
 class SizeLimitedJSONParser(JSONParser):
     """JSON bodies over DATA_UPLOAD_MAX_MEMORY_SIZE are a 413; absurdly nested ones a 400.
 

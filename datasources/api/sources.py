@@ -1,14 +1,14 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 
 from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
-from datasources.api.pagination import EnvelopePagination
 from datasources.api.serializers import (
     DataSourceDetailSerializer,
     DataSourceSerializer,
     data_source_data,
 )
+from datasources.api.viewsets import ResourceViewSet
 from datasources.connectors import TYPE_CHOICES
 from datasources.selectors.sources import (
     ORDERING_FIELDS,
@@ -22,7 +22,7 @@ from datasources.services.sources import (
     data_source_delete,
     data_source_update,
 )
-from rivergen.api import ReplaceOrPatch, success
+from rivergen.api import success
 from rivergen.openapi import int_query, resource_schema
 
 LIST_PARAMETERS = [
@@ -47,12 +47,10 @@ LIST_PARAMETERS = [
 
 
 @resource_schema(read=DataSourceDetailSerializer, write=DataSourceInputSerializer, list_parameters=LIST_PARAMETERS)
-class DataSourceViewSet(ReplaceOrPatch, viewsets.GenericViewSet):
+class DataSourceViewSet(ResourceViewSet):
     """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
 
-    lookup_value_regex = r"\d+"
     serializer_class = DataSourceDetailSerializer
-    pagination_class = EnvelopePagination
 
     def get_queryset(self):
         return data_sources_visible_to(self.request.user)

@@ -1,10 +1,10 @@
 """/api/v1/webhooks: organization admins manage endpoints, rotate secrets, ping, read the delivery log."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 
-from datasources.api.pagination import EnvelopePagination
+from datasources.api.viewsets import ResourceViewSet
 from datasources.api.webhook_serializers import (
     WebhookCreatedSerializer,
     WebhookDeliverySerializer,
@@ -20,7 +20,7 @@ from datasources.services.webhooks import (
     webhook_rotate_secret,
     webhook_update,
 )
-from rivergen.api import ReplaceOrPatch, success
+from rivergen.api import success
 from rivergen.openapi import resource_schema
 
 PAGE_PARAMETERS = [
@@ -33,12 +33,10 @@ PAGE_PARAMETERS = [
     read=WebhookSerializer, write=WebhookInputSerializer, list_parameters=PAGE_PARAMETERS,
     create=extend_schema(request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer}),
 )
-class WebhookViewSet(ReplaceOrPatch, viewsets.GenericViewSet):
+class WebhookViewSet(ResourceViewSet):
     """Signed webhooks of the organizations you administer."""
 
-    lookup_value_regex = r"\d+"
     serializer_class = WebhookSerializer
-    pagination_class = EnvelopePagination
 
     def get_queryset(self):
         return webhooks_visible_to(self.request.user)
