@@ -49,10 +49,11 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
         raise
     workspace_id = values.pop("workspace_id", None)
     if organization is None:
-        organization, workspace = write_target_of(actor, workspace_id)
+        organization, workspace_id = write_target_of(actor, workspace_id)
     else:
         workspace = workspace_in(organization, workspace_id)
-    state = {**values, "workspace_id": workspace.pk if workspace else None}
+        workspace_id = workspace.pk if workspace else None
+    state = {**values, "workspace_id": workspace_id}
     apply_rules(state, organization)
     now = timezone.now()
     source = DataSource(
