@@ -10,7 +10,7 @@ from datasources.admin.source_fields import fieldsets as source_fieldsets
 from datasources.admin.typeinfo import SSH_CREDENTIALS, form_layout
 from datasources.admin.views import SourceViews
 from datasources.models import DataSource, Status
-from datasources.selectors import has_tag
+from datasources.selectors.sources import has_tag
 from datasources.services.credentials import CREDENTIAL_KEYS, secrets_set
 from datasources.services.sources import data_source_delete
 

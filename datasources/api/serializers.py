@@ -5,6 +5,7 @@ from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
 from datasources.services.credentials import secrets_set
 from datasources.services.inputs import DataSourceInputSerializer
+from rivergen.serializers import renderer
 
 
 class DataSourceSerializer(serializers.ModelSerializer):
@@ -37,6 +38,9 @@ EXTRA_FIELDS = [
     name for name, field in DataSourceInputSerializer._declared_fields.items()
     if not field.write_only and name not in DataSourceSerializer.Meta.fields
 ]
+
+# The 201 of a create, built from the class above without DRF's per-field work per response.
+data_source_data = renderer(DataSourceSerializer)
 
 
 class DataSourceDetailSerializer(DataSourceSerializer):

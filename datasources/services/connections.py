@@ -5,7 +5,6 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from accounts.selectors import memberships_of
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
@@ -85,9 +84,8 @@ def unsaved_source_test_connection(*, actor, data, organization=None) -> TestRes
     if isinstance(data, dict) and data.get("name") is None:
         data = {**data, "name": UNSAVED_NAME}
     values = parse_input(data)
-    memberships = None if organization else memberships_of(actor)
-    organization, workspace = create_target(organization, memberships, values.pop("workspace_id", None))
-    state = {**values, "workspace_id": workspace.pk if workspace else None}
+    organization, workspace_id = create_target(organization, actor, values.pop("workspace_id", None))
+    state = {**values, "workspace_id": workspace_id}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)
     with connection_test_slot(actor.pk):

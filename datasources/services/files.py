@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils.text import get_valid_filename
 
 from accounts.selectors import can_write, memberships_of, write_target
-from datasources.models import DataSource, StoredFile
+from datasources.models import StoredFile
+from datasources.selectors.files import sources_using_file
 from rivergen.errors import ConflictError, PayloadTooLarge
 
 # File systems limit a path component to 255 bytes (not characters): 200 CJK characters are 600.
@@ -72,10 +73,7 @@ def stored_file_delete(*, actor, stored_file: StoredFile) -> None:
     # Viewers see their organization's files but may not remove them.
     if not can_write(actor, stored_file.organization_id):
         raise PermissionDenied("Your role in this organization may not delete files.")
-    users = list(
-        DataSource.objects.filter(organization_id=stored_file.organization_id, file_path=stored_file.name)
-        .values_list("name", flat=True)[:5]
-    )
+    users = sources_using_file(stored_file, limit=5)
     if users:
         raise ConflictError(
             f"The file is used by data source(s): {', '.join(users)}. Delete or change them first."

@@ -17,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
+from rivergen.serializers import FieldsOnceSerializer
 from rivergen.fields import (
     OptionalCharField,
     StrictBooleanField,
@@ -102,7 +103,7 @@ class HealthIntervalField(StrictIntegerField):
         return value
 
 
-class DataSourceInputSerializer(serializers.Serializer):
+class DataSourceInputSerializer(FieldsOnceSerializer):
     """Parses a create or update body. Unknown top-level keys are ignored."""
 
     workspace_id = StrictIntegerField(required=False, allow_null=True, min_value=1)

@@ -3,7 +3,7 @@
 The API, the admin and ``manage.py create_datasource`` all call these functions
 with the raw input; parsing, rules and the write happen here once.
 """
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Workspace
-from accounts.selectors import can_write, memberships_of, write_target
+from accounts.selectors import can_write, memberships_of, write_target_of
 from datasources.connectors import connector_for
 from datasources.models import DataSource, name_key
 from datasources.security.crypto import Unreadable
@@ -59,13 +59,15 @@ def data_source_created_state(*, actor, data, organization=None, every_error=Fal
     aside and the rules still check the rest; the name is checked against the organization's sources;
     every problem is raised together.
     """
-    memberships = None if organization else memberships_of(actor)
     errors = _Errors(every_error)
-    values = errors.parse(data, partial=False)
+    try:
+        values = errors.parse(data, partial=False)
+    except serializers.ValidationError:
+        if organization is None:
+            memberships_of(actor)  # belonging to no organization is a 403 before any 400
+        raise
     with errors.collect():
-        workspace_id = values.pop("workspace_id", None)
-        organization, workspace = create_target(organization, memberships, workspace_id)
-        values["workspace_id"] = workspace.pk if workspace else None
+        organization, values["workspace_id"] = create_target(organization, actor, values.pop("workspace_id", None))
     state = {**dict.fromkeys(MODEL_FIELDS), "credentials": {}, **values} if every_error else values
     if "type" in state and organization is not None:
         with errors.collect():
@@ -163,12 +165,13 @@ def _apply_rules_keeping_unreadable(state, organization):
     state.update(kept)
 
 
-def create_target(organization, memberships, workspace_id):
-    """Where a new source goes: the organization the admin checked, else the write target of
-    ``memberships`` (the actor's)."""
+def create_target(organization, actor, workspace_id) -> tuple:
+    """Where a new source goes, as (organization, workspace id): the organization the admin checked,
+    else the write target of ``actor``'s memberships."""
     if organization is None:
-        return write_target(memberships, workspace_id)
-    return organization, workspace_in(organization, workspace_id)
+        return write_target_of(actor, workspace_id)
+    workspace = workspace_in(organization, workspace_id)
+    return organization, workspace.pk if workspace else None
 
 
 def workspace_in(organization, workspace_id):
@@ -210,8 +213,11 @@ def _check_rebind(source, state, sent_credentials, *, sent_connection_string):
 
 
 def _save(source: DataSource):
+    # Outside a transaction the INSERT or UPDATE is atomic by itself: BEGIN and COMMIT would
+    # only add two round trips. Inside one (the admin), the savepoint keeps it usable after a clash.
+    connection = transaction.get_connection()
     try:
-        with transaction.atomic():
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             source.save()
     except IntegrityError:
         _check_name_free(source.organization_id, source.name, source.pk)

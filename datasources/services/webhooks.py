@@ -11,13 +11,12 @@ from urllib.parse import urlsplit
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.db import transaction
-from django.db.models import QuerySet
 from rest_framework import serializers
 
-from accounts.models import Membership, Organization, Role
 from datasources.models import EVENT_TYPES, Webhook, WebhookDelivery
 from datasources.models.webhooks import PING
 from datasources.security import network
+from datasources.selectors.webhooks import ADMINS_ONLY, admin_organization_ids
 from datasources.services.events import delivery_queue, event_body
 from rivergen.errors import ConnectorError
 from rivergen.fields import (
@@ -29,7 +28,6 @@ from rivergen.fields import (
     parse_object,
 )
 
-ADMINS_ONLY = "Only organization admins manage webhooks."
 URL_SHAPE = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s]+"
 
 
@@ -46,20 +44,6 @@ class WebhookInputSerializer(serializers.Serializer):
 
     def validate_events(self, value):
         return list(dict.fromkeys(value))
-
-
-def admin_organization_ids(user) -> list[int]:
-    if user.is_superuser:
-        return list(Organization.objects.values_list("pk", flat=True))
-    return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))
-
-
-def webhooks_visible_to(user) -> QuerySet:
-    """The endpoints a user manages; PermissionDenied for a user who is admin nowhere."""
-    organization_ids = admin_organization_ids(user)
-    if not organization_ids:
-        raise PermissionDenied(ADMINS_ONLY)
-    return Webhook.objects.filter(organization_id__in=organization_ids)
 
 
 def webhook_url_check(url: str) -> str:

@@ -5,8 +5,8 @@ import pytest
 from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck
+from datasources.selectors.health import health_summary
 from datasources.services.health_checks import health_checks_prune
-from datasources.services.health_summary import health_summary
 from tests.conftest import client_for, source_url
 from tests.support.connections import postgres_body
 

@@ -1,8 +1,7 @@
 """Reads of a source's health history, shared by the API and the admin.
 
-``health_summary`` is what the health endpoint and the admin's panel show; ``health_checks_of``
-lists the recorded checks. Scheduling, running and pruning checks live in ``health_checks``,
-recording one in ``health_record``.
+``health_summary`` is what the health endpoint and the admin's panel show, for a source read
+through ``selectors.sources.data_source_for`` (or the admin's scoped queryset).
 """
 from datetime import timedelta
 
@@ -11,17 +10,22 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck
+from rivergen.params import choice_param
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 DEFAULT_WINDOW = "24h"
 LAST_CHECKS = 20
 
 
-def health_window(raw: str | None) -> str:
-    window = DEFAULT_WINDOW if raw is None else raw  # an empty value is a mistake, not the default
-    if window not in WINDOWS:
-        raise ValidationError({"window": [f"Must be one of {', '.join(WINDOWS)}."]})
-    return window
+def health_window(params, name: str = "window", *, lenient: bool = False) -> str:
+    """The window asked for in ``params`` (a QueryDict); absent is 24h, anything else a 400
+    (``lenient``, as the admin's panel links are: the default)."""
+    try:
+        return choice_param(params, name, WINDOWS, default=DEFAULT_WINDOW)
+    except ValidationError:
+        if lenient:
+            return DEFAULT_WINDOW
+        raise
 
 
 def health_checks_of(source: DataSource) -> QuerySet:
@@ -32,7 +36,7 @@ def health_checks_of(source: DataSource) -> QuerySet:
 def health_summary(*, source: DataSource, window: str = DEFAULT_WINDOW, now=None) -> dict:
     """Current status and since when, uptime, counts and latency percentiles in ``window``, last checks."""
     now = now or timezone.now()
-    since = now - WINDOWS[health_window(window)]
+    since = now - WINDOWS[health_window({"window": window})]
     rows = list(
         HealthCheck.objects.filter(data_source=source, checked_at__gte=since)
         .values_list("status", "latency_ms")
