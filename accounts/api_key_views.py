@@ -65,7 +65,7 @@ class ApiKeyViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return success(ApiKeySerializer(self.get_object()).data, "API key retrieved successfully")
 
-    @extend_schema(responses=ApiKeySerializer)
+    @extend_schema(responses={200: ApiKeySerializer})
     def destroy(self, request, pk=None):
         api_key = api_key_revoke(api_key=self.get_object(), actor=request.user)
         return success(ApiKeySerializer(api_key).data, "API key revoked")

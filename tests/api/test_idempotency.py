@@ -171,6 +171,7 @@ def test_fifty_concurrent_creates_with_one_key_make_one_source(alice, spec_body)
     assert len(answers) == THREADS
     created = [body for status, body in answers if status == 201]
     busy = [body for status, body in answers if status == 409]
+    print(f"\n{THREADS} threads: {len(created)} x 201, {len(busy)} x 409 IN_USE")  # the figure, with -s
     assert len(created) + len(busy) == THREADS, sorted({status for status, _ in answers})
     assert created and all(body == created[0] for body in created)
     assert all(body["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE" for body in busy)
