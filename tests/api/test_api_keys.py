@@ -253,3 +253,11 @@ def test_the_admin_revokes_keys(client, alice):
     assert response.status_code == 302
     assert ApiKey.objects.get(pk=api_key.pk).revoked_at is not None
     assert key_client(key).get(SOURCES).status_code == 401
+
+
+def test_openapi_documents_the_key_scheme_and_routes(api):
+    document = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert document["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    assert {"get", "post"} <= set(document["paths"]["/api/v1/api-keys"])
+    assert {"get", "delete"} <= set(document["paths"]["/api/v1/api-keys/{id}"])
+    assert "post" in document["paths"]["/api/v1/api-keys/{id}/rotate"]
