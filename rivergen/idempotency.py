@@ -109,7 +109,11 @@ def _claim(scope, fingerprint) -> tuple[IdempotentRequest, bool]:
         existing = IdempotentRequest.objects.filter(**scope).first()
         if existing is None:
             continue  # freed meanwhile: try again
-        stale = existing.expires_at <= now or (existing.status is None and existing.created_at <= now - ABANDONED_AFTER)
+        stale = (
+            existing.expires_at <= now
+            or (existing.status is None and existing.created_at <= now - ABANDONED_AFTER)
+            or not isinstance(existing.body, str)  # encrypted under keys no longer configured: unreadable
+        )
         if not stale:
             return existing, False
         IdempotentRequest.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()

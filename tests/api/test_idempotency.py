@@ -177,3 +177,11 @@ def test_fifty_concurrent_creates_with_one_key_make_one_source(alice, spec_body)
     assert all(body["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE" for body in busy)
     assert DataSource.objects.count() == 1
     assert create(client_for(alice), spec_body, key="race-key").json() == created[0]
+
+
+def test_a_claim_whose_request_never_finished_is_taken_over_after_ten_minutes(api, alice, spec_body):
+    long_ago = timezone.now() - timedelta(minutes=11)
+    IdempotentRequest.objects.create(principal=alice, method="POST", path=SOURCES, key="died", fingerprint="x",
+                                     created_at=long_ago, expires_at=long_ago + timedelta(hours=24))
+    response = create(api, spec_body, key="died")
+    assert response.status_code == 201 and DataSource.objects.count() == 1
