@@ -20,6 +20,7 @@ from accounts.selectors import (
     administered_organization_id,
     require_key_manager,
 )
+from rivergen.errors import ConflictError
 from rivergen.fields import StrictCharField, StrictIntegerField, StrictListField, parse_object
 from rivergen.params import MAX_INT64
 
@@ -62,7 +63,7 @@ def api_key_rotate(*, api_key: ApiKey, actor) -> str:
     """A new key for the same row and identity; the old key stops working at once."""
     _require_manage(actor, api_key)
     if api_key.revoked_at is not None or api_key.expires_at <= timezone.now():
-        raise ValidationError({"non_field_errors": ["A revoked or expired key cannot be rotated; create a new one."]})
+        raise ConflictError("A revoked or expired key cannot be rotated; create a new one.")
     prefix, key = new_key()
     with transaction.atomic():
         api_key.prefix, api_key.key_hash = prefix, key_hash(key)

@@ -261,3 +261,11 @@ def test_openapi_documents_the_key_scheme_and_routes(api):
     assert {"get", "post"} <= set(document["paths"]["/api/v1/api-keys"])
     assert {"get", "delete"} <= set(document["paths"]["/api/v1/api-keys/{id}"])
     assert "post" in document["paths"]["/api/v1/api-keys/{id}/rotate"]
+
+
+def test_a_revoked_key_cannot_be_rotated_back_to_life(api, alice):
+    api_key, key = make_key(alice, "viewer")
+    api.delete(f"{KEYS}/{api_key.pk}")
+    response = api.post(f"{KEYS}/{api_key.pk}/rotate")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "CONFLICT"
+    assert ApiKey.objects.get(pk=api_key.pk).key_hash == api_key.key_hash
