@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from accounts.roles import WRITE_ROLES, Role
+
 
 class Organization(models.Model):
     name = models.CharField(max_length=255, unique=True)
@@ -28,15 +30,6 @@ class Workspace(models.Model):
         return f"{self.organization.name} / {self.name}"
 
 
-class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    EDITOR = "editor", "Editor"
-    VIEWER = "viewer", "Viewer"
-
-
-WRITE_ROLES = (Role.ADMIN, Role.EDITOR)
-
-
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
@@ -55,3 +48,10 @@ class Membership(models.Model):
     @property
     def can_write(self):
         return self.role in WRITE_ROLES
+
+
+# Defined in their own modules; imported here so that Django registers them with the app.
+from accounts.api_keys import ApiKey  # noqa: E402
+from accounts.idempotency import IdempotentRequest  # noqa: E402
+
+__all__ = ["ApiKey", "IdempotentRequest", "Membership", "Organization", "Role", "WRITE_ROLES", "Workspace"]

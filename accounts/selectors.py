@@ -1,10 +1,41 @@
 """Reads about who belongs where, shared by the API, the admin and the commands."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection
 
-from accounts.models import WRITE_ROLES, Membership, Organization, Workspace
+from accounts.models import WRITE_ROLES, ApiKey, Membership, Organization, Role, Workspace
 
 WRITE_REFUSED = "Your role in this organization may not create or change data sources."
+SCOPED_NEEDS_WORKSPACE = "This API key is limited to some workspaces; give workspace_id to choose one of them."
+
+
+def workspace_scope(user) -> list[int] | None:
+    """The workspaces an API key's identity is limited to; None for a person or a key of a whole
+    organization. Everything a principal reads or creates is narrowed by it, on top of its memberships."""
+    try:
+        key = user.api_key
+    except (AttributeError, ObjectDoesNotExist):
+        return None
+    return key.workspace_ids
+
+
+def check_workspace_in_scope(user, workspace_id) -> None:
+    """A workspace outside a scoped key's workspaces is the same 400 as one that does not exist."""
+    scope = workspace_scope(user)
+    if scope is None:
+        return
+    if workspace_id is None:
+        raise ValidationError({"workspace_id": [SCOPED_NEEDS_WORKSPACE]})
+    if workspace_id not in scope:
+        raise ValidationError({"workspace_id": ["Workspace not found."]})
+
+
+def admin_organization_ids(user) -> list[int]:
+    """The organizations ``user`` administers as a whole (a workspace-scoped key administers none)."""
+    if user.is_superuser:
+        return list(Organization.objects.values_list("pk", flat=True))
+    if workspace_scope(user) is not None:
+        return []
+    return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))
 
 
 def organization_ids_for(user) -> list[int]:
@@ -21,6 +52,24 @@ def visible_organizations(user):
     if user.is_superuser:
         return Organization.objects.all()
     return Organization.objects.filter(memberships__user=user)
+
+
+def administered_organization_id(user, organization_id, *, refused: str) -> int:
+    """The organization an admin names (``organization_id``), or the only one they administer.
+
+    PermissionDenied(``refused``) for a user who administers none; a 400 on ``organization_id``
+    for one they do not administer (the same as one that does not exist).
+    """
+    admin_of = admin_organization_ids(user)
+    if not admin_of:
+        raise PermissionDenied(refused)
+    if organization_id is None:
+        if len(admin_of) > 1:
+            raise ValidationError({"organization_id": ["You administer several organizations; name one."]})
+        return admin_of[0]
+    if organization_id not in admin_of:
+        raise ValidationError({"organization_id": ["Organization not found."]})
+    return organization_id
 
 
 def memberships_of(user) -> list[Membership]:
@@ -64,6 +113,7 @@ def write_target_of(user, workspace_id) -> tuple[Organization, int | None]:
     spent ten times as long compiling the join as the database did running it. Any miss goes the
     long way, which raises the same errors in the same order.
     """
+    check_workspace_in_scope(user, workspace_id)
     if workspace_id is not None:
         found = next(iter(Organization.objects.raw(_target_sql(), [user.pk, workspace_id])), None)
         if found is not None:
@@ -90,3 +140,23 @@ def can_write(user, organization) -> bool:
     if user.is_superuser:
         return True
     return Membership.objects.filter(user=user, organization=organization, role__in=WRITE_ROLES).exists()
+
+
+KEYS_ADMINS_ONLY = "Only organization admins, signed in as themselves, manage API keys."
+KEYS_MANAGE_NO_KEYS = "An API key cannot manage API keys; sign in as an organization admin."
+
+
+def require_key_manager(user) -> None:
+    """Keys are managed by people who administer an organization, never by a key."""
+    if hasattr(user, "api_key"):
+        raise PermissionDenied(KEYS_MANAGE_NO_KEYS)
+
+
+def api_keys_visible_to(user):
+    """The keys of the organizations ``user`` administers (newest first); PermissionDenied for
+    an API key or a user who administers nothing."""
+    require_key_manager(user)
+    organization_ids = admin_organization_ids(user)
+    if not organization_ids:
+        raise PermissionDenied(KEYS_ADMINS_ONLY)
+    return ApiKey.objects.filter(organization_id__in=organization_ids).select_related("created_by")

@@ -50,6 +50,11 @@ ERRORS = {
     "415": "Unsupported Content-Type",
     "429": "Too many requests",
 }
+IDEMPOTENT_ERRORS = {
+    "409": "A conflict with the stored state, or IDEMPOTENCY_KEY_IN_USE: a request with this "
+           "Idempotency-Key is still running (Retry-After says when to ask again)",
+    "422": "IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request body",
+}
 
 
 def _errors_of(operation, method) -> list[str]:
@@ -184,9 +189,10 @@ def wrap_in_envelope(result, generator, request, public):
             _require_oneof_bodies(operation, components)
             _integer_ids(operation)
             _page_parameters(operation)
-            for code in _errors_of(operation, method):
+            idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+            for code in _errors_of(operation, method) + (["422"] if idempotent else []):
                 responses.setdefault(code, {
-                    "description": ERRORS[code],
+                    "description": IDEMPOTENT_ERRORS[code] if idempotent and code in IDEMPOTENT_ERRORS else ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
                 })
     return result

@@ -127,6 +127,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
         "accounts.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -271,12 +272,13 @@ READINESS_TIMEOUT = env.float("READINESS_TIMEOUT", default=2.0)
 # attempts get 429 with Retry-After for AXES_COOLOFF_MINUTES (a success resets the count).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PersonBackend",  # ModelBackend, refusing API keys' service identities
 ]
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks: per username, per address
+# Either one locks: per username, per address (a wrong API key counts for its address only).
+AXES_LOCKOUT_PARAMETERS = "rivergen.throttling.lockout_parameters"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful logins are not written down
 AXES_LOCKOUT_CALLABLE = "rivergen.throttling.lockout_response"
@@ -285,6 +287,9 @@ AXES_VERBOSE = False
 # appended to X-Forwarded-For; with 0, REMOTE_ADDR. Never trust the header without a proxy.
 LOGIN_THROTTLE_PROXY_COUNT = env.int("LOGIN_THROTTLE_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "rivergen.throttling.client_address"
+
+# --- Idempotency-Key: how long a stored answer is replayed, and the key kept from other bodies ---
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
 # --- Connection tests: how many may run at once, so that a few editors cannot tie up the workers ---
 DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)

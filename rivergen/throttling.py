@@ -35,3 +35,30 @@ def login_succeeded(request, user) -> None:
         from axes.handlers.proxy import AxesProxyHandler
 
         AxesProxyHandler.user_logged_in(sender=None, request=request, user=user)
+
+
+# Failed API keys are counted under this name, and only per client address: a key is no
+# username, and counting per key would let anyone who saw a key's prefix lock it out.
+API_KEY_ATTEMPT = "(api key)"
+
+
+def lockout_parameters(request, credentials=None) -> list:
+    if credentials and credentials.get("username") == API_KEY_ATTEMPT:
+        return ["ip_address"]
+    return ["username", "ip_address"]
+
+
+def address_locked(request) -> bool:
+    if not settings.AXES_ENABLED:
+        return False
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request, {"username": API_KEY_ATTEMPT})
+
+
+def key_failed(request) -> None:
+    """A wrong API key: one more failed login for the client address."""
+    if settings.AXES_ENABLED:
+        from axes.handlers.proxy import AxesProxyHandler
+
+        AxesProxyHandler.user_login_failed(sender=None, credentials={"username": API_KEY_ATTEMPT}, request=request)

@@ -3,14 +3,22 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from rest_framework.routers import SimpleRouter
+
+from accounts.api_key_views import ApiKeyViewSet
 from accounts.views import TokenRefreshView, TokenView
 from rivergen.health import healthz, readyz
 from datasources.api.urls import urlpatterns as datasource_urls
+
+accounts_router = SimpleRouter()
+accounts_router.trailing_slash = "/?"
+accounts_router.register("api-keys", ApiKeyViewSet, basename="api-key")
 
 api_v1 = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="token"),
     re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
     *datasource_urls,
+    *accounts_router.urls,
 ]
 
 urlpatterns = [

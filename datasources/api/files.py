@@ -6,6 +6,7 @@ from datasources.models import StoredFile
 from datasources.selectors.files import stored_files_visible_to
 from datasources.services.files import stored_file_create, stored_file_delete
 from rivergen.api import success
+from rivergen.idempotency import idempotent
 from rivergen.params import MAX_INT64
 
 
@@ -32,6 +33,7 @@ class StoredFileViewSet(viewsets.GenericViewSet):
         return stored_files_visible_to(self.request.user)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: StoredFileSerializer})
+    @idempotent
     def create(self, request):
         upload = UploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)

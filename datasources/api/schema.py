@@ -23,6 +23,7 @@ from datasources.selectors.changes import schema_changes
 from datasources.selectors.sources import data_source_for
 from datasources.services.discovery import discovery_queue
 from rivergen.api import success
+from rivergen.idempotency import idempotent
 from rivergen.openapi import int_query
 
 NDJSON = "application/x-ndjson"
@@ -31,6 +32,7 @@ NDJSON = "application/x-ndjson"
 class DiscoverSchemaView(APIView):
     @extend_schema(operation_id="data_source_discover_schema", request=None,
                    responses={202: DiscoveryQueuedSerializer})
+    @idempotent
     def post(self, request, pk):
         source = data_source_for(request.user, pk, write=True)
         with transaction.atomic():

@@ -23,6 +23,7 @@ from datasources.services.sources import (
     data_source_update,
 )
 from rivergen.api import success
+from rivergen.idempotency import idempotent
 from rivergen.openapi import int_query, resource_schema
 
 LIST_PARAMETERS = [
@@ -63,6 +64,7 @@ class DataSourceViewSet(ResourceViewSet):
         return self.get_paginated_response(DataSourceDetailSerializer(page, many=True).data)
 
     @extend_schema(request=DataSourceInputSerializer, responses={201: DataSourceSerializer})
+    @idempotent
     def create(self, request):
         source = data_source_create(actor=request.user, data=request.data)
         return success(data_source_data(source), "Data source created successfully", status.HTTP_201_CREATED)

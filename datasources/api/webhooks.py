@@ -21,6 +21,7 @@ from datasources.services.webhooks import (
     webhook_update,
 )
 from rivergen.api import success
+from rivergen.idempotency import idempotent
 from rivergen.openapi import resource_schema
 
 PAGE_PARAMETERS = [
@@ -45,6 +46,7 @@ class WebhookViewSet(ResourceViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookSerializer(page, many=True).data)
 
+    @idempotent
     def create(self, request):
         webhook, secret = webhook_create(actor=request.user, data=request.data)
         data = WebhookCreatedSerializer(webhook, context={"secret": secret}).data

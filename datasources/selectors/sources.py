@@ -8,6 +8,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from accounts.models import WRITE_ROLES, Membership
+from accounts.selectors import workspace_scope
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, Status
 from rivergen.params import parse_int
@@ -27,7 +28,9 @@ def data_sources_visible_to(user, *, roles=None) -> QuerySet:
     """
     if user is None or not user.is_authenticated:
         return DataSource.objects.none()
-    return DataSource.objects.filter(organization_id__in=list(member_roles(user) if roles is None else roles))
+    sources = DataSource.objects.filter(organization_id__in=list(member_roles(user) if roles is None else roles))
+    scope = workspace_scope(user)
+    return sources if scope is None else sources.filter(workspace_id__in=scope)
 
 
 def member_roles(user) -> dict[int, str]:

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
-from accounts.selectors import can_write, memberships_of, write_target
+from accounts.selectors import can_write, check_workspace_in_scope, memberships_of, write_target
 from datasources.models import StoredFile
 from datasources.selectors.files import sources_using_file
 from rivergen.errors import ConflictError, PayloadTooLarge
@@ -50,6 +50,7 @@ def stored_file_check(upload) -> tuple[str, str]:
 def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -> StoredFile:
     """Store ``upload``; ``organization`` is given only by the admin, which checks it."""
     if organization is None:
+        check_workspace_in_scope(actor, workspace_id)
         organization, _ = write_target(memberships_of(actor), workspace_id)
     filename, content_type = stored_file_check(upload)
     saved = None

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Workspace
-from accounts.selectors import can_write, memberships_of, write_target_of
+from accounts.selectors import can_write, check_workspace_in_scope, memberships_of, write_target_of
 from datasources.connectors import connector_for
 from datasources.models import DataSource, name_key
 from datasources.security.crypto import Unreadable
@@ -118,6 +118,8 @@ def data_source_updated_state(*, source: DataSource, actor, data, partial=True, 
             workspace = workspace_in(source.organization, values.pop("workspace_id"))
             state["workspace_id"] = workspace.pk if workspace else None
         values.pop("workspace_id", None)
+    with errors.collect():
+        check_workspace_in_scope(actor, state["workspace_id"])  # a scoped key moves nothing out of its workspaces
     sent_credentials = values.pop("credentials", None)
     if values.get("connection_string"):
         # A new connection string says where to connect: fill what it implies afresh.

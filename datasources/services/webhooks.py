@@ -13,10 +13,11 @@ from django.core.validators import RegexValidator
 from django.db import transaction
 from rest_framework import serializers
 
+from accounts.selectors import admin_organization_ids, administered_organization_id
 from datasources.models import EVENT_TYPES, Webhook, WebhookDelivery
 from datasources.models.webhooks import PING
 from datasources.security import network
-from datasources.selectors.webhooks import ADMINS_ONLY, admin_organization_ids
+from datasources.selectors.webhooks import ADMINS_ONLY
 from datasources.services.events import delivery_queue, event_body
 from rivergen.errors import ConnectorError
 from rivergen.fields import (
@@ -67,23 +68,10 @@ def _new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def _organization_for(actor, organization_id) -> int:
-    admin_of = admin_organization_ids(actor)
-    if not admin_of:
-        raise PermissionDenied(ADMINS_ONLY)
-    if organization_id is None:
-        if len(admin_of) > 1:
-            raise ValidationError({"organization_id": ["You administer several organizations; name one."]})
-        return admin_of[0]
-    if organization_id not in admin_of:
-        raise ValidationError({"organization_id": ["Organization not found."]})
-    return organization_id
-
-
 def webhook_create(*, actor, data) -> tuple[Webhook, str]:
     """A new endpoint and its signing secret (the only time the secret is returned)."""
     values = parse_object(WebhookInputSerializer, data, partial=False)
-    organization_id = _organization_for(actor, values.pop("organization_id", None))
+    organization_id = administered_organization_id(actor, values.pop("organization_id", None), refused=ADMINS_ONLY)
     secret = _new_secret()
     webhook = Webhook.objects.create(
         organization_id=organization_id, created_by=actor, secret=secret,

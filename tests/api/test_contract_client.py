@@ -150,6 +150,20 @@ def test_a_generated_client_parses_every_operation(generated, live_server, admin
     assert call("v1_webhooks_deliveries_list", 200, client=client, id=hook.id) == []
     assert call("v1_webhooks_destroy", 200, client=client, id=hook.id) is None
 
+    csv_body.name = "sales, created with an Idempotency-Key"
+    retried = call("v1_data_sources_create", 201, client=client, body=csv_body, idempotency_key="contract-1")
+    assert call("v1_data_sources_create", 201, client=client, body=csv_body, idempotency_key="contract-1").id == retried.id
+    assert call("v1_data_sources_destroy", 200, client=client, id=retried.id) is None
+
+    created_key = call("v1_api_keys_create", 201, client=client, body=models.ApiKeyInputRequest(
+        name="contract CI", role=models.RoleEnum("viewer")))
+    assert [k.id for k in call("v1_api_keys_list", 200, client=client)] == [created_key.id]
+    assert call("v1_api_keys_retrieve", 200, client=client, id=created_key.id).prefix == created_key.prefix
+    rotated = call("v1_api_keys_rotate_create", 200, client=client, id=created_key.id)
+    as_key = generated.AuthenticatedClient(base_url=live_server.url, token=rotated.key, raise_on_unexpected_status=True)
+    assert {s.id for s in op("v1_data_sources_list").sync_detailed(client=as_key).parsed.data} == {sql.id, csv.id}
+    assert call("v1_api_keys_destroy", 200, client=client, id=created_key.id).revoked_at
+
     assert call("v1_data_sources_destroy", 200, client=client, id=csv.id) is None
     assert call("v1_storage_files_destroy", 200, client=client, id=stored.id) is None
     assert call("v1_data_sources_destroy", 200, client=client, id=sql.id) is None

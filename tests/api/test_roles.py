@@ -5,7 +5,7 @@ Roles (personas from tests/conftest.py), all facing Acme's objects:
   Globex only), nobody = a user with no membership, anonymous = no token.
 
 Each row is one endpoint: a label, the method, the path (``{source}``, ``{discovery}`` and
-``{file}``, ``{webhook}`` are Acme's objects), the body (a key of ``bodies``, or None), then the six statuses in
+``{file}``, ``{webhook}``, ``{key}`` are Acme's objects), the body (a key of ``bodies``, or None), then the six statuses in
 the order of ROLES. Beyond the status, every case checks the envelope of a refusal (401 with
 a Bearer challenge, 403 FORBIDDEN, 404 NOT_FOUND) and that a refused or read-only call
 changed nothing stored.
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import ApiKey
 from datasources.models import DataSource, Discovery, StoredFile, Webhook, WebhookDelivery
 from tests.support import client_for
 
@@ -31,6 +32,8 @@ SOURCE = SOURCES + "/{source}"
 FILES = "/api/v1/storage/files"
 HOOKS = "/api/v1/webhooks"
 HOOK = HOOKS + "/{webhook}"
+KEYS = "/api/v1/api-keys"
+KEY = KEYS + "/{key}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,12 @@ MATRIX = [
     row("rotate its secret",  "webhook-rotate-secret",        "post",   HOOK + "/rotate-secret",              None,      200, 403, 403, 404, 403, 401),
     row("ping webhook",       "webhook-ping",                 "post",   HOOK + "/ping",                       None,      202, 403, 403, 404, 403, 401),
     row("list deliveries",    "webhook-deliveries",           "get",    HOOK + "/deliveries",                 None,      200, 403, 403, 404, 403, 401),
+    # API keys belong to organization admins too (a key itself is refused: tests/api/test_api_keys.py)
+    row("list API keys",      "api-key-list",                 "get",    KEYS,                                 None,      200, 403, 403, 200, 403, 401),
+    row("create API key",     "api-key-list",                 "post",   KEYS,                                 "key",     201, 403, 403, 201, 403, 401),
+    row("read API key",       "api-key-detail",               "get",    KEY,                                  None,      200, 403, 403, 404, 403, 401),
+    row("revoke API key",     "api-key-detail",               "delete", KEY,                                  None,      200, 403, 403, 404, 403, 401),
+    row("rotate API key",     "api-key-rotate",               "post",   KEY + "/rotate",                      None,      200, 403, 403, 404, 403, 401),
 ]
 # Routes of /api/v1 that answer before any role exists (tested in tests/api/test_auth.py).
 NOT_ROLE_BOUND = {"token", "token-refresh"}
@@ -96,6 +105,7 @@ def bodies(workspace) -> dict:
         "upload": ({"file": SimpleUploadedFile("matrix.csv", b"id\n1\n")}, "multipart"),
         "hook": ({"url": "http://127.0.0.1:8999/matrix", "events": ["data_source.health_changed"]}, "json"),
         "unhook": ({"is_active": False}, "json"),
+        "key": ({"name": "Matrix key", "role": "viewer"}, "json"),
     }
 
 
@@ -108,6 +118,7 @@ def stored_state() -> list:
         list(StoredFile.objects.order_by("pk").values_list("pk", "name")),
         list(Webhook.objects.order_by("pk").values_list("pk", "url", "is_active", "secret", "updated_at")),
         list(WebhookDelivery.objects.order_by("pk").values_list("pk")),
+        list(ApiKey.objects.order_by("pk").values_list("pk", "prefix", "key_hash", "revoked_at")),
     ]
 
 
@@ -116,6 +127,7 @@ def objects(alice, workspace, stored_file):
     """Acme's source (type "other": testing it fails at once, it never dials out), a discovery, a file
     and a webhook."""
     from datasources.services.sources import data_source_create
+    from accounts.api_key_services import api_key_create
     from datasources.services.webhooks import webhook_create
 
     source = data_source_create(actor=alice, data={
@@ -124,7 +136,9 @@ def objects(alice, workspace, stored_file):
     })
     discovery = Discovery.objects.create(data_source=source)
     webhook, _ = webhook_create(actor=alice, data={"url": "http://127.0.0.1:8999/acme", "events": ["data_source.health_changed"]})
-    return {"source": source.pk, "discovery": discovery.pk, "file": stored_file.pk, "webhook": webhook.pk}
+    api_key, _ = api_key_create(actor=alice, data={"name": "Acme CI", "role": "editor"})
+    return {"source": source.pk, "discovery": discovery.pk, "file": stored_file.pk, "webhook": webhook.pk,
+            "key": api_key.pk}
 
 
 ERROR_CODES = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
