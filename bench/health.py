@@ -56,7 +56,7 @@ def start_postgres(root: Path) -> tuple[int, callable]:
         port = probe.getsockname()[1]
     as_postgres(f"{bin_dir}/initdb", "-D", str(data), "-U", "postgres", "--auth=trust")
     as_postgres(f"{bin_dir}/pg_ctl", "-D", str(data), "-l", str(root / "pg.log"), "-w", "-o",
-                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300", "start")
+                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=1000", "start")
     return port, lambda: as_postgres(f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop")
 
 
@@ -178,6 +178,15 @@ def report(total: int, due_at, checks, done: bool):
     print(f"missed: {total - len(per_source)}   checked twice: {sum(1 for n in per_source.values() if n > 1)}")
     print(f"latency ms: median {statistics.median(latencies):.0f}, "
           f"p95 {latencies[int(0.95 * (len(latencies) - 1))]}   outcomes: {codes}")
+    answered = sorted(latency for *_, latency, status, _ in rows if status == "succeeded")
+    if answered:
+        print(f"answered tests' latency ms: median {statistics.median(answered):.0f}, "
+              f"p95 {answered[int(0.95 * (len(answered) - 1))]}")
+    per_second = {}
+    for _, checked_at, *_ in rows:
+        second = int(checked_at.timestamp() - started)
+        per_second[second] = per_second.get(second, 0) + 1
+    print("checks finished per second of the round:", [per_second.get(n, 0) for n in range(int(round_time) + 1)])
 
 
 if __name__ == "__main__":

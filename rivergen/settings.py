@@ -217,7 +217,7 @@ CELERY_BEAT_SCHEDULE.update({
 # Default interval of a new source's scheduled connection test (seconds; 0 = off; else 30-86400).
 HEALTH_CHECK_INTERVAL_SECONDS = env.int("HEALTH_CHECK_INTERVAL_SECONDS", default=300)
 # Connection tests one round (one worker process) runs at once, in threads.
-HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=50)
+HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=200)
 HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=30)
 # --- Webhooks: one POST per attempt; failures retried after these delays (about an hour in all) ---
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
