@@ -87,6 +87,9 @@ def create(web, token, workspace_id, name, **fields):
 
 def test_a_deployment_checks_each_source_once_survives_a_killed_worker_and_bounds_tests(deployment):
     pg, web, workers, gate = deployment["pg"], deployment["web"], deployment["workers"], deployment["gate"]
+    for server in web:  # both instances reach the database and this broker
+        assert request(server.url("/readyz"))[:3:2] == (200, {"status": "ok", "checks": {"database": "ok",
+                                                                                         "broker": "ok"}})
     token = token_for(web[0])
     workspace_id = deployment["org"]["workspaces"][0]["id"]
 
