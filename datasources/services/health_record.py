@@ -11,6 +11,7 @@ from django.db.models import F
 
 from datasources.models import DataSource, HealthCheck, Status
 from datasources.services.events import event_publish
+from rivergen.serializers import utc_text
 
 HEALTH_CHANGED = "data_source.health_changed"
 
@@ -58,7 +59,7 @@ def _apply(source: DataSource, result, trigger: str, before: str, interval: int)
         event_publish(organization_id=source.organization_id, type=HEALTH_CHANGED, data={
             "data_source_id": source.pk, "data_source_name": source.name,
             "from": before, "to": after, "error_code": result.error_code,
-            "checked_at": _utc(result.tested_at),
+            "checked_at": utc_text(result.tested_at),
         })
     return HealthCheck(
         data_source_id=source.pk, checked_at=result.tested_at, status=result.status,
@@ -96,6 +97,3 @@ def _next_check(tested_at, interval: int) -> dict:
         health_next_check_at=tested_at + timedelta(seconds=interval), health_claim=None, health_claimed_until=None,
     )
 
-
-def _utc(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
