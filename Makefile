@@ -33,7 +33,7 @@ migrate: install .env
 	$(MANAGE) migrate --noinput
 
 # A Celery worker (with beat, for scheduled schema refresh) runs beside the web server and is
-# stopped when the server stops. Background jobs in a non-interactive shell ignore Ctrl-C, hence the trap.
+# stopped when the server stops; it consumes every queue (rivergen/celery.py). Background jobs in a non-interactive shell ignore Ctrl-C, hence the trap.
 run: migrate
 	mkdir -p .local
 	$(MANAGE) ensure_admin
@@ -42,16 +42,23 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
-# Production: gunicorn (gthread) serves the app and WhiteNoise its static files; the Celery
-# worker and beat run as separate processes. Settings come from the environment (README,
-# "Production"); no .env is written, and a missing SECRET_KEY stops it.
+# Production: gunicorn (gthread) serves the app and WhiteNoise its static files; Celery workers
+# and beat run as separate processes. Settings come from the environment (README, "Production");
+# no .env is written, and a missing SECRET_KEY stops it. WORKER_QUEUES lists one worker per entry, each
+# entry the queues it consumes: the default is one worker on every queue; e.g.
+# WORKER_QUEUES="checks discovery webhooks,default" gives each kind of job workers of its own.
+WORKER_QUEUES ?= checks,discovery,webhooks,default
 serve: install
 	mkdir -p .local
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput -v 0
-	$(VENV)/bin/celery -A rivergen worker --concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO & worker=$$!; \
-	$(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & beat=$$!; \
-	trap 'kill $$worker $$beat 2>/dev/null; wait $$worker $$beat' EXIT INT TERM; \
+	pids=; \
+	for queues in $(WORKER_QUEUES); do \
+		$(VENV)/bin/celery -A rivergen worker -Q $$queues -n "$${queues%%,*}@%h" \
+			--concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO & pids="$$pids $$!"; \
+	done; \
+	$(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & pids="$$pids $$!"; \
+	trap 'kill $$pids 2>/dev/null; wait $$pids' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn
 
 test: install-dev

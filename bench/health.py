@@ -7,14 +7,20 @@ the script waits until each has been checked. It reports the round time (first t
 test finished), the time from "due" to done (this includes waiting for beat's next tick), checks/s,
 and how many sources were missed or checked twice (both must be 0).
 
-The PostgreSQL is a throwaway cluster of the machine's installation with max_connections 300 (the
+The PostgreSQL is a throwaway cluster of the machine's installation with max_connections 1000 (the
 shared server allows 100, and a round holds up to 2 x HEALTH_CHECK_CONCURRENCY connections);
 --shared-postgres uses 127.0.0.1:5432 instead.
 
-Usage:  .venv/bin/python bench/health.py [--sources 1000] [--shared-postgres] [--concurrency N]
+--workers N starts N workers (each as `make run` starts it; the first also runs beat), and
+--app-db postgres keeps the app's own tables in a database of the throwaway cluster, as a
+deployment with several workers must (bench/cluster.py runs both scenarios side by side).
+
+Usage:  .venv/bin/python bench/health.py [--sources 1000] [--workers 1] [--app-db sqlite|postgres]
+                                         [--shared-postgres] [--concurrency N]
 """
 import argparse
 import glob
+import json
 import os
 import shutil
 import signal
@@ -56,7 +62,7 @@ def start_postgres(root: Path) -> tuple[int, callable]:
         port = probe.getsockname()[1]
     as_postgres(f"{bin_dir}/initdb", "-D", str(data), "-U", "postgres", "--auth=trust")
     as_postgres(f"{bin_dir}/pg_ctl", "-D", str(data), "-l", str(root / "pg.log"), "-w", "-o",
-                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300", "start")
+                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=1000", "start")
     return port, lambda: as_postgres(f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "immediate", "stop")
 
 
@@ -82,12 +88,13 @@ def create_sources(count: int, silent_port: int, pg_port: int):
     DataSource.objects.bulk_create(rows, batch_size=500)
 
 
-def start_worker(env: dict, scratch: Path, log_path: Path) -> subprocess.Popen:
-    """The worker command of the Makefile's `run` target."""
+def start_worker(env: dict, scratch: Path, log_path: Path, beat: bool = True) -> subprocess.Popen:
+    """The worker command of the Makefile's `run` target (the first one also runs beat)."""
     log = open(log_path, "w")
+    with_beat = ["--beat", "--schedule", str(scratch / "celerybeat-schedule")] if beat else []
     return subprocess.Popen(
-        [str(BASE_DIR / ".venv/bin/celery"), "-A", "rivergen", "worker", "--beat",
-         "--schedule", str(scratch / "celerybeat-schedule"), "--concurrency", "2", "--loglevel", "INFO"],
+        [str(BASE_DIR / ".venv/bin/celery"), "-A", "rivergen", "worker", *with_beat, "-n", f"{log_path.stem}@%h",
+         "--concurrency", "2", "--loglevel", "INFO"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -105,12 +112,23 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sources", type=int, default=1000)
     parser.add_argument("--shared-postgres", action="store_true")
-    parser.add_argument("--concurrency", type=int, help="HEALTH_CHECK_CONCURRENCY for the worker (default 50)")
+    parser.add_argument("--concurrency", type=int, help="HEALTH_CHECK_CONCURRENCY for the worker (default 200)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes, each as `make run` starts it")
+    parser.add_argument("--app-db", choices=["sqlite", "postgres"], default="sqlite",
+                        help="the app's own database: a scratch SQLite file, or a database on the throwaway cluster")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="rg-bench-health-"))
     env = environment(scratch)
     if args.concurrency:
         env["HEALTH_CHECK_CONCURRENCY"] = str(args.concurrency)
+    stop_postgres = None
+    if args.shared_postgres:
+        pg_port = 5432
+    else:
+        pg_port, stop_postgres = start_postgres(scratch)
+    if args.app_db == "postgres":
+        as_postgres("createdb", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres", "rivergen_bench")
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:{pg_port}/rivergen_bench"
     os.environ.update(env)
     import django
 
@@ -125,26 +143,24 @@ def main():
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(4096)  # the kernel completes each handshake; nobody ever answers
-    stop_postgres = None
-    if args.shared_postgres:
-        pg_port = 5432
-    else:
-        pg_port, stop_postgres = start_postgres(scratch)
-    worker = None
+    workers = []
     try:
         create_sources(args.sources, silent.getsockname()[1], pg_port)
-        worker = start_worker(env, scratch, scratch / "worker.log")
-        if not wait_for(lambda: "ready" in (scratch / "worker.log").read_text(), 60):
-            raise SystemExit("The worker did not start; see " + str(scratch / "worker.log"))
+        for number in range(args.workers):
+            log = scratch / f"worker{number}.log"
+            workers.append(start_worker(env, scratch, log, beat=number == 0))
+            if not wait_for(lambda: " ready." in log.read_text(), 60):
+                raise SystemExit("A worker did not start; see " + str(log))
         due_at = timezone.now()
         DataSource.objects.update(health_next_check_at=due_at)
         checks = HealthCheck.objects.filter(trigger="scheduled", checked_at__gte=due_at)
-        done = wait_for(lambda: checks.values("data_source").distinct().count() >= args.sources, 120, 0.5)
+        done = wait_for(lambda: checks.values("data_source").distinct().count() >= args.sources, 600, 0.5)
         time.sleep(3)  # anything checked twice would show up now
         report(args.sources, due_at, checks, done)
     finally:
-        if worker is not None:
+        for worker in workers:
             os.killpg(worker.pid, signal.SIGTERM)
+        for worker in workers:
             try:
                 worker.wait(20)
             except subprocess.TimeoutExpired:
@@ -175,9 +191,21 @@ def report(total: int, due_at, checks, done: bool):
     print(f"round time (first test started -> last finished): {round_time:.2f} s   target <= 10 s")
     print(f"due -> all done (includes waiting for beat's tick): {finished - due_at.timestamp():.2f} s")
     print(f"checks/s over the round: {len(rows) / round_time:.0f}")
-    print(f"missed: {total - len(per_source)}   checked twice: {sum(1 for n in per_source.values() if n > 1)}")
+    missed, doubled = total - len(per_source), sum(1 for n in per_source.values() if n > 1)
+    print(f"missed: {missed}   checked twice: {doubled}")
+    print("RESULT " + json.dumps({"sources": total, "round_s": round(round_time, 2), "missed": missed,
+                                  "doubled": doubled, "checks_per_s": round(len(rows) / round_time)}))
     print(f"latency ms: median {statistics.median(latencies):.0f}, "
           f"p95 {latencies[int(0.95 * (len(latencies) - 1))]}   outcomes: {codes}")
+    answered = sorted(latency for *_, latency, status, _ in rows if status == "succeeded")
+    if answered:
+        print(f"answered tests' latency ms: median {statistics.median(answered):.0f}, "
+              f"p95 {answered[int(0.95 * (len(answered) - 1))]}")
+    per_second = {}
+    for _, checked_at, *_ in rows:
+        second = int(checked_at.timestamp() - started)
+        per_second[second] = per_second.get(second, 0) + 1
+    print("checks finished per second of the round:", [per_second.get(n, 0) for n in range(int(round_time) + 1)])
 
 
 if __name__ == "__main__":

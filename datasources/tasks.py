@@ -9,17 +9,26 @@ from datasources.services.connections import data_source_test_connection
 from datasources.services.health_checks import health_checks_prune, health_checks_schedule, health_round_run
 from datasources.services.webhook_delivery import deliveries_queue_due, delivery_attempt
 from datasources.services.discovery import (
+    DiscoveryBusy,
+    discoveries_queue_due,
     discovery_queue,
     discovery_run,
-    due_for_refresh,
 )
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(ignore_result=True)
-def discover_schema(discovery_id: int):
-    discovery_run(discovery_id)
+# Discovery and webhook jobs are acknowledged only once done, and given back to the broker when
+# their worker process dies, so another worker runs them (at least once; both are idempotent).
+AT_LEAST_ONCE = dict(acks_late=True, reject_on_worker_lost=True)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=100, **AT_LEAST_ONCE)
+def discover_schema(self, discovery_id: int):
+    try:
+        discovery_run(discovery_id)
+    except DiscoveryBusy as busy:  # a redelivery while the first run's claim is live, or the source is busy
+        raise self.retry(countdown=busy.retry_in)
 
 
 @shared_task(ignore_result=True)
@@ -43,12 +52,9 @@ def check_new_source(source_id: int):
 @shared_task(ignore_result=True)
 def refresh_due_schemas():
     """Periodic (celery beat): queue a discovery for every auto-refreshed source that is due."""
-    due = due_for_refresh()
-    for source in DataSource.objects.filter(pk__in=due):
-        with transaction.atomic():
-            discovery_queue(source=source)
-    if due:
-        logger.info("Queued schema refresh for %d source(s)", len(due))
+    queued = discoveries_queue_due()
+    if queued:
+        logger.info("Queued schema refresh for %d source(s)", queued)
 
 
 @shared_task(ignore_result=True)
@@ -70,7 +76,7 @@ def prune_health_checks():
         logger.info("Pruned %d health check(s)", deleted)
 
 
-@shared_task(ignore_result=True)
+@shared_task(ignore_result=True, **AT_LEAST_ONCE)
 def deliver_webhook(delivery_id: int):
     delivery_attempt(delivery_id)
 

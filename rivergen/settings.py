@@ -180,7 +180,8 @@ LOGGING = {
 
 # --- Background jobs (Celery) -------------------------------------------------------------
 # With no broker configured, kombu's SQLAlchemy transport keeps the queue in a local SQLite
-# file, so nothing has to be installed; production sets CELERY_BROKER_URL (e.g. Redis).
+# file, so nothing has to be installed; production sets CELERY_BROKER_URL to RabbitMQ
+# (amqp://user:password@host:5672/vhost) or Redis (redis://host:6379/0). Queues and routes: rivergen/celery.py.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 if not CELERY_BROKER_URL:
     (BASE_DIR / ".local").mkdir(exist_ok=True)  # SQLite cannot create the file's folder
@@ -188,6 +189,11 @@ if not CELERY_BROKER_URL:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)  # run jobs inline
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a job a dying worker held is delivered again (discovery runs are idempotent)
+# Redis hands an unacknowledged job (its worker was killed) to another worker after this many
+# seconds; RabbitMQ does at once, when the dead worker's connection drops. Longer than a discovery
+# may run (connection_timeout + query_timeout) avoids needless redeliveries; they are harmless.
+if CELERY_BROKER_URL.startswith(("redis", "rediss", "sentinel")):  # the SQLAlchemy transport refuses the option
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
@@ -212,7 +218,7 @@ CELERY_BEAT_SCHEDULE.update({
 # Default interval of a new source's scheduled connection test (seconds; 0 = off; else 30-86400).
 HEALTH_CHECK_INTERVAL_SECONDS = env.int("HEALTH_CHECK_INTERVAL_SECONDS", default=300)
 # Connection tests one round (one worker process) runs at once, in threads.
-HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=50)
+HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=200)
 HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=30)
 # --- Webhooks: one POST per attempt; failures retried after these delays (about an hour in all) ---
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
@@ -294,3 +300,4 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # --- Connection tests: how many may run at once, so that a few editors cannot tie up the workers ---
 DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)
 DATASOURCES_TESTS_PER_PROCESS = env.int("DATASOURCES_TESTS_PER_PROCESS", default=16)
+DATASOURCES_TESTS_PER_ORGANIZATION = env.int("DATASOURCES_TESTS_PER_ORGANIZATION", default=32)

@@ -26,6 +26,10 @@ class Discovery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run that holds a running discovery, until when: a job redelivered after its worker died
+    # takes over once the claim expires, and only the holder of the claim may store the catalogue.
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     # What this discovery changed in the stored catalogue (null until it succeeds; 0 for a baseline).
     changes_added = models.PositiveIntegerField(null=True, blank=True)
     changes_removed = models.PositiveIntegerField(null=True, blank=True)

@@ -64,7 +64,7 @@ def data_source_test_connection(*, source: DataSource, trigger: str = "manual", 
     With an ``actor`` (a request, not a job) the test takes a slot of ``limits``: TooBusy past them.
     """
     if actor is not None:
-        with connection_test_slot(actor.pk):
+        with connection_test_slot(actor.pk, source):
             result = connection_test_run(source)
     else:
         result = connection_test_run(source)
@@ -88,7 +88,7 @@ def unsaved_source_test_connection(*, actor, data, organization=None) -> TestRes
     state = {**values, "workspace_id": workspace_id}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)
-    with connection_test_slot(actor.pk):
+    with connection_test_slot(actor.pk, source):
         return connection_test_run(source)
 
 
@@ -98,8 +98,9 @@ def edited_source_test_connection(*, source: DataSource, actor, data) -> TestRes
     Omitted secrets are the stored ones; a changed destination needs them sent again, as for a save.
     """
     state = data_source_updated_state(source=source, actor=actor, data=data)
-    with connection_test_slot(actor.pk):
-        return connection_test_run(DataSource(organization=source.organization, **state))
+    edited = DataSource(organization=source.organization, **state)
+    with connection_test_slot(actor.pk, edited):
+        return connection_test_run(edited)
 
 
 def scrub(message: str, source: DataSource) -> str:

@@ -1,8 +1,17 @@
 """Schema discovery: queue a job, run the connector, store the catalogue and its changes in one transaction.
 
 A failed or timed-out discovery stores nothing: the last good catalogue stays, and no change is recorded.
+
+Jobs are delivered at least once (a worker killed mid-run has its job redelivered), so a run first
+claims its discovery: a token and an expiry of the run's own deadline plus a margin, taken under the
+source's row lock while no other run of that source holds a live claim. A redelivered job whose
+claim is still live, or whose source is busy, raises ``DiscoveryBusy`` and is retried later; once a
+dead worker's claim expires, the next delivery takes over. Only the holder of the claim stores, under
+the discovery's row lock, so a discovery never runs twice at once for a source and never stores twice.
 """
 import logging
+import uuid
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Max
@@ -13,13 +22,14 @@ from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import scrub
-from datasources.services.deadline import call_with_deadline
+from datasources.services.deadline import GRACE_SECONDS, call_with_deadline
 from datasources.services.events import discovery_failed_publish, schema_changed_publish
 from datasources.services.jobs import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
+CLAIM_MARGIN_SECONDS = 10
 
 
 def discovery_queue(*, source: DataSource, actor=None) -> Discovery:
@@ -36,34 +46,77 @@ def _queue_failed(discovery_id: int):
     )
 
 
+class DiscoveryBusy(Exception):
+    """The discovery, or another of its source, is running elsewhere: try again in ``retry_in`` seconds."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(f"busy; retry in {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
 def discovery_run(discovery_id: int) -> Discovery | None:
-    """Run a queued discovery; a job already taken by another worker is left alone."""
-    claimed = Discovery.objects.filter(pk=discovery_id, status=Discovery.Status.QUEUED).update(
-        status=Discovery.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:
+    """Run a queued discovery (or one whose run died); None when it is finished or gone."""
+    token = uuid.uuid4()
+    discovery = _claim(discovery_id, token)
+    if discovery is None:
         return None
-    discovery = Discovery.objects.select_related("data_source").get(pk=discovery_id)
     source = discovery.data_source
     connector = connector_for(source.type)()
     deadline = source.connection_timeout + source.query_timeout
     try:
         tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
         with transaction.atomic():  # the catalogue, its changes and their counts commit together
+            if not _still_held(discovery_id, token):
+                return None  # the claim expired and another run took over: it stores, not this one
             stored = catalogue_replace(source=source, tables=tables or [], discovery=discovery)
             finished = _succeeded(discovery, stored)
             if finished.changes_found():  # never for the baseline; sent only if this commits
                 schema_changed_publish(source=source, discovery_id=discovery_id, **finished.changes_summary())
     except ConnectorError as exc:
         message = scrub(exc.message, source)
-        discovery_failed_publish(source=source, discovery_id=discovery_id, error_code=exc.code, error_message=message)
-        return _finish(discovery, Discovery.Status.FAILED, error_code=exc.code, error_message=message)
+        with transaction.atomic():
+            if not _still_held(discovery_id, token):
+                return None
+            discovery_failed_publish(source=source, discovery_id=discovery_id, error_code=exc.code,
+                                     error_message=message)
+            return _finish(discovery, Discovery.Status.FAILED, error_code=exc.code, error_message=message)
     except Exception as exc:  # noqa: BLE001 - the job must end failed, never stay "running"
         logger.error("Discovery %s failed: %s", discovery_id, type(exc).__name__)
         _finish(discovery, Discovery.Status.FAILED, error_code="INTERNAL_ERROR",
                 error_message="Storing the discovered schema failed.")
         raise
     return finished
+
+
+def _claim(discovery_id: int, token) -> Discovery | None:
+    discovery = Discovery.objects.select_related("data_source").filter(pk=discovery_id).first()
+    if discovery is None or discovery.status not in ACTIVE:
+        return None
+    source = discovery.data_source
+    now = timezone.now()
+    with transaction.atomic():
+        # The source's row lock orders the runs of one source: each sees the claims committed before it.
+        list(DataSource.objects.select_for_update().filter(pk=source.pk).values_list("pk"))
+        held = Discovery.objects.filter(data_source=source, status=Discovery.Status.RUNNING, claimed_until__gt=now)
+        busy_until = held.aggregate(until=Max("claimed_until"))["until"]
+        if busy_until is not None:
+            raise DiscoveryBusy((busy_until - now).total_seconds() + 1)
+        lease = source.connection_timeout + source.query_timeout + GRACE_SECONDS + CLAIM_MARGIN_SECONDS
+        claimed = Discovery.objects.filter(pk=discovery_id, status__in=ACTIVE).update(
+            status=Discovery.Status.RUNNING, started_at=now, claim=token,
+            claimed_until=now + timedelta(seconds=lease),
+        )
+    if not claimed:
+        return None
+    discovery.refresh_from_db()
+    return discovery
+
+
+def _still_held(discovery_id: int, token) -> bool:
+    """Inside the storing transaction: lock the discovery and check that this run still holds it."""
+    return Discovery.objects.select_for_update().filter(
+        pk=discovery_id, claim=token, status=Discovery.Status.RUNNING,
+    ).exists()
 
 
 def _succeeded(discovery: Discovery, stored) -> Discovery:
@@ -83,12 +136,14 @@ def _finish(discovery: Discovery, status, **fields) -> Discovery:
     return discovery
 
 
-def due_for_refresh(now=None) -> list[int]:
+def due_for_refresh(now=None, *, among=None) -> list[int]:
     """Ids of auto-refreshed sources whose last discovery was queued at least an interval ago."""
     now = now or timezone.now()
+    sources = DataSource.objects.filter(schema_auto_refresh=True)
+    if among is not None:
+        sources = sources.filter(pk__in=among)
     rows = (
-        DataSource.objects.filter(schema_auto_refresh=True)
-        .exclude(discoveries__status__in=ACTIVE)
+        sources.exclude(discoveries__status__in=ACTIVE)
         .annotate(last_queued=Max("discoveries__created_at"))
         .values_list("pk", "last_queued", "schema_refresh_interval")
     )
@@ -96,3 +151,19 @@ def due_for_refresh(now=None) -> list[int]:
         pk for pk, last, interval in rows
         if last is None or (now - last).total_seconds() >= interval
     ]
+
+
+def discoveries_queue_due(*, now=None) -> int:
+    """Periodic (celery beat): queue a discovery for every source that is due; how many were queued.
+
+    Each source is checked again under its row lock, so two beat processes (one started by
+    mistake) never queue two refreshes of one source: the second sees the first's discovery.
+    """
+    queued = 0
+    for pk in due_for_refresh(now):
+        with transaction.atomic():
+            source = DataSource.objects.select_for_update().filter(pk=pk).first()
+            if source is not None and due_for_refresh(now, among=[pk]):
+                discovery_queue(source=source)
+                queued += 1
+    return queued

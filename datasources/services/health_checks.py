@@ -6,7 +6,8 @@ token and an expiry of the source's own ``connection_timeout`` plus a margin. Tw
 never test one source at once, and a source whose worker died is claimable again as soon as that
 expiry passes (well within one interval whenever the timeout is shorter than the interval).
 The tests run in threads (``HEALTH_CHECK_CONCURRENCY`` per round); the round's own thread
-claims and records, so only one database connection per round is used.
+claims and records (what finished together in one transaction), so only one database connection
+per round is used.
 """
 import logging
 import math
@@ -23,7 +24,7 @@ from django.utils import timezone
 from datasources.models import DataSource, HealthCheck
 from datasources.services.connections import TestResult, connection_test_run
 from datasources.services.deadline import GRACE_SECONDS
-from datasources.services.health_record import health_check_record
+from datasources.services.health_record import health_checks_record_many
 from datasources.services.jobs import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -100,10 +101,9 @@ def health_round_run(*, concurrency: int | None = None) -> RoundReport:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             finished = [(running.pop(future), future.result()) for future in done]
             fill(pool)  # the freed slots start their next tests before this thread writes the results
-            for source, result in finished:
-                health_check_record(source=source, result=result, trigger=HealthCheck.Trigger.SCHEDULED)
-                report.checked += 1
-                report.failed += 0 if result.succeeded else 1
+            health_checks_record_many(results=finished, trigger=HealthCheck.Trigger.SCHEDULED)
+            report.checked += len(finished)
+            report.failed += sum(1 for _, result in finished if not result.succeeded)
     if report.checked:
         logger.info("Health round: %d checked, %d failed", report.checked, report.failed)
     return report

@@ -1,4 +1,4 @@
-"""`make serve`, the documented production command: gunicorn, a Celery worker and beat, each its own process."""
+"""`make serve`, the documented production command: gunicorn, Celery workers (per WORKER_QUEUES) and beat."""
 import os
 import signal
 import subprocess
@@ -16,14 +16,18 @@ pytestmark = pytest.mark.services
 
 
 def children_of(pid) -> str:
-    return subprocess.run(["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return subprocess.run(["ps", "-ww", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True).stdout
 
 
-def test_make_serve_runs_gunicorn_worker_and_beat(tmp_path):
+@pytest.mark.parametrize("queues, workers", [
+    (None, ["-Q checks,discovery,webhooks,default"]),  # the default: one worker on every queue
+    ("checks,default discovery,webhooks", ["-Q checks,default", "-Q discovery,webhooks"]),
+])
+def test_make_serve_runs_gunicorn_workers_per_queue_and_beat(tmp_path, queues, workers):
     need(port_open(6379), "Redis on 127.0.0.1:6379")
     port = free_port()
     env = production_env(f"sqlite:///{tmp_path / 'db.sqlite3'}", PORT=str(port), WEB_WORKERS="1", WEB_THREADS="4",
-                         WORKER_CONCURRENCY="1")
+                         WORKER_CONCURRENCY="1", **({"WORKER_QUEUES": queues} if queues else {}))
     log = tempfile.NamedTemporaryFile(prefix="rg-make-serve-", suffix=".log", delete=False)
     make = subprocess.Popen(["make", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -44,6 +48,8 @@ def test_make_serve_runs_gunicorn_worker_and_beat(tmp_path):
                                                    capture_output=True, text=True).stdout.splitlines())
         assert "gunicorn" in processes
         assert "worker" in processes and "beat" in processes
+        started = [line for line in processes.splitlines() if " worker -Q " in line and "/bin/sh" not in line]
+        assert len(started) == len(workers) and all(any(q in line for line in started) for q in workers), processes
     finally:
         os.killpg(make.pid, signal.SIGTERM)
         try:

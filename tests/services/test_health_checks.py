@@ -125,3 +125,35 @@ def test_the_check_after_a_create_is_recorded_as_created(org):
     source = make_source("other", organization=org, name="new", schema_auto_refresh=False)
     check_new_source(source.pk)
     assert HealthCheck.objects.get(data_source=source).trigger == "created"
+
+
+def test_results_recorded_together_match_results_recorded_one_by_one(org, alice, settings):
+    from datasources.services.connections import TestResult
+    from datasources.services.health_record import health_check_record, health_checks_record_many
+
+    settings.WEBHOOK_RETRY_DELAYS = []
+    webhook_create(actor=alice, data={"url": "http://127.0.0.1:9/hook", "events": ["data_source.health_changed"]})
+    now = timezone.now()
+    ok = TestResult("succeeded", None, "Connection succeeded.", 12, "16", now)
+    down = TestResult("failed", "TIMEOUT", "No answer.", 2000, None, now)
+    single = [make_source("other", organization=org, name=f"one {n}") for n in range(3)]
+    together = [make_source("other", organization=org, name=f"many {n}") for n in range(3)]
+    gone = make_source("other", organization=org, name="gone")
+    for source, result in zip(single, (ok, down, down)):
+        health_check_record(source=source, result=result, trigger="scheduled")
+    gone_id = gone.pk
+    gone.delete()
+    gone.pk = gone_id  # a source deleted while it was being tested
+    assert health_checks_record_many(results=[*zip(together, (ok, down, down)), (gone, ok)]) == 3
+
+    def state(sources):
+        rows = DataSource.objects.filter(pk__in=[s.pk for s in sources]).order_by("name")
+        return [(r.status, r.failure_count, r.failure_reason, r.health_next_check_at, r.last_tested_at) for r in rows]
+
+    assert state(single) == state(together)
+    kept = HealthCheck.objects.filter(data_source__in=together).values_list("status", "error_code", "trigger")
+    assert sorted(kept) == sorted(HealthCheck.objects.filter(data_source__in=single)
+                                  .values_list("status", "error_code", "trigger"))
+    # inactive -> error publishes; inactive -> active does not: two deliveries for each way of recording
+    names = [d.payload["data"]["data_source_name"] for d in WebhookDelivery.objects.order_by("id")]
+    assert sorted(names) == ["many 1", "many 2", "one 1", "one 2"]

@@ -111,7 +111,8 @@ def database_url() -> str:
     return f"postgres://{config['USER']}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{config['NAME']}"
 
 
-def start_worker(broker_url, log_path):
+def start_worker(broker_url, log_path, concurrency=None):
+    """A worker on the test database: ``--pool solo``, or prefork processes as `make run` starts it."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "rivergen.test_settings",
@@ -120,8 +121,9 @@ def start_worker(broker_url, log_path):
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "rivergen", "worker", "--pool", "solo", "--loglevel", "INFO",
+        sys.executable, "-m", "celery", "-A", "rivergen", "worker", "--loglevel", "INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
+        *(["--concurrency", str(concurrency)] if concurrency else ["--pool", "solo"]),
     ]
     log = open(log_path, "w")
     return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -63,6 +63,7 @@ REDIS_DATABASES = {
     "tests/connectors/test_nosql.py": 11,
     "tests/api/test_live.py": 12,
     "tests/services/test_tasks.py": 13,
+    "tests/production/test_cluster.py": 14,
 }
 assert len(set(REDIS_DATABASES.values())) == len(REDIS_DATABASES)
 
