@@ -105,3 +105,14 @@ def finishes_within(promised: float):
     clock.elapsed = time.monotonic() - started
     assert clock.elapsed < promised + HEADROOM_SECONDS, (
         f"took {clock.elapsed:.1f} s; promised {promised} s (+{HEADROOM_SECONDS} s headroom)")
+
+
+def settled_within(promised: float, probe):
+    """``probe()`` once it returns something falsy (nothing left), or its last value once
+    ``promised`` seconds plus HEADROOM_SECONDS (finishes_within's bound) have passed."""
+    end = time.monotonic() + promised + HEADROOM_SECONDS
+    while True:
+        left = probe()
+        if not left or time.monotonic() >= end:
+            return left
+        time.sleep(0.1)
