@@ -10,6 +10,7 @@ the address that was checked, so a second DNS answer cannot swap it (rebinding).
 """
 import ipaddress
 import socket
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 
@@ -138,3 +139,13 @@ def open_socket(address: str, port: int, timeout: float) -> socket.socket:
         raise ConnectorError("TIMEOUT", f"No answer from port {port} within {timeout:g} s.") from None
     except OSError:
         raise ConnectorError("HOST_UNREACHABLE", f"Nothing accepts connections on port {port}.") from None
+
+
+def split_url(url: str) -> tuple[SplitResult, int]:
+    """``url``'s parts and port (the scheme's default when none is given); CONNECTION_FAILED for what
+    ``urlsplit`` cannot take apart (an unbalanced bracket in the host, a port that is no number)."""
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise ConnectorError("CONNECTION_FAILED", "The URL is not valid (its host or port cannot be read).") from None

@@ -93,3 +93,20 @@ def test_dynamodb_endpoint_is_checked(silent):
             connector_for("dynamodb")().test(source)
     assert caught.value.code == "DESTINATION_NOT_ALLOWED"
     assert not silent.pending()
+
+
+@pytest.mark.parametrize("url", ["http://x[k/", "http://[::1/", "http://x:abc/", "http://[::1]:99999/"])
+def test_a_url_urlsplit_cannot_take_apart_is_a_connector_error(url):
+    with pytest.raises(ConnectorError) as caught:
+        network.split_url(url)
+    assert caught.value.code == "CONNECTION_FAILED"
+
+
+def test_a_dynamodb_host_that_makes_no_url_fails_cleanly_not_as_a_crash():
+    from datasources.services.connections import connection_test_run
+
+    source = make_source("dynamodb", host="x[k", port=8000,
+                         credentials={"aws_access_key_id": "a", "aws_secret_access_key": "b"})
+    result = connection_test_run(source)
+    assert (result.error_code, result.message) == (
+        "CONNECTION_FAILED", "The URL is not valid (its host or port cannot be read).")
