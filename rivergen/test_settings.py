@@ -17,5 +17,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 DATASOURCES_CHECK_NEW_SOURCES = False
 
-# The test servers listen on loopback; tests of the policy itself override this.
-DATASOURCES_NETWORK_POLICY = "open"
+# Production's default. Tests that reach a server on loopback say so (the services or loopback
+# marker) and run under "open"; tests/conftest.py applies it.
+DATASOURCES_NETWORK_POLICY = "private"

@@ -18,7 +18,7 @@ def staff(user):
 
 @pytest.fixture
 def webhook_and_secret(alice):
-    return webhook_create(actor=alice, data={"url": "http://127.0.0.1:9/acme-hook",
+    return webhook_create(actor=alice, data={"url": "http://10.255.255.1:9/acme-hook",
                                              "events": ["data_source.health_changed"]})
 
 

@@ -5,7 +5,7 @@ from datasources.models import Webhook
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
-URL = "http://127.0.0.1:8999/hooks"
+URL = "http://10.255.255.1:8999/hooks"
 EVENTS = ["data_source.health_changed", "data_source.discovery_failed"]
 KEYS = {"id", "organization_id", "url", "events", "is_active", "description", "created_at", "updated_at"}
 

@@ -22,6 +22,8 @@ from tests.support.listeners import (  # noqa: F401  (fixtures)
 )
 from tests.support.servers import free_port, make_source
 
+pytestmark = pytest.mark.loopback  # the listeners and closed ports are on loopback
+
 TYPES = ["postgresql", "mysql", "mariadb", "sqlserver", "oracle", "redshift", "mongodb", "redis", "elasticsearch",
          "cassandra", "http_api"]
 RUNS = 4

@@ -15,6 +15,7 @@ def tunnelled(host, ssh_port):
                        ssh_port=ssh_port, ssh_username="u", credentials={"ssh_password": "x"}, connection_timeout=1)
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 @pytest.mark.parametrize("host", METADATA_SPELLINGS)
 def test_metadata_address_behind_a_tunnel_is_refused_in_any_spelling(host, silent):
     with pytest.raises(ConnectorError) as caught:
@@ -23,6 +24,7 @@ def test_metadata_address_behind_a_tunnel_is_refused_in_any_spelling(host, silen
     assert not silent.pending()  # refused before the SSH server was even contacted
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 @pytest.mark.parametrize("host", ["localhost", "10.0.0.5", "db.internal.invalid"])
 def test_private_names_behind_a_tunnel_are_the_point_of_it(host, silent):
     with override_settings(DATASOURCES_NETWORK_POLICY="open"):

@@ -6,6 +6,8 @@ from datasources.connectors.http import base_url_of
 from tests.support import finishes_within
 from tests.support.servers import connector_error, free_port, make_source
 
+pytestmark = pytest.mark.loopback  # the HTTP servers, silent and closed ports are on loopback
+
 JSON = {"Content-Type": "application/json", "Server": "stand-in/1.0"}
 
 

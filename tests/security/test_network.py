@@ -54,6 +54,7 @@ def test_unknown_policy_value_falls_back_to_private():
     ("cassandra", {}), ("sqlserver", {}), ("oracle", {}), ("snowflake", {}),
     ("http_api", {}), ("elasticsearch", {}),
 ])
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_refused_destination_opens_no_socket(type_name, extra, silent):
     source = make_source(type_name, **{"host": "localhost", "port": silent.port, "database_name": "db", **extra},
                          credentials={"username": "u", "password": "p"})
@@ -66,6 +67,7 @@ def test_refused_destination_opens_no_socket(type_name, extra, silent):
     assert not silent.pending(), "a socket reached the refused destination"
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_ssh_host_is_checked_too(silent):
     source = make_source(host="10.0.0.5", port=5432, database_name="db", use_ssh_tunnel=True, ssh_host="127.0.0.1",
                          ssh_port=silent.port, ssh_username="u", credentials={"ssh_password": "x"})
@@ -76,6 +78,7 @@ def test_ssh_host_is_checked_too(silent):
     assert not silent.pending()
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_metadata_address_behind_a_tunnel_is_refused(silent):
     source = make_source(host="169.254.169.254", port=80, database_name="db", use_ssh_tunnel=True, ssh_host="127.0.0.1",
                          ssh_port=silent.port, ssh_username="u", credentials={"ssh_password": "x"})
@@ -85,6 +88,7 @@ def test_metadata_address_behind_a_tunnel_is_refused(silent):
     assert not silent.pending()
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_dynamodb_endpoint_is_checked(silent):
     source = make_source("dynamodb", connection_string=f"http://localhost:{silent.port}", host="localhost", port=silent.port,
                          credentials={"aws_access_key_id": "a", "aws_secret_access_key": "b"})

@@ -12,7 +12,7 @@ ALL = ["data_source.health_changed", "data_source.schema_changed", "data_source.
 
 
 def hook(actor, events=ALL):
-    webhook, _secret = webhook_create(actor=actor, data={"url": "http://127.0.0.1:9/hook", "events": events})
+    webhook, _secret = webhook_create(actor=actor, data={"url": "http://10.255.255.1:9/hook", "events": events})
     return webhook
 
 

@@ -73,12 +73,34 @@ def redis_db(test_file: str) -> int:
     return REDIS_DATABASES[path.replace(os.sep, "/")]
 
 
+# Fixtures that start a server of their own on loopback (or hand a loopback port): a test using one
+# runs under network policy "open" and must say so with the loopback (or services) marker.
+LOOPBACK_FIXTURES = frozenset({"silent", "http_server", "silent_listener"})
+
+
+def server_fixtures_of(item) -> set[str]:
+    """The fixtures ``item`` uses that reach a real server: those listed in SERVICE_FIXTURES, and any
+    other (a file's own) whose function calls ``need()``, the gate every use of a server goes through."""
+    names = set(SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    info = getattr(item, "_fixtureinfo", None)
+    for name, definitions in (info.name2fixturedefs.items() if info else ()):
+        if any("need" in getattr(getattr(d, "func", None), "__code__", compile("", "", "exec")).co_names
+               for d in definitions):
+            names.add(name)
+    return names
+
+
 def unmarked_service_users(items) -> list[str]:
-    """Node ids of collected tests that use a SERVICE_FIXTURES fixture without the services marker."""
-    return [
-        item.nodeid for item in items
-        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("services") is None
-    ]
+    """Node ids of collected tests that use a server fixture without the services marker, and of
+    tests that use a loopback server fixture with neither the loopback nor the services marker."""
+    unmarked = []
+    for item in items:
+        if item.get_closest_marker("services") is not None:
+            continue
+        if server_fixtures_of(item) or (LOOPBACK_FIXTURES & set(getattr(item, "fixturenames", ()))
+                                        and item.get_closest_marker("loopback") is None):
+            unmarked.append(item.nodeid)
+    return unmarked
 
 
 def client_for(user) -> APIClient:

@@ -33,10 +33,11 @@ class MongoConnector(NoSqlConnector):
         )
 
     def _call(self, source, target, endpoint, work):
+        # pymongo retries a refused port until server selection gives up; one probe answers at once
+        # (before the client exists: its monitor threads would otherwise outlive the refusal).
+        network.open_socket(endpoint.address, endpoint.port, source.connection_timeout).close()
         client = self.client(source, target, endpoint)
         import pymongo.errors as errors
-        # pymongo retries a refused port until server selection gives up; one probe answers at once.
-        network.open_socket(endpoint.address, endpoint.port, source.connection_timeout).close()
         try:
             return work(client)
         except errors.OperationFailure as exc:
