@@ -18,7 +18,7 @@ from datasources.services.health_checks import health_round_run
 from tests.conftest import need, source_url
 from tests.support.servers import free_port
 from tests.support.password_postgres import _as_postgres, _binaries
-from tests.support.receiver import start_receiver, verify
+from tests.support.receiver import verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
@@ -56,14 +56,6 @@ def cluster():
         except Exception:  # noqa: BLE001 - already stopped by the test
             pass
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 def test_postgres_down_and_up_again(api, workspace, cluster, receiver, django_capture_on_commit_callbacks):

@@ -75,7 +75,7 @@ def redis_db(test_file: str) -> int:
 
 # Fixtures that start a server of their own on loopback (or hand a loopback port): a test using one
 # runs under network policy "open" and must say so with the loopback (or services) marker.
-LOOPBACK_FIXTURES = frozenset({"silent", "http_server", "silent_listener"})
+LOOPBACK_FIXTURES = frozenset({"silent", "http_server", "silent_listener", "receiver"})
 
 
 def server_fixtures_of(item) -> set[str]:
