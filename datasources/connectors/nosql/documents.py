@@ -76,9 +76,11 @@ class ElasticsearchConnector(NoSqlConnector):
     def _run(self, source, work):
         if source.use_ssh_tunnel:
             raise ConnectorError("UNSUPPORTED", "Elasticsearch sources do not support SSH tunnels yet.")
-        return work(source, target_of(source, self.default_port), None)
+        base = web.base_url_of(source, self.default_port)
+        # One lookup for the whole run: a discovery's second request goes where its first went.
+        return work(source, target_of(source, self.default_port), network.checked_address(base.host, base.port))
 
-    def _get(self, source, target, path, timeout):
+    def _get(self, source, target, address, path, timeout):
         base = web.base_url_of(source, self.default_port)
         headers = {"Accept": "application/json"}
         auth = None
@@ -86,7 +88,7 @@ class ElasticsearchConnector(NoSqlConnector):
             headers["Authorization"] = f"ApiKey {target.credentials['api_key']}"
         elif target.username:
             auth = (target.username, target.password or "")
-        response = web.get(base, path, headers, timeout, auth=auth)
+        response = web.get(base, path, headers, timeout, auth=auth, address=address)
         web.check_status(response, f"Elasticsearch at {base.host}")
         try:
             return response.json()
@@ -94,7 +96,7 @@ class ElasticsearchConnector(NoSqlConnector):
             raise ConnectorError("CONNECTION_FAILED", f"{base.host} did not answer with JSON.") from None
 
     def _test(self, source, target, endpoint):
-        root = self._get(source, target, "/", source.connection_timeout)
+        root = self._get(source, target, endpoint, "/", source.connection_timeout)
         version = (root.get("version") or {}).get("number") if isinstance(root, dict) else None
         if not version:
             raise ConnectorError("CONNECTION_FAILED", "The server does not answer like Elasticsearch.")
@@ -102,7 +104,7 @@ class ElasticsearchConnector(NoSqlConnector):
 
     def _discover(self, source, target, endpoint):
         self._test(source, target, endpoint)  # a server must answer within connection_timeout first
-        mappings = self._get(source, target, "/_mapping", source.query_timeout)
+        mappings = self._get(source, target, endpoint, "/_mapping", source.query_timeout)
         tables = []
         for index, body in sorted(mappings.items()):
             properties = ((body or {}).get("mappings") or {}).get("properties") or {}
