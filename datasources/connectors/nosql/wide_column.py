@@ -1,6 +1,6 @@
 """Apache Cassandra (cassandra-driver) and Amazon DynamoDB (boto3)."""
 
-from datasources.connectors.aws import AWS_KEYS, AWS_SECRETS
+from datasources.connectors.aws import AWS_KEYS, AWS_SECRETS, botocore_quieted
 from datasources.connectors.base import (
     ConnectorError,
     DiscoveredColumn,
@@ -123,7 +123,9 @@ class DynamoDbConnector(NoSqlConnector):
         )
         config = Config(connect_timeout=source.connection_timeout, read_timeout=read_timeout,
                         retries={"max_attempts": 1, "mode": "standard"})
-        return session.client("dynamodb", endpoint_url=endpoint, config=config)
+        client = session.client("dynamodb", endpoint_url=endpoint, config=config)
+        botocore_quieted()
+        return client
 
     @staticmethod
     def _endpoint(source, target, region):
