@@ -2,6 +2,7 @@
 import pytest
 from django.test import Client
 
+from datasources.models import Webhook
 from datasources.services.events import event_publish
 from datasources.services.webhooks import webhook_create
 
@@ -39,6 +40,7 @@ def test_nothing_can_be_added_changed_or_deleted(alice, webhook_and_secret):
     client = staff(alice)
     assert client.get("/admin/datasources/webhook/add/").status_code == 403
     assert client.post(f"/admin/datasources/webhook/{webhook.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Webhook.objects.filter(pk=webhook.pk).exists()  # refused, and the row is still there
     page = client.get(f"/admin/datasources/webhook/{webhook.pk}/change/").content.decode()
     assert 'name="_save"' not in page
 
