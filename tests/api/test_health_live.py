@@ -16,9 +16,9 @@ from django.utils import timezone
 from datasources.models import DataSource, HealthCheck
 from datasources.services.health_checks import health_round_run
 from tests.conftest import need, source_url
-from tests.support.servers import free_port
 from tests.support.password_postgres import _as_postgres, _binaries
 from tests.support.receiver import verify
+from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 

@@ -6,7 +6,11 @@ import pytest
 
 from datasources.models import DataSource, SchemaChange, SchemaColumn, SchemaTable
 from tests.conftest import client_for, need
-from tests.support.connections import postgres_body, postgres_reachable, scratch_postgres_database
+from tests.support.connections import (
+    postgres_body,
+    postgres_reachable,
+    scratch_postgres_database,
+)
 from tests.support.receiver import verify
 from tests.support.servers import free_port
 

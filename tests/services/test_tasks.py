@@ -2,7 +2,6 @@
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from django.utils import timezone
 from datasources.models import DataSource, Discovery
 from datasources.tasks import refresh_due_schemas
 from rivergen.celery import app as celery_app
-from tests.support import created_source, need, redis_db
+from tests.support import created_source, need, redis_db, settled_within
 from tests.support.connections import postgres_body, scratch_postgres_database
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -118,6 +117,7 @@ def start_worker(broker_url, log_path):
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker_url,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "RIVERGEN_TEST_NETWORK_POLICY": settings.DATASOURCES_NETWORK_POLICY,  # "open": the servers are on loopback
     }
     command = [
         sys.executable, "-m", "celery", "-A", "rivergen", "worker", "--pool", "solo", "--loglevel", "INFO",
@@ -127,13 +127,9 @@ def start_worker(broker_url, log_path):
     return subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def wait_for_finish(discovery_id, seconds=60) -> Discovery:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        discovery = Discovery.objects.get(pk=discovery_id)
-        if discovery.status in ("succeeded", "failed"):
-            return discovery
-        time.sleep(0.3)
+def wait_for_finish(discovery_id, seconds=58) -> Discovery:
+    """The discovery once the worker has finished it, or as it stands after ``seconds`` (plus the headroom)."""
+    settled_within(seconds, lambda: Discovery.objects.get(pk=discovery_id).status not in ("succeeded", "failed"))
     return Discovery.objects.get(pk=discovery_id)
 
 
