@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support import need
+from tests.support import need, redis_db
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def production_env(database_url, **extra):
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
         "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "CRYPTOGRAPHY_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": database_url, "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15", "DATASOURCES_CHECK_NEW_SOURCES": "false",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db(__file__)}", "DATASOURCES_CHECK_NEW_SOURCES": "false",
         "API_WRITE_THROTTLE_RATE": "", "MEDIA_ROOT": tempfile.mkdtemp(prefix="rg-prod-media-"),
         "STATIC_ROOT": tempfile.mkdtemp(prefix="rg-prod-static-"), "LOG_LEVEL": "WARNING",
     }

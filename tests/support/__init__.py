@@ -63,6 +63,8 @@ REDIS_DATABASES = {
     "tests/connectors/test_nosql.py": 11,
     "tests/api/test_live.py": 12,
     "tests/services/test_tasks.py": 13,
+    # The broker of the production stacks that tests/production starts (queues only, never flushed).
+    "tests/production/stack.py": 14,
 }
 assert len(set(REDIS_DATABASES.values())) == len(REDIS_DATABASES)
 
