@@ -80,14 +80,19 @@ def redis_db(test_file: str) -> int:
 LOOPBACK_FIXTURES = frozenset({"silent", "http_server", "silent_listener", "receiver"})
 
 
+# What a fixture calls when it reaches a server: need(), the gate every use of one goes through, or
+# the helpers that go through it themselves.
+SERVER_GATES = frozenset({"need", "ThrowawayPostgres", "Cluster"})
+
+
 def server_fixtures_of(item) -> set[str]:
     """The fixtures ``item`` uses that reach a real server: those listed in SERVICE_FIXTURES, and any
-    other (a file's own) whose function calls ``need()``, the gate every use of a server goes through."""
+    other (a file's own) whose function calls one of SERVER_GATES."""
     names = set(SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())))
     info = getattr(item, "_fixtureinfo", None)
     for name, definitions in (info.name2fixturedefs.items() if info else ()):
-        if any("need" in getattr(getattr(d, "func", None), "__code__", compile("", "", "exec")).co_names
-               for d in definitions):
+        code = [getattr(getattr(d, "func", None), "__code__", None) for d in definitions]
+        if any(c is not None and SERVER_GATES & set(c.co_names) for c in code):
             names.add(name)
     return names
 
