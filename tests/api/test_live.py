@@ -89,15 +89,8 @@ def test_mariadb_discovery_lists_the_real_table(api, workspace, mariadb_table, d
 # --- Redis -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def redis_keys():
-    try:
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=2)
-        client.ping()
-    except Exception:  # noqa: BLE001
-        client = None
-    need(client is not None, "Redis on 127.0.0.1:6379 and the redis package")
+def redis_keys(redis_server):
+    client = redis_server
     prefix = f"c3-keys-{uuid.uuid4().hex[:4]}"  # not all hex: hex ids are folded into "*"
     client.hset(f"{prefix}:user:1", mapping={"name": "Ada", "email": "ada@example.com"})
     client.hset(f"{prefix}:user:2", mapping={"name": "Bob", "email": "bob@example.com"})

@@ -6,22 +6,15 @@ import pytest
 from datasources.connectors import connector_for
 from tests.conftest import need
 from tests.support import finishes_within, redis_db
-from tests.support.servers import connector_error, free_port, make_source, port_open
+from tests.support.servers import connector_error, free_port, make_source
 
 pytestmark = pytest.mark.services
 REDIS_DB = str(redis_db(__file__))
 
 
 @pytest.fixture
-def redis_db():
-    need(port_open(6379), "Redis on 127.0.0.1:6379")
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379, db=int(REDIS_DB))
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+def redis_db(redis_server):
+    return redis_server
 
 
 def redis_source(**fields):

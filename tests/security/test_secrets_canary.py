@@ -48,7 +48,7 @@ from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
 from tests.support import client_for, need
 from tests.support.listeners import HALF, Listener
-from tests.support.servers import port_open
+from tests.support.servers import port_open, redis_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.loopback]  # every server here is on loopback
 
@@ -338,13 +338,10 @@ def mariadb_user():
 @pytest.fixture(scope="session")
 def redis_user():
     """A Redis ACL user with a password nobody here knows; the case logs in with a wrong one."""
-    need(port_open(6379), "Redis on 127.0.0.1:6379")
     import secrets
 
-    import redis
-
     name = "rg_canary_user"
-    with redis.Redis(host="127.0.0.1", port=6379) as client:
+    with redis_client() as client:  # ACL users are server-wide: no database of ours is touched
         client.acl_setuser(name, enabled=True, passwords=[f"+{secrets.token_urlsafe(16)}"], keys=[], commands=["+ping"])
     return name
 
