@@ -12,6 +12,7 @@ from django.utils import timezone
 from datasources.models import DataSource, HealthCheck
 from datasources.services.health_checks import health_round_run
 from tests.conftest import source_url
+from tests.support import post_test
 from tests.support.clusters import ThrowawayPostgres
 from tests.support.receiver import verify
 
@@ -37,7 +38,7 @@ def test_postgres_down_and_up_again(api, workspace, cluster, receiver, django_ca
 
     def test_now():
         with django_capture_on_commit_callbacks(execute=True):
-            return api.post(f"{source_url(source_id)}/test-connection").json()["data"]["status"]
+            return post_test(api, source_id).json()["data"]["status"]
 
     assert test_now() == "succeeded"  # inactive -> active: a new source working, no event
     cluster.stop()

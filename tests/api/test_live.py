@@ -62,7 +62,7 @@ def test_mariadb_succeeds_then_wrong_password_counts_failures(api, workspace, ma
     assert DataSource.objects.get(pk=source_id).status == "active"
     DataSource.objects.filter(pk=source_id).update(credentials={"username": "root", "password": "Wrong-pw-c3"})
     for expected in (1, 2):
-        response = api.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
+        response = post_test(api, source_id)
         assert response.json()["data"]["error_code"] == "AUTH_FAILED", response.json()
         assert "Wrong-pw-c3" not in response.content.decode()
         assert DataSource.objects.get(pk=source_id).failure_count == expected
@@ -142,6 +142,6 @@ def test_postgres_through_an_ssh_tunnel_tests_and_discovers(
         assert [c["name"] for c in tables[("public", "tunnelled")]["columns"]] == ["id", "note"]
         DataSource.objects.filter(pk=source_id).update(
             credentials={"username": "postgres", "ssh_password": "Wrong-ssh-c3"})
-        response = api.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
+        response = post_test(api, source_id)
         assert response.json()["data"]["error_code"] == "AUTH_FAILED"
         assert "Wrong-ssh-c3" not in response.content.decode()

@@ -5,10 +5,9 @@ import psycopg
 import pytest
 
 from datasources.models import DataSource, SchemaChange, SchemaColumn, SchemaTable
-from tests.conftest import client_for, need
+from tests.conftest import client_for
 from tests.support.connections import (
     postgres_body,
-    postgres_reachable,
     scratch_postgres_database,
 )
 from tests.support.receiver import verify
@@ -38,8 +37,7 @@ ALTERATIONS = [
 
 
 @pytest.fixture
-def database():
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+def database(postgres):
     with scratch_postgres_database(DDL) as name:
         yield name
 

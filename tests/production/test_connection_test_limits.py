@@ -2,7 +2,7 @@
 import pytest
 
 from datasources.services.limits import connection_test_slot
-from tests.support import client_for
+from tests.support import client_for, post_test
 from tests.support.servers import free_port
 
 URL = "/api/v1/data-sources/test-connection"
@@ -32,7 +32,7 @@ def test_a_user_past_their_bound_gets_429_with_retry_after(alice, bob, body):
 def test_the_process_bound_holds_for_everyone(alice, bob, charlie, body, source):
     with connection_test_slot(alice.pk), connection_test_slot(bob.pk), connection_test_slot(charlie.pk):
         assert client_for(bob).post(URL, body, format="json").status_code == 429
-        saved = client_for(alice).post(f"/api/v1/data-sources/{source.pk}/test-connection", format="json")
+        saved = post_test(client_for(alice), source.pk)
         assert saved.status_code == 429
 
 
