@@ -11,7 +11,7 @@ from tests.support.servers import (
     port_open,
 )
 
-pytestmark = pytest.mark.services
+pytestmark = pytest.mark.loopback  # refused ports and silent listeners; the tests that reach a server say so
 
 PG = {"host": "127.0.0.1", "port": 5432, "database_name": "postgres"}
 
@@ -30,45 +30,54 @@ def redis_version_through(source) -> str:
     return connector_for("redis")().test(source).server_version
 
 
+@pytest.mark.services
 def test_the_hidden_server_is_not_reachable_directly(hidden_redis):
     direct = make_source("redis", host="127.0.0.1", port=hidden_redis.redis_port, database_name="0")
     assert connector_error(direct).code == "HOST_UNREACHABLE"
 
 
+@pytest.mark.services
 def test_a_key_opens_the_tunnel_to_a_server_only_the_ssh_server_reaches(sshd, hidden_redis):
     assert redis_version_through(behind(hidden_redis, ssh_private_key=sshd.keys["plain"]))[0].isdigit()
 
 
+@pytest.mark.services
 def test_a_password_opens_the_tunnel_to_a_server_only_the_ssh_server_reaches(sshd, hidden_redis):
     assert redis_version_through(behind(hidden_redis, ssh_password=sshd.password))[0].isdigit()
 
 
+@pytest.mark.services
 def test_a_key_with_its_passphrase_opens_the_tunnel(sshd, hidden_redis):
     source = behind(hidden_redis, ssh_private_key=sshd.keys["protected"], ssh_passphrase="s3cret-phrase")
     assert redis_version_through(source)[0].isdigit()
 
 
+@pytest.mark.services
 def test_postgres_answers_through_a_tunnel(sshd, postgres):
     outcome = connector_for("postgresql")().test(tunnelled(sshd, ssh_private_key=sshd.keys["plain"]))
     assert outcome.server_version.split(".")[0].isdigit()
 
 
+@pytest.mark.services
 def test_wrong_passphrase_is_auth_failed(sshd):
     error = connector_error(tunnelled(sshd, ssh_private_key=sshd.keys["protected"], ssh_passphrase="not-it"))
     assert error.code == "AUTH_FAILED"
     assert "not-it" not in error.message
 
 
+@pytest.mark.services
 def test_encrypted_key_without_passphrase_is_auth_failed(sshd):
     assert connector_error(tunnelled(sshd, ssh_private_key=sshd.keys["protected"])).code == "AUTH_FAILED"
 
 
+@pytest.mark.services
 def test_wrong_ssh_password_is_auth_failed_without_the_password(sshd):
     error = connector_error(tunnelled(sshd, ssh_password="Wrong-ssh-pw"))
     assert error.code == "AUTH_FAILED"
     assert "Wrong-ssh-pw" not in error.message
 
 
+@pytest.mark.services
 def test_discovery_through_the_tunnel(sshd, pg_scratch_schema):
     tables = connector_for("postgresql")().discover(
         make_source(**PG, **sshd.fields(), schema_name=pg_scratch_schema,
@@ -76,6 +85,7 @@ def test_discovery_through_the_tunnel(sshd, pg_scratch_schema):
     assert {t.name for t in tables} == {"orders", "lines", "big_orders"}
 
 
+@pytest.mark.services
 def test_mariadb_and_redis_through_the_tunnel(sshd):
     need(port_open(3306) and port_open(6379), "MariaDB and Redis")
     key = {"ssh_private_key": sshd.keys["plain"]}
@@ -86,6 +96,7 @@ def test_mariadb_and_redis_through_the_tunnel(sshd):
     assert connector_for("redis")().test(redis).server_version
 
 
+@pytest.mark.services
 def test_database_the_ssh_server_cannot_reach_is_host_unreachable(sshd):
     source = make_source(host="127.0.0.1", port=free_port(), database_name="postgres", **sshd.fields(),
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
@@ -105,6 +116,7 @@ def test_silent_ssh_server_times_out_within_the_deadline(silent):
         assert connector_error(source).code == "TIMEOUT"
 
 
+@pytest.mark.services
 def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, silent):
     source = make_source(host="127.0.0.1", port=silent.port, database_name="db", **sshd.fields(), connection_timeout=2,
                          credentials={"username": "u", "ssh_private_key": sshd.keys["plain"]})
@@ -112,6 +124,7 @@ def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, s
         assert connector_error(source).code == "TIMEOUT"
 
 
+@pytest.mark.services
 def test_chosen_local_port_is_used_and_released(sshd, postgres):
     local = free_port()
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": local},
@@ -121,6 +134,7 @@ def test_chosen_local_port_is_used_and_released(sshd, postgres):
     assert not settled_within(3, lambda: port_open(local))
 
 
+@pytest.mark.services
 def test_taken_local_port_is_local_port_in_use(sshd, silent):
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": silent.port},
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
@@ -131,11 +145,13 @@ def host_key_line(sshd) -> str:
     return (sshd.root / "hostkey.pub").read_text().strip()
 
 
+@pytest.mark.services
 def test_pinned_host_key_that_matches_opens_the_tunnel(sshd, postgres):
     source = tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=host_key_line(sshd))
     assert connector_for("postgresql")().test(source).server_version
 
 
+@pytest.mark.services
 def test_pinned_fingerprint_that_matches_opens_the_tunnel(sshd, postgres):
     import subprocess
 
@@ -147,6 +163,7 @@ def test_pinned_fingerprint_that_matches_opens_the_tunnel(sshd, postgres):
     assert connector_for("postgresql")().test(source).server_version
 
 
+@pytest.mark.services
 def test_other_host_key_is_refused_before_the_password_is_sent(sshd, tmp_path):
     import subprocess
 

@@ -62,13 +62,20 @@ def canary(key: str) -> str:
 # --- the planted cases: each returns (create body, the canaries it planted) -----------------
 
 CASES = {}  # name -> (builder, type, expected outcome: "succeeded", "AUTH_FAILED" or "failed")
+NEEDS_A_SERVER = set()  # the cases that reach one of the machine's servers (services); the rest need none
 
 
-def case(name, type_name, expect="AUTH_FAILED"):
+def case(name, type_name, expect="AUTH_FAILED", server=False):
     def register(build):
         CASES[name] = (build, type_name, expect)
+        if server:
+            NEEDS_A_SERVER.add(name)
         return build
     return register
+
+
+def case_params():
+    return [pytest.param(name, marks=[pytest.mark.services] if name in NEEDS_A_SERVER else []) for name in CASES]
 
 
 def every_secret(type_name, **given) -> tuple[dict, list[str]]:
@@ -91,19 +98,19 @@ def _planted(ctx, type_name, given=None, extra_canaries=(), **fields):
     return _base(ctx.workspace, type_name, credentials=credentials, **fields), canaries + list(extra_canaries)
 
 
-@case("postgresql password", "postgresql")
+@case("postgresql password", "postgresql", server=True)
 def postgres_password(ctx):
     return _planted(ctx, "postgresql", {"username": "postgres"}, port=ctx.password_postgres.port,
                     database_name="postgres")
 
 
-@case("redshift password", "redshift")
+@case("redshift password", "redshift", server=True)
 def redshift_password(ctx):
     return _planted(ctx, "redshift", {"username": "postgres"}, port=ctx.password_postgres.port,
                     database_name="postgres")
 
 
-@case("postgresql connection string", "postgresql")
+@case("postgresql connection string", "postgresql", server=True)
 def postgres_connection_string(ctx):
     secret = canary("connection-string")
     credentials, canaries = every_secret("postgresql", password=None)
@@ -112,17 +119,17 @@ def postgres_connection_string(ctx):
     return body, [secret, *canaries]
 
 
-@case("mariadb password", "mariadb")
+@case("mariadb password", "mariadb", server=True)
 def mariadb_password(ctx):
     return _planted(ctx, "mariadb", {"username": ctx.mariadb_user}, port=3306, database_name="mysql")
 
 
-@case("mysql password", "mysql")
+@case("mysql password", "mysql", server=True)
 def mysql_password(ctx):
     return _planted(ctx, "mysql", {"username": ctx.mariadb_user}, port=3306, database_name="mysql")
 
 
-@case("redis password", "redis")
+@case("redis password", "redis", server=True)
 def redis_password(ctx):
     return _planted(ctx, "redis", {"username": ctx.redis_user}, port=6379, database_name="0")
 
@@ -172,7 +179,7 @@ def _unauthorized_key(passphrase: str) -> str:
         return path.read_text()
 
 
-@case("ssh private key and passphrase", "postgresql")
+@case("ssh private key and passphrase", "postgresql", server=True)
 def ssh_key(ctx):
     key = _unauthorized_key(canary("ssh_passphrase"))
     body, canaries = _planted(ctx, "postgresql", {"username": "postgres", "ssh_private_key": key, "ssh_password": None},
@@ -182,7 +189,7 @@ def ssh_key(ctx):
     return body, [*canaries, key.splitlines()[-2]]
 
 
-@case("ssh password", "postgresql")
+@case("ssh password", "postgresql", server=True)
 def ssh_password(ctx):
     body, canaries = _planted(ctx, "postgresql", {"username": "postgres", "ssh_private_key": None},
                               port=5432, database_name="postgres", **ctx.sshd.fields())
@@ -458,8 +465,7 @@ def leaks(canaries, texts) -> list[str]:
             for (secret, name), form in searched.items() if form in text]
 
 
-@pytest.mark.services
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", case_params())
 def test_no_canary_leaves_through_any_surface(case, context, echo, alice, tmp_path, caplog,
                                               django_capture_on_commit_callbacks):
     run, canaries, texts = exercise(context, case, alice, tmp_path, caplog, django_capture_on_commit_callbacks)
@@ -511,7 +517,6 @@ def test_the_search_finds_every_spelling():
     assert leaks([secret], [("t", "nothing secret here")]) == []
 
 
-@pytest.mark.services
 def test_the_http_server_really_received_the_canaries(context, alice):
     """'Fails after receiving': the 401 server saw the key and the token it refused; and the
     OpenAPI document (the same for every case, so fetched once) shows none of them."""
@@ -525,7 +530,6 @@ def test_the_http_server_really_received_the_canaries(context, alice):
     assert leaks(canaries, [("openapi", api.get("/api/schema/").content.decode())]) == []
 
 
-@pytest.mark.services
 @pytest.mark.parametrize("case", ["http api key and oauth token"])
 def test_the_search_sees_an_unscrubbed_echo(case, context, echo, alice, tmp_path, caplog, monkeypatch,
                                             django_capture_on_commit_callbacks):

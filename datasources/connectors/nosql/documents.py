@@ -33,11 +33,14 @@ class MongoConnector(NoSqlConnector):
         )
 
     def _call(self, source, target, endpoint, work):
+        try:
+            import pymongo.errors as errors
+        except ImportError:
+            raise driver_missing("pymongo") from None
         # pymongo retries a refused port until server selection gives up; one probe answers at once
         # (before the client exists: its monitor threads would otherwise outlive the refusal).
         network.open_socket(endpoint.address, endpoint.port, source.connection_timeout).close()
         client = self.client(source, target, endpoint)
-        import pymongo.errors as errors
         try:
             return work(client)
         except errors.OperationFailure as exc:
