@@ -18,8 +18,9 @@ NETWORK_TYPES = ["postgresql", "mysql", "mariadb", "sqlserver", "oracle", "redsh
 
 def named_source(type_name, port, **fields):
     fields.setdefault("credentials", {"username": "u", "password": "p"})
+    fields.setdefault("connection_timeout", 1)
     return make_source(type_name, host=REBINDING_NAME, port=port, database_name="0" if type_name == "redis" else "db",
-                       connection_timeout=1, **fields)
+                       **fields)
 
 
 @pytest.mark.loopback
@@ -77,7 +78,7 @@ def test_the_ssh_server_is_asked_for_the_checked_address_not_the_name(sshd, post
     """The SSH server cannot resolve rebind.invalid: the tunnel works only if it is handed the address."""
     resolver = rebinding(monkeypatch)
     source = named_source("postgresql", 5432, credentials={"username": "postgres", "ssh_password": sshd.password},
-                          **sshd.fields())
+                          connection_timeout=10, **sshd.fields())
     source.database_name = "postgres"
     assert connector_for("postgresql")().test(source).server_version
     assert resolver.calls == [REBINDING_NAME]

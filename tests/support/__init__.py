@@ -65,6 +65,7 @@ REDIS_DATABASES = {
     "tests/services/test_tasks.py": 13,
     # The broker of the production stacks that tests/production starts (queues only, never flushed).
     "tests/production/stack.py": 14,
+    "tests/security/test_rebinding.py": 15,
 }
 assert len(set(REDIS_DATABASES.values())) == len(REDIS_DATABASES)
 
