@@ -49,27 +49,18 @@ def test_elasticsearch_discovery_asks_its_second_question_where_it_asked_the_fir
 
 
 @pytest.mark.services
-def test_postgresql_connects_to_the_checked_address(postgres, monkeypatch):
+@pytest.mark.parametrize("type_name, port, server, login, database", [
+    ("postgresql", 5432, "postgres", {"username": "postgres"}, "postgres"),
+    ("mariadb", 3306, "mariadb", {"username": "root"}, "mysql"),
+    ("redis", 6379, "redis_server", {}, "0"),
+])
+def test_a_real_server_is_reached_at_the_checked_address(type_name, port, server, login, database, request,
+                                                         monkeypatch):
+    request.getfixturevalue(server)
     resolver = rebinding(monkeypatch)
-    source = named_source("postgresql", 5432, credentials={"username": "postgres"})
-    source.database_name = "postgres"
-    assert connector_for("postgresql")().test(source).server_version
-    assert resolver.calls == [REBINDING_NAME]
-
-
-@pytest.mark.services
-def test_mariadb_connects_to_the_checked_address(mariadb, monkeypatch):
-    resolver = rebinding(monkeypatch)
-    source = named_source("mariadb", 3306, credentials={"username": "root"})
-    source.database_name = "mysql"
-    assert connector_for("mariadb")().test(source).server_version
-    assert resolver.calls == [REBINDING_NAME]
-
-
-@pytest.mark.services
-def test_redis_connects_to_the_checked_address(redis_server, monkeypatch):
-    resolver = rebinding(monkeypatch)
-    assert connector_for("redis")().test(named_source("redis", 6379, credentials={})).server_version
+    source = named_source(type_name, port, credentials=login)
+    source.database_name = database
+    assert connector_for(type_name)().test(source).server_version
     assert resolver.calls == [REBINDING_NAME]
 
 
