@@ -73,7 +73,8 @@ def test_a_misbehaving_servers_tests_release_threads_and_sockets(type_name, mode
     baseline = Baseline(type_name)
     try:
         result = connection_test_run(silent_source(type_name, listener.port))
-        assert result.status == "failed", result
+        # Each driver's own failure, classified: never the catch-all for an exception nobody expected.
+        assert result.status == "failed" and result.error_code != "CONNECTOR_FAILED", result
         baseline.assert_released(listener)
     finally:
         listener.close()
