@@ -4,6 +4,12 @@ import logging
 
 AWS_KEYS = ("aws_access_key_id", "aws_secret_access_key", "aws_session_token", "region")
 AWS_SECRETS = ("aws_secret_access_key", "aws_session_token")
+AWS_LABELS = {
+    "aws_access_key_id": "AWS access key ID",
+    "aws_secret_access_key": "AWS secret access key",
+    "aws_session_token": "AWS session token",
+    "region": "AWS region",
+}
 
 
 class _NoBotocoreDebug(logging.Filter):
