@@ -6,7 +6,7 @@ MANAGE := $(VENV)/bin/python manage.py
 
 PIP := $(VENV)/bin/python -m pip install -q --disable-pip-version-check
 
-.PHONY: run serve test install install-dev migrate clean
+.PHONY: run serve test fuzz install install-dev migrate clean
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
@@ -64,6 +64,14 @@ serve: install
 test: install-dev
 	mkdir -p .local
 	$(VENV)/bin/python -m pytest
+
+# The API fuzzed with a fresh random seed each run (make test keeps the fixed one); the seed is
+# printed first, and SEED=<it> make fuzz replays the same run.
+fuzz: install-dev
+	mkdir -p .local
+	@seed=$${SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "make fuzz: seed $$seed (replay: SEED=$$seed make fuzz)"; \
+	FUZZ_SEED=$$seed $(VENV)/bin/python -m pytest -p no:cacheprovider -q -s tests/api/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .local db.sqlite3 db.sqlite3-shm db.sqlite3-wal

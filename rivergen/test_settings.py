@@ -17,5 +17,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 DATASOURCES_CHECK_NEW_SOURCES = False
 
-# The test servers listen on loopback; tests of the policy itself override this.
-DATASOURCES_NETWORK_POLICY = "open"
+# Production's default. Tests that reach a server on loopback say so (the services or loopback
+# marker) and run under "open"; tests/conftest.py applies it, and hands it to the processes such
+# a test starts (a Celery worker) through RIVERGEN_TEST_NETWORK_POLICY.
+DATASOURCES_NETWORK_POLICY = os.environ.get("RIVERGEN_TEST_NETWORK_POLICY", "private")

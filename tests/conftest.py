@@ -8,6 +8,7 @@ from tests import support
 from tests.support import client_for, need, require_services  # noqa: F401  (tests import them from here too)
 from tests.support.netns import hidden_redis  # noqa: F401  (fixture)
 from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
+from tests.support.receiver import receiver  # noqa: F401  (fixture)
 from tests.support.servers import (  # noqa: F401  (fixtures)
     http_server,
     mariadb,
@@ -21,11 +22,20 @@ from tests.support.servers import (  # noqa: F401  (fixtures)
 def pytest_collection_modifyitems(items):
     unmarked = support.unmarked_service_users(items)
     if unmarked:
-        raise pytest.UsageError("tests use a server fixture without @pytest.mark.services:\n  " + "\n  ".join(unmarked))
+        raise pytest.UsageError("tests use a server fixture without @pytest.mark.services (or a loopback one without "
+                               "@pytest.mark.loopback):\n  " + "\n  ".join(unmarked))
 
 
 def pytest_runtest_setup(item):
     support.current_test["services"] = item.get_closest_marker("services") is not None
+
+
+@pytest.fixture(autouse=True)
+def loopback_policy(request):
+    """Network policy "open" for the tests marked services or loopback: their servers are on loopback.
+    Every other test runs under production's default, "private" (rivergen/test_settings.py)."""
+    if request.node.get_closest_marker("services") or request.node.get_closest_marker("loopback"):
+        request.getfixturevalue("settings").DATASOURCES_NETWORK_POLICY = "open"
 
 
 SPEC_BODY = {

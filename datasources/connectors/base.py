@@ -65,6 +65,7 @@ wakes a driver its own timeouts cannot reach.
 """
 import gc
 import threading
+import traceback
 from abc import ABC
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -201,9 +202,13 @@ def on_deadline(close) -> None:
 
 
 def run_within(seconds: float, work, *args, timeout_message: str | None = None):
-    """``work(*args)``, or ConnectorError TIMEOUT once ``seconds`` have passed."""
+    """``work(*args)``, or ConnectorError TIMEOUT once ``seconds`` have passed.
+
+    What the work produces after the caller has gone is released at once: a result with
+    ``close`` is closed, and an exception's frames are cleared (see ``released``).
+    """
     outcome = {}
-    finished = threading.Event()
+    finished, abandoned = threading.Event(), threading.Event()
     closers = []
 
     def target():
@@ -214,18 +219,53 @@ def run_within(seconds: float, work, *args, timeout_message: str | None = None):
             outcome["error"] = exc
         finally:
             finished.set()
+            if abandoned.is_set():
+                _discard(outcome)
 
     threading.Thread(target=target, daemon=True, name="connector-deadline").start()
     if not finished.wait(seconds):
+        abandoned.set()
         for close in list(closers):
             try:
                 close()
             except Exception:  # noqa: BLE001, S110 - best effort: the caller gets TIMEOUT regardless
                 pass
+        if finished.is_set():  # it finished between the wait and abandoned.set()
+            _discard(outcome)
         raise ConnectorError("TIMEOUT", timeout_message or f"No complete answer within the {seconds:g} s deadline.")
     if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+        raise released(outcome.pop("error"))
+    return outcome.pop("value")
+
+
+def released(error: BaseException) -> BaseException:
+    """``error`` with the frames of its traceback (and of its cause and context) cleared.
+
+    A driver's exception can sit in a reference cycle with the frame that was opening a socket
+    (psycopg's connect keeps every attempt's error in a list of that frame, and a timed-out
+    attempt's generator holds the half-open connection): only the cyclic garbage collector, at
+    some later moment, would close that socket. Clearing the finished frames' locals closes it now.
+    """
+    seen, chain = set(), [error]
+    while chain:
+        current = chain.pop()
+        if current is not None and id(current) not in seen:
+            seen.add(id(current))
+            traceback.clear_frames(current.__traceback__)
+            chain += [current.__cause__, current.__context__]
+    return error
+
+
+def _discard(outcome: dict):
+    error, value = outcome.pop("error", None), outcome.pop("value", None)
+    if error is not None:
+        released(error)
+    close = getattr(value, "close", None)
+    if callable(close):
+        try:
+            close()
+        except Exception:  # noqa: BLE001, S110 - nobody waits for this result any more
+            pass
 
 
 def driver_missing(package: str) -> ConnectorError:

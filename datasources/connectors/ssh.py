@@ -1,9 +1,10 @@
 """SSH tunnels (paramiko) and the endpoint a driver connects to, tunnelled or direct.
 
 The tunnel is a small local forwarder on 127.0.0.1 (``ssh_local_port`` or a free
-port) whose connections become ``direct-tcpip`` channels to the database host,
-resolved and reached by the SSH server. The SSH host itself is checked against
-the network policy and reached at the checked address; the database host behind
+port) whose connections become ``direct-tcpip`` channels to the database host: to the
+address checked here when the name resolves here (a second lookup by the SSH server
+cannot move it), else to the name, which only the SSH server can resolve. The SSH
+host itself is checked against the network policy and reached at the checked address; the database host behind
 it is resolved here too, whatever its spelling, and refused when it is or resolves
 to a metadata, link-local or multicast address (``network.check_tunnel_target``). No SSH agent or ~/.ssh key is ever used: only
 the source's own key or password. With ``credentials.ssh_host_key`` set, the
@@ -70,7 +71,7 @@ def tunnel(source, credentials, remote_host, remote_port, timeout):
     except ImportError:
         raise driver_missing("paramiko") from None
     ssh_port = source.ssh_port or 22
-    network.check_tunnel_target(remote_host)
+    remote_address = network.check_tunnel_target(remote_host, remote_port)
     address = network.checked_address(source.ssh_host, ssh_port)
     sock = network.open_socket(address, ssh_port, timeout)
     transport = paramiko.Transport(sock)
@@ -81,7 +82,7 @@ def tunnel(source, credentials, remote_host, remote_port, timeout):
         _handshake(transport, timeout, paramiko)
         _check_host_key(transport, credentials.get("ssh_host_key"))
         _authenticate(transport, source.ssh_username, credentials, paramiko)
-        forwarder = Forwarder(_channel_opener(transport, (remote_host, remote_port), timeout),
+        forwarder = Forwarder(_channel_opener(transport, (remote_address, remote_port), timeout, remote_host),
                               source.ssh_local_port, timeout)
         on_deadline(forwarder.close)
         yield forwarder
@@ -137,13 +138,12 @@ def load_key(text: str, passphrase: str | None, paramiko):
     raise ConnectorError("AUTH_FAILED", "The SSH private key cannot be read (wrong passphrase or unknown format).")
 
 
-def _channel_opener(transport, remote, timeout):
+def _channel_opener(transport, remote, timeout, name):
     def open_channel(peer):
         try:
             return transport.open_channel("direct-tcpip", remote, peer, timeout=timeout)
         except Exception:  # paramiko.ChannelException, SSHException, EOFError
-            host, port = remote
-            raise ConnectorError("HOST_UNREACHABLE", f"The SSH server cannot reach {host}:{port}.") from None
+            raise ConnectorError("HOST_UNREACHABLE", f"The SSH server cannot reach {name}:{remote[1]}.") from None
     return open_channel
 
 

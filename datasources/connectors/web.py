@@ -34,13 +34,14 @@ def base_url_of(source, default_port=443) -> BaseUrl:
     return BaseUrl("http" if port == 80 else "https", source.host, port, "")
 
 
-def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None):
-    """One GET to ``base`` + ``path`` at the checked address; returns the httpx response."""
+def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None, address: str | None = None):
+    """One GET to ``base`` + ``path`` at ``address`` (already checked) or the address checked now;
+    returns the httpx response."""
     try:
         import httpx
     except ImportError:
         raise driver_missing("httpx") from None
-    address = network.checked_address(base.host, base.port)
+    address = address or network.checked_address(base.host, base.port)
     url = base.authority(address) + base.path + path
     host_header = base.host if base.port in (80, 443) else f"{base.host}:{base.port}"
     extensions = {"sni_hostname": base.host} if base.scheme == "https" else {}

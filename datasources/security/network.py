@@ -10,6 +10,7 @@ the address that was checked, so a second DNS answer cannot swap it (rebinding).
 """
 import ipaddress
 import socket
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 
@@ -91,25 +92,27 @@ def checked_address(host: str, port: int) -> str:
     return addresses[0]
 
 
-def check_tunnel_target(host: str):
-    """The host behind an SSH tunnel, checked as far as we can see it.
+def check_tunnel_target(host: str, port: int = 0) -> str:
+    """The host behind an SSH tunnel, checked as far as we can see it; the address to ask the SSH
+    server for (so that its own lookup cannot answer differently), or the name it alone can resolve.
 
-    The SSH server resolves it, so a name that does not resolve here (a private name behind a
-    bastion) is allowed, and so are loopback and private addresses: reaching them is the point
-    of a tunnel. But every spelling of an address (``2852039166``, ``0xa9.254.169.254``,
-    ``[::ffff:169.254.169.254]``) and every name that resolves here is judged by the rules all
-    policies share: metadata, link-local and multicast addresses are never allowed.
+    A name that does not resolve here (a private name behind a bastion) is allowed, and so are
+    loopback and private addresses: reaching them is the point of a tunnel. But every spelling of
+    an address (``2852039166``, ``0xa9.254.169.254``, ``[::ffff:169.254.169.254]``) and every name
+    that resolves here is judged by the rules all policies share: metadata, link-local and
+    multicast addresses are never allowed.
     """
     if not host:
         raise ConnectorError("HOST_UNREACHABLE", "No host is configured.")
     try:
-        infos = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, ValueError):
-        return
-    for *_rest, sockaddr in infos:
-        reason = refusal(sockaddr[0], "open")
+        addresses = resolve(host.strip("[]"), port or None)
+    except ConnectorError:
+        return host
+    for address in addresses:
+        reason = refusal(address, "open")
         if reason:
             raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.")
+    return addresses[0]
 
 
 def check_unpinned_client(host: str, label: str, provider_domains: tuple[str, ...]):
@@ -138,3 +141,13 @@ def open_socket(address: str, port: int, timeout: float) -> socket.socket:
         raise ConnectorError("TIMEOUT", f"No answer from port {port} within {timeout:g} s.") from None
     except OSError:
         raise ConnectorError("HOST_UNREACHABLE", f"Nothing accepts connections on port {port}.") from None
+
+
+def split_url(url: str) -> tuple[SplitResult, int]:
+    """``url``'s parts and port (the scheme's default when none is given); CONNECTION_FAILED for what
+    ``urlsplit`` cannot take apart (an unbalanced bracket in the host, a port that is no number)."""
+    try:
+        parts = urlsplit(url)
+        return parts, parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    except ValueError:
+        raise ConnectorError("CONNECTION_FAILED", "The URL is not valid (its host or port cannot be read).") from None

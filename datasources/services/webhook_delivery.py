@@ -11,7 +11,6 @@ import json
 import logging
 import time
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -76,9 +75,8 @@ def _send(delivery: WebhookDelivery, timeout: float) -> tuple[int | None, str | 
 
 def post_pinned(url: str, body: bytes, headers: dict, timeout: float):
     """POST to ``url`` at the address the network policy allows now; redirects are not followed."""
-    parts = urlsplit(url)
+    parts, port = network.split_url(url)  # ConnectorError for a URL stored before the check existed
     scheme, host = parts.scheme.lower(), parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
     address = network.checked_address(host, port)  # ConnectorError when refused
     shown = f"[{address}]" if ":" in address else address
     target = f"{scheme}://{shown}:{port}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")

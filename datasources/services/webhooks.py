@@ -6,7 +6,6 @@ by ``webhook_create`` and ``webhook_rotate_secret``; it is stored encrypted.
 """
 import secrets
 import uuid
-from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
@@ -48,15 +47,14 @@ class WebhookInputSerializer(serializers.Serializer):
 
 
 def webhook_url_check(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts, port = network.split_url(url)
+    except ConnectorError as exc:
+        raise serializers.ValidationError(exc.message) from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise serializers.ValidationError("Give an absolute http:// or https:// URL.")
     if parts.username or parts.password:
         raise serializers.ValidationError("Put no credentials in the URL; verify the signature instead.")
-    try:
-        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    except ValueError:
-        raise serializers.ValidationError("The port is not valid.") from None
     try:
         network.checked_address(parts.hostname, port)
     except ConnectorError as exc:

@@ -1,4 +1,5 @@
 """Stored files in the admin: upload through the storage service, list, and deletes that respect use."""
+import uuid
 from pathlib import Path
 
 from django.core.files.storage import default_storage
@@ -30,12 +31,17 @@ def test_upload_stores_through_the_service(staff_client, org):
     assert "sales.csv" in staff_client.get(FILES).content.decode()
 
 
+def stored_bytes_named(settings, name) -> list[Path]:
+    return list(Path(settings.MEDIA_ROOT).rglob(name))
+
+
 def test_upload_over_the_limit_is_a_form_error(staff_client, org, settings):
     settings.STORAGE_MAX_UPLOAD_BYTES = 4
-    response = upload(staff_client, org)
+    name = f"big-{uuid.uuid4().hex}.csv"  # no earlier test left bytes under this name
+    response = upload(staff_client, org, name=name)
     assert "larger than" in response.context["adminform"].form.errors["file"][0]
     assert not StoredFile.objects.exists()
-    assert not list(Path(settings.MEDIA_ROOT).rglob("more.csv"))
+    assert stored_bytes_named(settings, name) == []
 
 
 def test_deleting_a_file_in_use_is_refused_with_the_api_message(staff_client, org, root, api, alice):
@@ -91,11 +97,12 @@ def test_source_form_picks_or_uploads_a_file(staff_client, org):
 def test_a_failed_save_keeps_no_uploaded_bytes(staff_client, org, settings):
     staff_client.post("/admin/datasources/datasource/add/", form_data(org, name="Taken"))
     data = form_data(org, type="csv", name="taken", host="", port="", database_name="")
-    data["upload_file"] = SimpleUploadedFile("more.csv", b"a,b\n1,2\n")
+    name = f"more-{uuid.uuid4().hex}.csv"
+    data["upload_file"] = SimpleUploadedFile(name, b"a,b\n1,2\n")
     response = staff_client.post("/admin/datasources/datasource/add/", data)
     assert "already exists" in response.context["adminform"].form.errors["name"][0]
     assert not StoredFile.objects.exists()
-    assert not list(Path(settings.MEDIA_ROOT).rglob("more.csv"))
+    assert stored_bytes_named(settings, name) == []
 
 
 def test_an_upload_on_a_page_with_errors_asks_for_the_file_again(staff_client, org):

@@ -5,9 +5,7 @@ from datasources.admin.typeinfo import form_layout
 from datasources.models import DataSource, Discovery
 from datasources.services.types import type_registry
 from tests.admin.test_admin import CANARY, form_data, root, staff_client  # noqa: F401  (fixtures)
-from tests.support.connections import postgres_reachable
 from tests.support.servers import pg_scratch_schema  # noqa: F401  (fixture)
-from tests.support import need
 
 ADD = "/admin/datasources/datasource/add/"
 TEST_UNSAVED = "/admin/datasources/datasource/test-connection/"
@@ -73,7 +71,6 @@ def test_a_check_only_round_leaves_nothing_behind(staff_client, org, django_capt
 
 @pytest.mark.services
 def test_test_button_on_add_page_tests_without_saving(staff_client, org, pg_scratch_schema):
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     data = form_data(org, host="127.0.0.1", database_name="postgres", name="", credential_username="postgres")
     body = staff_client.post(TEST_UNSAVED, data).json()
     assert body["status"] == "succeeded" and body["server_version"]
@@ -98,7 +95,6 @@ def test_test_button_refuses_get_and_needs_csrf(client, root, org):
 
 @pytest.mark.services
 def test_change_page_test_uses_stored_secrets_and_never_records(staff_client, org, pg_scratch_schema):
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     staff_client.post(ADD, form_data(org, host="127.0.0.1", database_name="postgres",
                                      credential_username="postgres"))
     source = DataSource.objects.get()
@@ -116,7 +112,6 @@ def test_change_page_test_uses_stored_secrets_and_never_records(staff_client, or
 
 @pytest.mark.services
 def test_discover_and_test_saved_buttons(staff_client, org, pg_scratch_schema, django_capture_on_commit_callbacks):
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
     staff_client.post(ADD, form_data(org, host="127.0.0.1", database_name="postgres",
                                      schema_name=pg_scratch_schema, credential_username="postgres"))
     source = DataSource.objects.get()

@@ -194,6 +194,7 @@ def test_success_resets_the_failure_count(api, workspace, postgres):
     assert stored.last_failed_connection_at < stored.last_successful_connection_at
 
 
+@pytest.mark.loopback
 def test_closed_port_is_host_unreachable(api, workspace):
     source = api_create(api, postgres_body(workspace, port=free_port()))
     data = post_test(api, source["id"]).json()["data"]
@@ -201,6 +202,7 @@ def test_closed_port_is_host_unreachable(api, workspace):
     assert DataSource.objects.get(pk=source["id"]).status == "error"
 
 
+@pytest.mark.loopback
 def test_silent_port_times_out_within_the_deadline(api, workspace, silent):
     source = api_create(api, postgres_body(workspace, port=silent.port, connection_timeout=1))
     with finishes_within(1 + GRACE_SECONDS):

@@ -148,7 +148,12 @@ def test_unknown_keys_and_storage_file_id_are_ignored(api, spec_body):
     response = api.post(URL, {**spec_body, "storage_file_id": 42, "colour": "blue"}, format="json")
 
     assert response.status_code == 201, response.json()
-    assert "storage_file_id" not in response.json()["data"]
+    data = response.json()["data"]
+    assert "storage_file_id" not in data and "colour" not in data
+    stored = DataSource.objects.get(pk=data["id"])
+    # Ignored means not kept anywhere either: not as a field, not in metadata, not as a file.
+    assert not hasattr(stored, "colour") and not hasattr(stored, "storage_file_id")
+    assert stored.metadata == spec_body["metadata"] and stored.file_path is None
 
 
 # --- automatic organization assignment -------------------------------------------------------

@@ -4,6 +4,7 @@ import io
 import pytest
 
 from tests.conftest import client_for
+from tests.support import post_test
 from tests.support.files import (
     file_source,
     hudi_table,
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def connection_test_of(user, source_id) -> dict:
-    response = client_for(user).post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
+    response = post_test(client_for(user), source_id)
     assert response.status_code == 200, response.content
     return response.json()["data"]
 

@@ -1,5 +1,7 @@
 """Stored files: upload, list, detail and delete through /api/v1/storage/files, scoped to the org."""
 import re
+import uuid
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -87,12 +89,15 @@ def test_two_uploads_of_one_name_get_separate_paths(api):
 
 def test_upload_over_the_limit_is_413_and_leaves_nothing(api, settings):
     settings.STORAGE_MAX_UPLOAD_BYTES = 10
+    name = f"big-{uuid.uuid4().hex}.csv"  # no earlier test left bytes under this name
 
-    response = upload(api, content=b"x" * 11)
+    response = upload(api, filename=name, content=b"x" * 11)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert not StoredFile.objects.exists()
-    assert upload(api, content=b"x" * 10).status_code == 201
+    assert list(Path(settings.MEDIA_ROOT).rglob(name)) == []  # no row, and no bytes either
+    assert upload(api, filename=name, content=b"x" * 10).status_code == 201
+    assert len(list(Path(settings.MEDIA_ROOT).rglob(name))) == 1
 
 
 def test_missing_file_field_is_400(api):

@@ -8,6 +8,7 @@ from datasources.models import DataSource, HealthCheck
 from datasources.selectors.health import health_summary
 from datasources.services.health_checks import health_checks_prune
 from tests.conftest import client_for, source_url
+from tests.support import post_test
 from tests.support.connections import postgres_body
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def add_check(source_id, status, minutes_ago, latency=10, now=None):
 
 def test_manual_test_is_recorded_and_health_fields_follow(api, workspace):
     source = create(api, failing_body(workspace))
-    response = api.post(f"{source_url(source['id'])}/test-connection", format="json")
+    response = post_test(api, source["id"])
     assert response.json()["data"]["status"] == "failed"
     check = HealthCheck.objects.get(data_source_id=source["id"])
     assert (check.status, check.error_code, check.trigger) == ("failed", "UNSUPPORTED", "manual")
@@ -47,7 +48,7 @@ def test_manual_test_is_recorded_and_health_fields_follow(api, workspace):
 @pytest.mark.services
 def test_successful_test_against_real_postgres_is_recorded(api, workspace, postgres):
     source = create(api, postgres_body(workspace))
-    api.post(f"{source_url(source['id'])}/test-connection", format="json")
+    post_test(api, source["id"])
     data = api.get(f"{source_url(source['id'])}/health").json()["data"]
     assert data["status"] == "active" and data["checks"] == 1 and data["failures"] == 0
     assert data["uptime_percent"] == 100.0

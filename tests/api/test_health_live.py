@@ -4,10 +4,6 @@ The server is a throwaway cluster this test starts, stops and starts again (the 
 PostgreSQL must stay up for everything else).
 """
 import json
-import os
-import shutil
-import tempfile
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -15,55 +11,21 @@ from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck
 from datasources.services.health_checks import health_round_run
-from tests.conftest import need, source_url
-from tests.support.servers import free_port
-from tests.support.password_postgres import _as_postgres, _binaries
-from tests.support.receiver import start_receiver, verify
+from tests.conftest import source_url
+from tests.support import post_test
+from tests.support.clusters import ThrowawayPostgres
+from tests.support.receiver import verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
 
 
-@dataclass
-class Cluster:
-    port: int
-    data: str
-    log: str
-    bin_dir: str
-
-    def start(self):
-        _as_postgres(f"{self.bin_dir}/pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "30", "-o",
-                     f"-p {self.port} -k {os.path.dirname(self.data)} -c listen_addresses=127.0.0.1", "start")
-
-    def stop(self):
-        _as_postgres(f"{self.bin_dir}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
-
-
 @pytest.fixture
 def cluster():
-    bin_dir = _binaries()
-    need(bin_dir and os.geteuid() == 0 and shutil.which("runuser"), "PostgreSQL binaries (as root) for a throwaway server")
-    root = tempfile.mkdtemp(prefix="rg-health-pg-")
-    shutil.chown(root, user="postgres")
-    data = os.path.join(root, "data")
-    _as_postgres(f"{bin_dir}/initdb", "-D", data, "-U", "postgres", "--auth=trust")
-    server = Cluster(free_port(), data, os.path.join(root, "log"), bin_dir)
-    server.start()
+    server = ThrowawayPostgres(prefix="rg-health-pg-")
     try:
         yield server
     finally:
-        try:
-            server.stop()
-        except Exception:  # noqa: BLE001 - already stopped by the test
-            pass
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+        server.remove()
 
 
 def test_postgres_down_and_up_again(api, workspace, cluster, receiver, django_capture_on_commit_callbacks):
@@ -76,7 +38,7 @@ def test_postgres_down_and_up_again(api, workspace, cluster, receiver, django_ca
 
     def test_now():
         with django_capture_on_commit_callbacks(execute=True):
-            return api.post(f"{source_url(source_id)}/test-connection").json()["data"]["status"]
+            return post_test(api, source_id).json()["data"]["status"]
 
     assert test_now() == "succeeded"  # inactive -> active: a new source working, no event
     cluster.stop()

@@ -91,7 +91,7 @@ def test_a_malformed_key_is_a_400(api, spec_body, key):
 def test_keys_are_scoped_to_the_principal_and_the_path(api, bob, spec_body):
     assert create(api, spec_body, key="shared").status_code == 201
     assert create(client_for(bob), {**spec_body, "name": "Bob's"}, key="shared").status_code == 201
-    hook = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:8999/h", "events": ["data_source.health_changed"]},
+    hook = api.post("/api/v1/webhooks", {"url": "http://10.255.255.1:8999/h", "events": ["data_source.health_changed"]},
                     format="json", HTTP_IDEMPOTENCY_KEY="shared")
     assert hook.status_code == 201 and "Idempotent-Replayed" not in hook
 
@@ -122,7 +122,7 @@ def test_no_secret_is_stored_in_clear(api, spec_body):
     must give back: stored bodies are encrypted, and the request is kept only as a keyed hash."""
     body = {**spec_body, "credentials": {**spec_body["credentials"], "password": CANARY}}
     assert create(api, body).status_code == 201
-    hook = {"url": "http://127.0.0.1:8999/h", "events": ["data_source.health_changed"]}
+    hook = {"url": "http://10.255.255.1:8999/h", "events": ["data_source.health_changed"]}
     first = api.post("/api/v1/webhooks", hook, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
     again = api.post("/api/v1/webhooks", hook, format="json", HTTP_IDEMPOTENCY_KEY="hook-1")
     secret = first.json()["data"]["secret"]

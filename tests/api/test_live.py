@@ -62,7 +62,7 @@ def test_mariadb_succeeds_then_wrong_password_counts_failures(api, workspace, ma
     assert DataSource.objects.get(pk=source_id).status == "active"
     DataSource.objects.filter(pk=source_id).update(credentials={"username": "root", "password": "Wrong-pw-c3"})
     for expected in (1, 2):
-        response = api.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
+        response = post_test(api, source_id)
         assert response.json()["data"]["error_code"] == "AUTH_FAILED", response.json()
         assert "Wrong-pw-c3" not in response.content.decode()
         assert DataSource.objects.get(pk=source_id).failure_count == expected
@@ -89,15 +89,8 @@ def test_mariadb_discovery_lists_the_real_table(api, workspace, mariadb_table, d
 # --- Redis -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def redis_keys():
-    try:
-        import redis
-
-        client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB, socket_timeout=2)
-        client.ping()
-    except Exception:  # noqa: BLE001
-        client = None
-    need(client is not None, "Redis on 127.0.0.1:6379 and the redis package")
+def redis_keys(redis_server):
+    client = redis_server
     prefix = f"c3-keys-{uuid.uuid4().hex[:4]}"  # not all hex: hex ids are folded into "*"
     client.hset(f"{prefix}:user:1", mapping={"name": "Ada", "email": "ada@example.com"})
     client.hset(f"{prefix}:user:2", mapping={"name": "Bob", "email": "bob@example.com"})
@@ -149,6 +142,6 @@ def test_postgres_through_an_ssh_tunnel_tests_and_discovers(
         assert [c["name"] for c in tables[("public", "tunnelled")]["columns"]] == ["id", "note"]
         DataSource.objects.filter(pk=source_id).update(
             credentials={"username": "postgres", "ssh_password": "Wrong-ssh-c3"})
-        response = api.post(f"/api/v1/data-sources/{source_id}/test-connection", format="json")
+        response = post_test(api, source_id)
         assert response.json()["data"]["error_code"] == "AUTH_FAILED"
         assert "Wrong-ssh-c3" not in response.content.decode()

@@ -103,7 +103,7 @@ def bodies(workspace) -> dict:
         "put": (put, "json"),
         "unsaved": ({"workspace_id": workspace.pk, "type": "other", "credentials": {}}, "json"),
         "upload": ({"file": SimpleUploadedFile("matrix.csv", b"id\n1\n")}, "multipart"),
-        "hook": ({"url": "http://127.0.0.1:8999/matrix", "events": ["data_source.health_changed"]}, "json"),
+        "hook": ({"url": "http://10.255.255.1:8999/matrix", "events": ["data_source.health_changed"]}, "json"),
         "unhook": ({"is_active": False}, "json"),
         "key": ({"name": "Matrix key", "role": "viewer"}, "json"),
     }
@@ -135,7 +135,7 @@ def objects(alice, workspace, stored_file):
         "schema_auto_refresh": False,
     })
     discovery = Discovery.objects.create(data_source=source)
-    webhook, _ = webhook_create(actor=alice, data={"url": "http://127.0.0.1:8999/acme", "events": ["data_source.health_changed"]})
+    webhook, _ = webhook_create(actor=alice, data={"url": "http://10.255.255.1:8999/acme", "events": ["data_source.health_changed"]})
     api_key, _ = api_key_create(actor=alice, data={"name": "Acme CI", "role": "editor"})
     return {"source": source.pk, "discovery": discovery.pk, "file": stored_file.pk, "webhook": webhook.pk,
             "key": api_key.pk}

@@ -5,9 +5,12 @@ import psycopg
 import pytest
 
 from datasources.models import DataSource, SchemaChange, SchemaColumn, SchemaTable
-from tests.conftest import client_for, need
-from tests.support.connections import postgres_body, postgres_reachable, scratch_postgres_database
-from tests.support.receiver import start_receiver, verify
+from tests.conftest import client_for
+from tests.support.connections import (
+    postgres_body,
+    scratch_postgres_database,
+)
+from tests.support.receiver import verify
 from tests.support.servers import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.services]
@@ -34,8 +37,7 @@ ALTERATIONS = [
 
 
 @pytest.fixture
-def database():
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+def database(postgres):
     with scratch_postgres_database(DDL) as name:
         yield name
 
@@ -142,14 +144,6 @@ def test_a_timed_out_discovery_keeps_the_catalogue_and_records_nothing(
     assert result["status"] == "failed" and result["error_code"] == "TIMEOUT"
     assert list(SchemaTable.objects.values_list("pk", "name", "signature")) == stored
     assert not SchemaChange.objects.exists()
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
 
 
 def test_an_altered_table_sends_one_signed_breaking_schema_changed_event(

@@ -9,17 +9,9 @@ from django.utils import timezone
 
 from datasources.models import WebhookDelivery
 from datasources.services.webhook_delivery import deliveries_queue_due, delivery_attempt
-from tests.support.receiver import start_receiver, verify
+from tests.support.receiver import start_receiver, stop_receiver, verify
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    receiver = start_receiver()
-    yield receiver
-    receiver.server.shutdown()
-    receiver.server.server_close()
+pytestmark = [pytest.mark.django_db, pytest.mark.loopback]  # the receivers are on loopback
 
 
 def make_webhook(api, url, events=("data_source.health_changed",)):
@@ -125,8 +117,7 @@ def test_a_redirect_is_not_followed(api, receiver, django_capture_on_commit_call
         assert delivery.status == "pending" and delivery.response_status == 302
         assert "redirects are not followed" in delivery.error
     finally:
-        target.server.shutdown()
-        target.server.server_close()
+        stop_receiver(target)
 
 
 def test_an_address_the_policy_now_refuses_is_not_contacted(api, receiver, settings,

@@ -26,9 +26,35 @@ def test_collection_names_tests_that_use_a_server_fixture_unmarked():
     items = [
         FakeItem("a::marked", ["db", "postgres"], ["services"]),
         FakeItem("a::unmarked", ["db", "sshd"]),
-        FakeItem("a::no_server", ["db", "http_server"]),
+        FakeItem("a::loopback_marked", ["db", "http_server"], ["loopback"]),
+        FakeItem("a::loopback_unmarked", ["db", "silent"]),
+        FakeItem("a::no_server", ["db", "tmp_path"]),
     ]
-    assert support.unmarked_service_users(items) == ["a::unmarked"]
+    assert support.unmarked_service_users(items) == ["a::unmarked", "a::loopback_unmarked"]
+
+
+def a_files_own_server_fixture():
+    support.need(False, "a server of this file's own")
+
+
+@dataclass
+class FakeDefinition:
+    func: object
+
+
+@dataclass
+class FakeInfo:
+    name2fixturedefs: dict
+
+
+def test_a_files_own_fixture_that_needs_a_server_is_caught_at_collection():
+    """Not only the shared fixtures: any fixture whose function goes through need() (say, a file's
+    moto server) makes its users services tests, found before anything runs."""
+    item = FakeItem("a::local", ["db", "moto"])
+    item._fixtureinfo = FakeInfo({"db": (FakeDefinition(lambda: None),), "moto": (FakeDefinition(a_files_own_server_fixture),)})
+    assert support.unmarked_service_users([item]) == ["a::local"]
+    item.markers = ["services"]
+    assert support.unmarked_service_users([item]) == []
 
 
 def test_every_server_fixture_is_a_registered_fixture(request):

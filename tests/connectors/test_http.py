@@ -4,7 +4,10 @@ import pytest
 from datasources.connectors import connector_for
 from datasources.connectors.http import base_url_of
 from tests.support import finishes_within
+from tests.support.rebinding import rebinding
 from tests.support.servers import connector_error, free_port, make_source
+
+pytestmark = pytest.mark.loopback  # the HTTP servers, silent and closed ports are on loopback
 
 JSON = {"Content-Type": "application/json", "Server": "stand-in/1.0"}
 
@@ -22,25 +25,11 @@ def test_success_sends_api_key_in_the_default_header(http_server):
     assert headers["Host"] == f"localhost:{http_server.port}"  # the name, though the checked address was dialled
 
 
-class Rebinding:
-    """The product's resolver, answering an allowed address first and a refused one after."""
-
-    def __init__(self, first, then):
-        self.answers, self.calls = [first, then], []
-
-    def __call__(self, host, port):
-        self.calls.append(host)
-        return [self.answers[min(len(self.calls), 2) - 1]]
-
-
 def test_a_second_dns_answer_does_not_move_the_connection(http_server, monkeypatch):
-    from datasources.security import network
-
     # "rebind.invalid" resolves only through the patched resolver: a client that looked the
     # name up again by itself could not connect at all, and a second lookup through the
     # product's resolver would dial the metadata address.
-    resolver = Rebinding("127.0.0.1", "169.254.169.254")
-    monkeypatch.setattr(network, "resolve", resolver)
+    resolver = rebinding(monkeypatch)
     http_server.routes["/"] = (200, JSON, b"{}")
     source = make_source("http_api", connection_string=f"http://rebind.invalid:{http_server.port}")
     assert "stand-in/1.0" in connector_for("http_api")().test(source).server_version
@@ -49,9 +38,7 @@ def test_a_second_dns_answer_does_not_move_the_connection(http_server, monkeypat
 
 
 def test_a_refused_first_answer_stops_before_any_connection(http_server, monkeypatch):
-    from datasources.security import network
-
-    monkeypatch.setattr(network, "resolve", Rebinding("169.254.169.254", "127.0.0.1"))
+    rebinding(monkeypatch, "169.254.169.254", "127.0.0.1")
     http_server.routes["/"] = (200, JSON, b"{}")
     source = make_source("http_api", connection_string=f"http://rebind.invalid:{http_server.port}")
     assert connector_error(source).code == "DESTINATION_NOT_ALLOWED"

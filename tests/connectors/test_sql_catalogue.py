@@ -5,7 +5,7 @@ import pytest
 
 from datasources.connectors import connector_for
 from tests.conftest import need
-from tests.support.connections import postgres_reachable, scratch_postgres_database
+from tests.support.connections import scratch_postgres_database
 from tests.support.servers import make_source, port_open
 
 pytestmark = pytest.mark.services
@@ -34,8 +34,7 @@ PG_DDL = [
 
 
 @pytest.fixture
-def pg_database():
-    need(postgres_reachable(), "PostgreSQL on 127.0.0.1:5432")
+def pg_database(postgres):
     with scratch_postgres_database(PG_DDL) as name:
         yield name
 

@@ -1,18 +1,17 @@
-import time
 
 import pytest
 
 from datasources.connectors import connector_for
 from tests.conftest import need
-from tests.support import finishes_within
+from tests.support import finishes_within, settled_within
 from tests.support.servers import (
-    free_port,
     connector_error,
+    free_port,
     make_source,
     port_open,
 )
 
-pytestmark = pytest.mark.services
+pytestmark = pytest.mark.loopback  # refused ports and silent listeners; the tests that reach a server say so
 
 PG = {"host": "127.0.0.1", "port": 5432, "database_name": "postgres"}
 
@@ -31,45 +30,54 @@ def redis_version_through(source) -> str:
     return connector_for("redis")().test(source).server_version
 
 
+@pytest.mark.services
 def test_the_hidden_server_is_not_reachable_directly(hidden_redis):
     direct = make_source("redis", host="127.0.0.1", port=hidden_redis.redis_port, database_name="0")
     assert connector_error(direct).code == "HOST_UNREACHABLE"
 
 
+@pytest.mark.services
 def test_a_key_opens_the_tunnel_to_a_server_only_the_ssh_server_reaches(sshd, hidden_redis):
     assert redis_version_through(behind(hidden_redis, ssh_private_key=sshd.keys["plain"]))[0].isdigit()
 
 
+@pytest.mark.services
 def test_a_password_opens_the_tunnel_to_a_server_only_the_ssh_server_reaches(sshd, hidden_redis):
     assert redis_version_through(behind(hidden_redis, ssh_password=sshd.password))[0].isdigit()
 
 
+@pytest.mark.services
 def test_a_key_with_its_passphrase_opens_the_tunnel(sshd, hidden_redis):
     source = behind(hidden_redis, ssh_private_key=sshd.keys["protected"], ssh_passphrase="s3cret-phrase")
     assert redis_version_through(source)[0].isdigit()
 
 
+@pytest.mark.services
 def test_postgres_answers_through_a_tunnel(sshd, postgres):
     outcome = connector_for("postgresql")().test(tunnelled(sshd, ssh_private_key=sshd.keys["plain"]))
     assert outcome.server_version.split(".")[0].isdigit()
 
 
+@pytest.mark.services
 def test_wrong_passphrase_is_auth_failed(sshd):
     error = connector_error(tunnelled(sshd, ssh_private_key=sshd.keys["protected"], ssh_passphrase="not-it"))
     assert error.code == "AUTH_FAILED"
     assert "not-it" not in error.message
 
 
+@pytest.mark.services
 def test_encrypted_key_without_passphrase_is_auth_failed(sshd):
     assert connector_error(tunnelled(sshd, ssh_private_key=sshd.keys["protected"])).code == "AUTH_FAILED"
 
 
+@pytest.mark.services
 def test_wrong_ssh_password_is_auth_failed_without_the_password(sshd):
     error = connector_error(tunnelled(sshd, ssh_password="Wrong-ssh-pw"))
     assert error.code == "AUTH_FAILED"
     assert "Wrong-ssh-pw" not in error.message
 
 
+@pytest.mark.services
 def test_discovery_through_the_tunnel(sshd, pg_scratch_schema):
     tables = connector_for("postgresql")().discover(
         make_source(**PG, **sshd.fields(), schema_name=pg_scratch_schema,
@@ -77,6 +85,7 @@ def test_discovery_through_the_tunnel(sshd, pg_scratch_schema):
     assert {t.name for t in tables} == {"orders", "lines", "big_orders"}
 
 
+@pytest.mark.services
 def test_mariadb_and_redis_through_the_tunnel(sshd):
     need(port_open(3306) and port_open(6379), "MariaDB and Redis")
     key = {"ssh_private_key": sshd.keys["plain"]}
@@ -87,6 +96,7 @@ def test_mariadb_and_redis_through_the_tunnel(sshd):
     assert connector_for("redis")().test(redis).server_version
 
 
+@pytest.mark.services
 def test_database_the_ssh_server_cannot_reach_is_host_unreachable(sshd):
     source = make_source(host="127.0.0.1", port=free_port(), database_name="postgres", **sshd.fields(),
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
@@ -106,6 +116,7 @@ def test_silent_ssh_server_times_out_within_the_deadline(silent):
         assert connector_error(source).code == "TIMEOUT"
 
 
+@pytest.mark.services
 def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, silent):
     source = make_source(host="127.0.0.1", port=silent.port, database_name="db", **sshd.fields(), connection_timeout=2,
                          credentials={"username": "u", "ssh_private_key": sshd.keys["plain"]})
@@ -113,17 +124,17 @@ def test_silent_database_behind_the_tunnel_times_out_within_the_deadline(sshd, s
         assert connector_error(source).code == "TIMEOUT"
 
 
+@pytest.mark.services
 def test_chosen_local_port_is_used_and_released(sshd, postgres):
     local = free_port()
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": local},
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
     assert connector_for("postgresql")().test(source).server_version
-    deadline = time.monotonic() + 5  # the forwarder's thread closes its listener as it ends
-    while port_open(local) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not port_open(local)  # the tunnel is torn down
+    # The forwarder's thread closes its listener as it ends: the tunnel is torn down promptly.
+    assert not settled_within(3, lambda: port_open(local))
 
 
+@pytest.mark.services
 def test_taken_local_port_is_local_port_in_use(sshd, silent):
     source = make_source(**PG, **{**sshd.fields(), "ssh_local_port": silent.port},
                          credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]})
@@ -134,11 +145,13 @@ def host_key_line(sshd) -> str:
     return (sshd.root / "hostkey.pub").read_text().strip()
 
 
+@pytest.mark.services
 def test_pinned_host_key_that_matches_opens_the_tunnel(sshd, postgres):
     source = tunnelled(sshd, ssh_password=sshd.password, ssh_host_key=host_key_line(sshd))
     assert connector_for("postgresql")().test(source).server_version
 
 
+@pytest.mark.services
 def test_pinned_fingerprint_that_matches_opens_the_tunnel(sshd, postgres):
     import subprocess
 
@@ -150,6 +163,7 @@ def test_pinned_fingerprint_that_matches_opens_the_tunnel(sshd, postgres):
     assert connector_for("postgresql")().test(source).server_version
 
 
+@pytest.mark.services
 def test_other_host_key_is_refused_before_the_password_is_sent(sshd, tmp_path):
     import subprocess
 

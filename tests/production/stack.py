@@ -3,11 +3,9 @@
 The cluster belongs to the test (it can stop and start it); gunicorn runs `rivergen.settings`
 (not the test settings) with the production command's config file, as `make serve` does.
 """
-import glob
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,56 +15,23 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support import need
+from tests.support import redis_db
+from tests.support.clusters import ThrowawayPostgres
 from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a-long-test-password-17"
 
 
-def _bin_dir():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return os.path.dirname(found[-1]) if found else None
-
-
-def _as_postgres(*command):
-    return subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
-                          capture_output=True, text=True, timeout=90)
-
-
-class Cluster:
-    """initdb (trust on loopback) on a free port, with few connections so a missing pool shows."""
+class Cluster(ThrowawayPostgres):
+    """Trust on loopback, a "rivergen" database, and few connections so a missing pool shows."""
 
     def __init__(self, max_connections=40):
-        bin_dir = _bin_dir()
-        need(bin_dir and os.geteuid() == 0 and shutil.which("runuser"), "PostgreSQL binaries (as root)")
-        self.bin = bin_dir
-        self.root = tempfile.mkdtemp(prefix="rg-prod-pg-")
-        shutil.chown(self.root, user="postgres")
-        self.data, self.port = os.path.join(self.root, "data"), free_port()
-        self.max_connections = max_connections
-        _as_postgres(f"{bin_dir}/initdb", "-D", self.data, "-U", "postgres", "--auth=trust")
-        self.start()
-        _as_postgres(f"{bin_dir}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "rivergen")
+        super().__init__(max_connections=max_connections, database="rivergen", prefix="rg-prod-pg-")
 
     @property
     def url(self):
         return f"postgres://postgres@127.0.0.1:{self.port}/rivergen"
-
-    def start(self):
-        _as_postgres(f"{self.bin}/pg_ctl", "-D", self.data, "-l", os.path.join(self.root, "log"), "-w", "-t", "60",
-                     "-o", f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                           f"-c max_connections={self.max_connections} -c fsync=off", "start")
-
-    def stop(self):
-        _as_postgres(f"{self.bin}/pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
-
-    def remove(self):
-        try:
-            self.stop()
-        except subprocess.CalledProcessError:
-            pass
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def production_env(database_url, **extra):
@@ -74,7 +39,7 @@ def production_env(database_url, **extra):
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"),
         "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "CRYPTOGRAPHY_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": database_url, "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/15", "DATASOURCES_CHECK_NEW_SOURCES": "false",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:6379/{redis_db(__file__)}", "DATASOURCES_CHECK_NEW_SOURCES": "false",
         "API_WRITE_THROTTLE_RATE": "", "MEDIA_ROOT": tempfile.mkdtemp(prefix="rg-prod-media-"),
         "STATIC_ROOT": tempfile.mkdtemp(prefix="rg-prod-static-"), "LOG_LEVEL": "WARNING",
     }

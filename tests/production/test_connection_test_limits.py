@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from datasources.models import ConnectionTestSlot, DataSource
 from datasources.services.limits import connection_test_slot
-from tests.support import client_for
+from tests.support import client_for, post_test
 from tests.support.servers import free_port
 
 URL = "/api/v1/data-sources/test-connection"
@@ -45,7 +45,7 @@ def test_the_organization_bound_holds_for_all_its_members(alice, bob, charlie, o
     with connection_test_slot(alice.pk, target), connection_test_slot(bob.pk, target), \
             connection_test_slot(charlie.pk, target):
         assert client_for(bob).post(URL, body, format="json").status_code == 429
-        saved = client_for(alice).post(f"/api/v1/data-sources/{source.pk}/test-connection", format="json")
+        saved = post_test(client_for(alice), source.pk)
         assert saved.status_code == 429
         outsider = {**body, "workspace_id": None}
         assert client_for(oscar).post(URL, outsider, format="json").status_code == 200  # another organization

@@ -3,7 +3,7 @@ from django.test import override_settings
 
 from datasources.connectors import ConnectorError, connector_for
 from datasources.security import network
-from tests.support.servers import make_source
+from tests.support.servers import connector_error, make_source
 
 ALWAYS_REFUSED = ["169.254.169.254", "169.254.10.1", "fe80::1", "fd00:ec2::254", "100.100.100.200",
                   "::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::1", "224.0.0.1"]
@@ -54,6 +54,7 @@ def test_unknown_policy_value_falls_back_to_private():
     ("cassandra", {}), ("sqlserver", {}), ("oracle", {}), ("snowflake", {}),
     ("http_api", {}), ("elasticsearch", {}),
 ])
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_refused_destination_opens_no_socket(type_name, extra, silent):
     source = make_source(type_name, **{"host": "localhost", "port": silent.port, "database_name": "db", **extra},
                          credentials={"username": "u", "password": "p"})
@@ -66,6 +67,7 @@ def test_refused_destination_opens_no_socket(type_name, extra, silent):
     assert not silent.pending(), "a socket reached the refused destination"
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_ssh_host_is_checked_too(silent):
     source = make_source(host="10.0.0.5", port=5432, database_name="db", use_ssh_tunnel=True, ssh_host="127.0.0.1",
                          ssh_port=silent.port, ssh_username="u", credentials={"ssh_password": "x"})
@@ -76,15 +78,15 @@ def test_ssh_host_is_checked_too(silent):
     assert not silent.pending()
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_metadata_address_behind_a_tunnel_is_refused(silent):
     source = make_source(host="169.254.169.254", port=80, database_name="db", use_ssh_tunnel=True, ssh_host="127.0.0.1",
                          ssh_port=silent.port, ssh_username="u", credentials={"ssh_password": "x"})
-    with pytest.raises(ConnectorError) as caught:
-        connector_for("postgresql")().test(source)
-    assert caught.value.code == "DESTINATION_NOT_ALLOWED"
+    assert connector_error(source).code == "DESTINATION_NOT_ALLOWED"
     assert not silent.pending()
 
 
+@pytest.mark.loopback  # the silent listener witnesses that no socket opened
 def test_dynamodb_endpoint_is_checked(silent):
     source = make_source("dynamodb", connection_string=f"http://localhost:{silent.port}", host="localhost", port=silent.port,
                          credentials={"aws_access_key_id": "a", "aws_secret_access_key": "b"})
@@ -93,3 +95,20 @@ def test_dynamodb_endpoint_is_checked(silent):
             connector_for("dynamodb")().test(source)
     assert caught.value.code == "DESTINATION_NOT_ALLOWED"
     assert not silent.pending()
+
+
+@pytest.mark.parametrize("url", ["http://x[k/", "http://[::1/", "http://x:abc/", "http://[::1]:99999/"])
+def test_a_url_urlsplit_cannot_take_apart_is_a_connector_error(url):
+    with pytest.raises(ConnectorError) as caught:
+        network.split_url(url)
+    assert caught.value.code == "CONNECTION_FAILED"
+
+
+def test_a_dynamodb_host_that_makes_no_url_fails_cleanly_not_as_a_crash():
+    from datasources.services.connections import connection_test_run
+
+    source = make_source("dynamodb", host="x[k", port=8000,
+                         credentials={"aws_access_key_id": "a", "aws_secret_access_key": "b"})
+    result = connection_test_run(source)
+    assert (result.error_code, result.message) == (
+        "CONNECTION_FAILED", "The URL is not valid (its host or port cannot be read).")

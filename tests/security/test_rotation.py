@@ -19,6 +19,7 @@ from datasources.security.crypto import (
 )
 from datasources.services.sources import data_source_create
 from tests.conftest import client_for
+from tests.support import post_test
 
 OLD = {"SECRET_KEY": "old-secret-key-for-rotation-tests", "CRYPTOGRAPHY_KEY": "old-cryptography-key"}
 NEW = {"SECRET_KEY": "new-secret-key-for-rotation-tests", "CRYPTOGRAPHY_KEY": "new-cryptography-key"}
@@ -130,7 +131,7 @@ def test_unreadable_source_reads_through_the_api_and_its_test_says_so(old_source
         client = client_for(alice)
         read = client.get(f"/api/v1/data-sources/{old_sources[0].pk}")
         listed = client.get("/api/v1/data-sources")
-        tested = client.post(f"/api/v1/data-sources/{old_sources[0].pk}/test-connection", {}, format="json")
+        tested = post_test(client, old_sources[0].pk)
     assert read.status_code == 200 and read.json()["data"]["credentials_readable"] is False
     assert listed.status_code == 200 and len(listed.json()["data"]) == 2
     assert tested.status_code == 200, tested.json()
@@ -156,6 +157,6 @@ def test_unreadable_connection_string_fails_the_test_like_unreadable_credentials
             "connection_string": "postgresql://u:pw@127.0.0.1:5432/production"}
     source = data_source_create(actor=alice, data=body)
     DataSource.objects.filter(pk=source.pk).update(connection_string=Unreadable(b"\x80lost"))
-    response = client_for(alice).post(f"/api/v1/data-sources/{source.pk}/test-connection", {}, format="json")
+    response = post_test(client_for(alice), source.pk)
     assert response.status_code == 200, response.json()
     assert response.json()["data"]["error_code"] == "CREDENTIALS_UNREADABLE"

@@ -6,13 +6,14 @@ from datasources.models import Discovery, WebhookDelivery
 from datasources.services.discovery import discovery_queue, discovery_run
 from datasources.services.events import event_publish
 from datasources.services.webhooks import webhook_create
+from tests.support import post_test
 
 pytestmark = pytest.mark.django_db
 ALL = ["data_source.health_changed", "data_source.schema_changed", "data_source.discovery_failed"]
 
 
 def hook(actor, events=ALL):
-    webhook, _secret = webhook_create(actor=actor, data={"url": "http://127.0.0.1:9/hook", "events": events})
+    webhook, _secret = webhook_create(actor=actor, data={"url": "http://10.255.255.1:9/hook", "events": events})
     return webhook
 
 
@@ -61,8 +62,8 @@ def test_the_first_failure_after_create_is_a_transition(alice, api, workspace, d
         "credentials": {},
     }, format="json").json()["data"]["id"]
     with django_capture_on_commit_callbacks():
-        api.post(f"/api/v1/data-sources/{source_id}/test-connection")
-        api.post(f"/api/v1/data-sources/{source_id}/test-connection")
+        post_test(api, source_id)
+        post_test(api, source_id)
     (delivery,) = WebhookDelivery.objects.filter(event_type="data_source.health_changed")
     assert (delivery.payload["data"]["from"], delivery.payload["data"]["to"]) == ("inactive", "error")
 

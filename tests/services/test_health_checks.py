@@ -100,7 +100,7 @@ def test_concurrent_rounds_never_check_a_source_twice(org):
 
 def test_a_round_publishes_only_the_first_failure(org, alice, django_capture_on_commit_callbacks, settings):
     settings.WEBHOOK_RETRY_DELAYS = []
-    webhook_create(actor=alice, data={"url": "http://127.0.0.1:9/hook", "events": ["data_source.health_changed"]})
+    webhook_create(actor=alice, data={"url": "http://10.255.255.1:9/hook", "events": ["data_source.health_changed"]})
     (source,) = due_sources(org, 1)
     health_round_run(concurrency=2)
     DataSource.objects.filter(pk=source.pk).update(health_next_check_at=timezone.now() - timedelta(seconds=1))

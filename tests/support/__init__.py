@@ -63,7 +63,10 @@ REDIS_DATABASES = {
     "tests/connectors/test_nosql.py": 11,
     "tests/api/test_live.py": 12,
     "tests/services/test_tasks.py": 13,
-    "tests/production/test_cluster.py": 14,
+    "tests/production/test_cluster.py": 10,
+    # The broker of the production stacks that tests/production starts (queues only, never flushed).
+    "tests/production/stack.py": 14,
+    "tests/security/test_rebinding.py": 15,
 }
 assert len(set(REDIS_DATABASES.values())) == len(REDIS_DATABASES)
 
@@ -74,12 +77,39 @@ def redis_db(test_file: str) -> int:
     return REDIS_DATABASES[path.replace(os.sep, "/")]
 
 
+# Fixtures that start a server of their own on loopback (or hand a loopback port): a test using one
+# runs under network policy "open" and must say so with the loopback (or services) marker.
+LOOPBACK_FIXTURES = frozenset({"silent", "http_server", "silent_listener", "receiver"})
+
+
+# What a fixture calls when it reaches a server: need(), the gate every use of one goes through, or
+# the helpers that go through it themselves.
+SERVER_GATES = frozenset({"need", "ThrowawayPostgres", "Cluster"})
+
+
+def server_fixtures_of(item) -> set[str]:
+    """The fixtures ``item`` uses that reach a real server: those listed in SERVICE_FIXTURES, and any
+    other (a file's own) whose function calls one of SERVER_GATES."""
+    names = set(SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    info = getattr(item, "_fixtureinfo", None)
+    for name, definitions in (info.name2fixturedefs.items() if info else ()):
+        code = [getattr(getattr(d, "func", None), "__code__", None) for d in definitions]
+        if any(c is not None and SERVER_GATES & set(c.co_names) for c in code):
+            names.add(name)
+    return names
+
+
 def unmarked_service_users(items) -> list[str]:
-    """Node ids of collected tests that use a SERVICE_FIXTURES fixture without the services marker."""
-    return [
-        item.nodeid for item in items
-        if SERVICE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("services") is None
-    ]
+    """Node ids of collected tests that use a server fixture without the services marker, and of
+    tests that use a loopback server fixture with neither the loopback nor the services marker."""
+    unmarked = []
+    for item in items:
+        if item.get_closest_marker("services") is not None:
+            continue
+        if server_fixtures_of(item) or (LOOPBACK_FIXTURES & set(getattr(item, "fixturenames", ()))
+                                        and item.get_closest_marker("loopback") is None):
+            unmarked.append(item.nodeid)
+    return unmarked
 
 
 def client_for(user) -> APIClient:
@@ -106,3 +136,14 @@ def finishes_within(promised: float):
     clock.elapsed = time.monotonic() - started
     assert clock.elapsed < promised + HEADROOM_SECONDS, (
         f"took {clock.elapsed:.1f} s; promised {promised} s (+{HEADROOM_SECONDS} s headroom)")
+
+
+def settled_within(promised: float, probe):
+    """``probe()`` once it returns something falsy (nothing left), or its last value once
+    ``promised`` seconds plus HEADROOM_SECONDS (finishes_within's bound) have passed."""
+    end = time.monotonic() + promised + HEADROOM_SECONDS
+    while True:
+        left = probe()
+        if not left or time.monotonic() >= end:
+            return left
+        time.sleep(0.1)

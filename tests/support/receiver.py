@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 
 @dataclass
 class Received:
@@ -55,3 +57,16 @@ def start_receiver() -> Receiver:
     receiver = Receiver(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver
+
+
+def stop_receiver(receiver: Receiver):
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback (tests using it carry the loopback or services marker)."""
+    started = start_receiver()
+    yield started
+    stop_receiver(started)

@@ -62,9 +62,24 @@ def mariadb():
     need(port_open(3306), "MariaDB on 127.0.0.1:3306")
 
 
-@pytest.fixture
-def redis_server():
+def redis_client(db: int = 0):
+    """A client of the machine's Redis (a skip, or a failure under REQUIRE_SERVICES=1, when it is not up)."""
     need(port_open(6379), "Redis on 127.0.0.1:6379")
+    import redis
+
+    return redis.Redis(host="127.0.0.1", port=6379, db=db, socket_timeout=5)
+
+
+@pytest.fixture
+def redis_server(request):
+    """A client on the test file's own Redis database (tests.support.REDIS_DATABASES), empty before and after."""
+    from tests.support import redis_db
+
+    client = redis_client(redis_db(str(request.path)))
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

@@ -34,10 +34,14 @@ class MongoConnector(NoSqlConnector):
         )
 
     def _call(self, source, target, endpoint, work, timeout=None):
-        client = self.client(source, target, endpoint, timeout or source.query_timeout)
-        import pymongo.errors as errors
-        # pymongo retries a refused port until server selection gives up; one probe answers at once.
+        try:
+            import pymongo.errors as errors
+        except ImportError:
+            raise driver_missing("pymongo") from None
+        # pymongo retries a refused port until server selection gives up; one probe answers at once
+        # (before the client exists: its monitor threads would otherwise outlive the refusal).
         network.open_socket(endpoint.address, endpoint.port, source.connection_timeout).close()
+        client = self.client(source, target, endpoint, timeout or source.query_timeout)
         try:
             return work(client)
         except errors.OperationFailure as exc:
@@ -75,9 +79,14 @@ class ElasticsearchConnector(NoSqlConnector):
     form_credentials = (*LOGIN, "api_key")
 
     def reach(self, source, work):
-        return by_host_name(self, source, work, tunnel_refusal="Elasticsearch sources do not support SSH tunnels yet.")
+        def at_one_address(source, target, _endpoint):
+            # One lookup for the whole run: a discovery's second request goes where its first went.
+            base = web.base_url_of(source, self.default_port)
+            return work(source, target, network.checked_address(base.host, base.port))
+        return by_host_name(self, source, at_one_address,
+                            tunnel_refusal="Elasticsearch sources do not support SSH tunnels yet.")
 
-    def _get(self, source, target, path, timeout):
+    def _get(self, source, target, address, path, timeout):
         base = web.base_url_of(source, self.default_port)
         headers = {"Accept": "application/json"}
         auth = None
@@ -85,7 +94,7 @@ class ElasticsearchConnector(NoSqlConnector):
             headers["Authorization"] = f"ApiKey {target.credentials['api_key']}"
         elif target.username:
             auth = (target.username, target.password or "")
-        response = web.get(base, path, headers, timeout, auth=auth)
+        response = web.get(base, path, headers, timeout, auth=auth, address=address)
         web.check_status(response, f"Elasticsearch at {base.host}")
         try:
             return response.json()
@@ -93,7 +102,7 @@ class ElasticsearchConnector(NoSqlConnector):
             raise ConnectorError("CONNECTION_FAILED", f"{base.host} did not answer with JSON.") from None
 
     def check(self, source, target, endpoint):
-        root = self._get(source, target, "/", source.connection_timeout)
+        root = self._get(source, target, endpoint, "/", source.connection_timeout)
         version = (root.get("version") or {}).get("number") if isinstance(root, dict) else None
         if not version:
             raise ConnectorError("CONNECTION_FAILED", "The server does not answer like Elasticsearch.")
@@ -101,7 +110,7 @@ class ElasticsearchConnector(NoSqlConnector):
 
     def read_schema(self, source, target, endpoint):
         self.check(source, target, endpoint)  # a server must answer within connection_timeout first
-        mappings = self._get(source, target, "/_mapping", source.query_timeout)
+        mappings = self._get(source, target, endpoint, "/_mapping", source.query_timeout)
         tables = []
         for index, body in sorted(mappings.items()):
             properties = ((body or {}).get("mappings") or {}).get("properties") or {}

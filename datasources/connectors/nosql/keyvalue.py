@@ -65,6 +65,8 @@ class RedisConnector(NoSqlConnector):
         except errors.ConnectionError as exc:
             code = "TIMEOUT" if "timeout" in str(exc).lower() else "HOST_UNREACHABLE"
             raise ConnectorError(code, f"Cannot reach Redis at {target.describe()}.") from None
+        except errors.InvalidResponse:
+            raise ConnectorError("CONNECTION_FAILED", f"{target.describe()} does not answer like Redis.") from None
         finally:
             client.close()
 

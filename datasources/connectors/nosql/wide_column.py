@@ -1,7 +1,5 @@
 """Apache Cassandra (cassandra-driver) and Amazon DynamoDB (boto3)."""
-from urllib.parse import urlsplit
-
-from datasources.connectors.aws import AWS_KEYS, AWS_LABELS, AWS_SECRETS
+from datasources.connectors.aws import AWS_KEYS, AWS_LABELS, AWS_SECRETS, botocore_quieted
 from datasources.connectors.base import (
     ConnectorError,
     DiscoveredColumn,
@@ -113,8 +111,7 @@ class DynamoDbConnector(NoSqlConnector):
             raise ConnectorError("AUTH_FAILED", "credentials.aws_access_key_id and aws_secret_access_key are required.")
         region = creds.get("region") or "us-east-1"
         endpoint = self._endpoint(source, target, region)
-        parts = urlsplit(endpoint)
-        port = parts.port or (80 if parts.scheme == "http" else 443)
+        parts, port = network.split_url(endpoint)  # a host field such as "x[k" makes no URL
         network.check_unpinned_client(parts.hostname, self.label, ("amazonaws.com",))
         network.open_socket(network.checked_address(parts.hostname, port), port, source.connection_timeout).close()
         session = boto3.session.Session(
@@ -123,7 +120,9 @@ class DynamoDbConnector(NoSqlConnector):
         )
         config = Config(connect_timeout=source.connection_timeout, read_timeout=read_timeout,
                         retries={"max_attempts": 1, "mode": "standard"})
-        return session.client("dynamodb", endpoint_url=endpoint, config=config)
+        client = session.client("dynamodb", endpoint_url=endpoint, config=config)
+        botocore_quieted()
+        return client
 
     @staticmethod
     def _endpoint(source, target, region):
