@@ -193,3 +193,84 @@ def test_the_create_answer_keeps_exactly_the_spec_keys(api, spec_body):
     data = api.post(URL, spec_body, format="json").json()["data"]
     assert list(data) == DataSourceSerializer.Meta.fields
     assert "latest_discovery" not in data
+
+
+# --- 9. one rule for destinations: refused when saved, the message names the setting -----------------------
+
+def test_a_loopback_host_is_refused_at_create_under_private(api, spec_body, settings):
+    settings.DATASOURCES_NETWORK_POLICY = "private"
+    response = api.post(URL, {**spec_body, "host": "127.0.0.1"}, format="json")
+
+    assert response.status_code == 400, response.json()
+    message = response.json()["error"]["details"]["host"][0]
+    assert "DATASOURCES_NETWORK_POLICY=private" in message and "DATASOURCES_NETWORK_POLICY=open" in message
+    assert "loopback" in message
+    assert not DataSource.objects.exists()
+
+
+def test_a_private_host_is_refused_under_public_and_the_message_says_what_to_set(api, spec_body, settings):
+    settings.DATASOURCES_NETWORK_POLICY = "public"
+    response = api.post(URL, {**spec_body, "host": "10.1.2.3"}, format="json")
+
+    assert response.status_code == 400
+    assert "DATASOURCES_NETWORK_POLICY=private" in response.json()["error"]["details"]["host"][0]
+
+
+def test_a_metadata_host_is_refused_at_create_under_every_policy(api, spec_body, settings):
+    settings.DATASOURCES_NETWORK_POLICY = "open"
+    response = api.post(URL, {**spec_body, "host": "169.254.169.254"}, format="json")
+
+    assert response.status_code == 400
+    assert "no DATASOURCES_NETWORK_POLICY allows it" in response.json()["error"]["details"]["host"][0]
+
+
+def test_a_refused_host_on_patch_is_a_400_too(api, spec_body, settings):
+    pk = api.post(URL, spec_body, format="json").json()["data"]["id"]
+    settings.DATASOURCES_NETWORK_POLICY = "private"
+    response = api.patch(f"{URL}/{pk}", {"host": "localhost", "credentials": spec_body["credentials"]}, format="json")
+
+    assert response.status_code == 400
+    assert "DATASOURCES_NETWORK_POLICY" in response.json()["error"]["details"]["host"][0]
+
+
+def test_a_name_that_does_not_resolve_here_is_left_to_the_test(api, spec_body, settings):
+    settings.DATASOURCES_NETWORK_POLICY = "private"
+    response = api.post(URL, {**spec_body, "host": "db.nowhere.invalid"}, format="json")
+    assert response.status_code == 201, response.json()
+
+
+def test_behind_a_tunnel_the_ssh_server_is_the_destination(api, spec_body, settings):
+    settings.DATASOURCES_NETWORK_POLICY = "private"
+    tunnel = {"use_ssh_tunnel": True, "ssh_username": "u",
+              "credentials": {**spec_body["credentials"], "ssh_password": "pw"}}
+    behind = api.post(URL, {**spec_body, **tunnel, "host": "127.0.0.1", "ssh_host": "db.nowhere.invalid"},
+                      format="json")
+    assert behind.status_code == 201, behind.json()
+    refused = api.post(URL, {**spec_body, **tunnel, "name": "Other", "ssh_host": "127.0.0.1"}, format="json")
+    assert refused.status_code == 400
+    assert "DATASOURCES_NETWORK_POLICY" in refused.json()["error"]["details"]["ssh_host"][0]
+
+
+def test_a_refused_webhook_names_the_setting(api, settings):
+    settings.DATASOURCES_NETWORK_POLICY = "private"
+    response = api.post("/api/v1/webhooks", {"url": "http://127.0.0.1:8999/h",
+                                             "events": ["data_source.health_changed"]}, format="json")
+    assert response.status_code == 400
+    assert "DATASOURCES_NETWORK_POLICY=open" in response.json()["error"]["details"]["url"][0]
+
+
+# --- 2, 3. /types says what a create needs ------------------------------------------------------------------
+
+def test_types_say_credentials_are_always_required_and_port_has_no_default(api):
+    catalogue = {entry["type"]: entry for entry in api.get(f"{URL}/types").json()["data"]}
+
+    assert catalogue["csv"]["always_required"] == ["name", "type", "credentials"]
+    port = catalogue["postgresql"]["configuration_schema"]["properties"]["port"]
+    assert "default" not in port and port["examples"] == [5432]
+    assert "Required unless connection_string" in port["description"]
+
+
+def test_a_postgresql_body_without_port_is_a_400_as_types_says(api, spec_body):
+    response = api.post(URL, {**spec_body, "port": None}, format="json")
+    assert response.status_code == 400
+    assert "port" in response.json()["error"]["details"]
