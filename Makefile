@@ -43,16 +43,19 @@ run: migrate
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production: gunicorn (gthread) serves the app and WhiteNoise its static files; the Celery
-# worker and beat run as separate processes. Settings come from the environment (README,
-# "Production"); no .env is written, and a missing SECRET_KEY stops it.
+# worker and beat run as separate processes. Settings come from the environment only (README,
+# "Production"): the development .env that `make run` writes is ignored (DOTENV_FILE empty), and a
+# missing SECRET_KEY stops it.
+PROD := DOTENV_FILE=
 serve: install
 	mkdir -p .local
-	$(MANAGE) migrate --noinput
-	$(MANAGE) collectstatic --noinput -v 0
-	$(VENV)/bin/celery -A rivergen worker --concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO & worker=$$!; \
-	$(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & beat=$$!; \
+	@if [ -f .env ]; then echo "make serve: ignoring .env (make run's development settings); settings come from the environment."; fi
+	$(PROD) $(MANAGE) migrate --noinput
+	$(PROD) $(MANAGE) collectstatic --noinput -v 0
+	$(PROD) $(VENV)/bin/celery -A rivergen worker --concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO & worker=$$!; \
+	$(PROD) $(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & beat=$$!; \
 	trap 'kill $$worker $$beat 2>/dev/null; wait $$worker $$beat' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn
+	$(PROD) $(VENV)/bin/gunicorn
 
 test: install-dev
 	mkdir -p .local
