@@ -56,7 +56,8 @@ class DataSourceAdmin(OrganizationScopedAdmin):
             shown = source_field_names(obj.type, obj.credentials if isinstance(obj.credentials, dict) else {})
             fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f in shown]})
                          for name, opts in fieldsets]
-            fieldsets[2][1]["fields"].append("credentials_set")
+            if fieldsets[2][1]["fields"]:  # a type without credentials (a CSV file) shows no Credentials section
+                fieldsets[2][1]["fields"].append("credentials_set")
             fieldsets = [(name, opts) for name, opts in fieldsets if opts["fields"]]
         return fieldsets
 
