@@ -6,6 +6,7 @@ here the secret is never displayed, and nothing can be added, changed or deleted
 from django.contrib import admin
 
 from accounts.selectors import visible_organizations
+from datasources.admin.display import compact_time, url_host
 from datasources.models import Webhook, WebhookAttempt, WebhookDelivery
 
 
@@ -61,7 +62,7 @@ class WebhookAttemptInline(admin.TabularInline):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyOrganizationAdmin):
     organization_path = "webhook__organization"
-    list_display = ("event_type", "webhook", "status", "attempts", "response_status", "next_attempt_at", "created_at")
+    list_display = ("event", "endpoint", "status", "attempts", "response", "next_attempt", "created")
     list_filter = ("status", "event_type")
     list_select_related = ("webhook",)
     fields = (
@@ -70,3 +71,23 @@ class WebhookDeliveryAdmin(ReadOnlyOrganizationAdmin):
     )
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
+
+    @admin.display(description="event", ordering="event_type")
+    def event(self, obj):
+        return obj.event_type.removeprefix("data_source.")
+
+    @admin.display(description="endpoint", ordering="webhook__url")
+    def endpoint(self, obj):
+        return url_host(obj.webhook.url)
+
+    @admin.display(description="response", ordering="response_status")
+    def response(self, obj):
+        return obj.response_status if obj.response_status is not None else "—"
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, obj):
+        return compact_time(obj.next_attempt_at, empty="—")
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return compact_time(obj.created_at)
