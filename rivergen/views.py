@@ -3,6 +3,7 @@ from django.contrib.staticfiles import finders
 from django.http import FileResponse
 from django.views import defaults
 from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
 
 from rivergen.api import json_404, json_500
 
@@ -19,6 +20,7 @@ def server_error(request):
     return defaults.server_error(request)
 
 
+@csrf_exempt  # nothing is written; without it a POST or DELETE would get the CSRF check's HTML 403
 def api_not_found(request, rest=""):
     """Every path under /api/ that no route takes: the envelope's 404, in every mode (DEBUG's
     technical 404 page never answers an API client)."""

@@ -96,6 +96,14 @@ def test_unknown_api_routes_answer_the_envelope_in_every_mode(alice, settings, d
     assert response.json() == {"success": False, "error": {"code": "NOT_FOUND", "message": "Not found."}}
 
 
+@pytest.mark.parametrize("method", ["post", "delete", "patch", "put"])
+def test_a_write_to_an_unknown_api_route_is_the_envelopes_404_not_a_csrf_page(alice, method):
+    response = getattr(Client(enforce_csrf_checks=True), method)("/api/v1/data-sources/-1")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
 def test_an_error_outside_a_view_answers_the_envelope_under_debug(alice, settings, monkeypatch):
     """An exception no view catches (here: in URL resolution's view) is the envelope's 500 with DEBUG on."""
     import rivergen.views
