@@ -43,23 +43,26 @@ run: migrate
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Production: gunicorn (gthread) serves the app and WhiteNoise its static files; Celery workers
-# and beat run as separate processes. Settings come from the environment (README, "Production");
-# no .env is written, and a missing SECRET_KEY stops it. WORKER_QUEUES lists one worker per entry, each
-# entry the queues it consumes: the default is one worker on every queue; e.g.
-# WORKER_QUEUES="checks discovery webhooks,default" gives each kind of job workers of its own.
+# and beat run as separate processes. Settings come from the environment only (README, "Production"):
+# the development .env that `make run` writes is ignored (DOTENV_FILE empty), and a missing SECRET_KEY
+# stops it. WORKER_QUEUES lists one worker per entry, each entry the queues it consumes: the default is
+# one worker on every queue; e.g. WORKER_QUEUES="checks discovery webhooks,default" gives each kind of
+# job workers of its own.
 WORKER_QUEUES ?= checks,discovery,webhooks,default
+PROD := DOTENV_FILE=
 serve: install
 	mkdir -p .local
-	$(MANAGE) migrate --noinput
-	$(MANAGE) collectstatic --noinput -v 0
+	@if [ -f .env ]; then echo "make serve: ignoring .env (make run's development settings); settings come from the environment."; fi
+	$(PROD) $(MANAGE) migrate --noinput
+	$(PROD) $(MANAGE) collectstatic --noinput -v 0
 	pids=; \
 	for queues in $(WORKER_QUEUES); do \
-		$(VENV)/bin/celery -A rivergen worker -Q $$queues -n "$${queues%%,*}@%h" \
+		$(PROD) $(VENV)/bin/celery -A rivergen worker -Q $$queues -n "$${queues%%,*}@%h" \
 			--concurrency $${WORKER_CONCURRENCY:-4} --loglevel INFO & pids="$$pids $$!"; \
 	done; \
-	$(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & pids="$$pids $$!"; \
+	$(PROD) $(VENV)/bin/celery -A rivergen beat --schedule .local/celerybeat-schedule --loglevel INFO & pids="$$pids $$!"; \
 	trap 'kill $$pids 2>/dev/null; wait $$pids' EXIT INT TERM; \
-	$(VENV)/bin/gunicorn
+	$(PROD) $(VENV)/bin/gunicorn
 
 test: install-dev
 	mkdir -p .local

@@ -5,6 +5,9 @@ each process keeps one database pool (DATABASE_POOL_MAX) shared by its threads.
 """
 import os
 
+# Production never reads the development .env that `make run` writes (see rivergen/settings.py).
+os.environ.setdefault("DOTENV_FILE", "")
+
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_WORKERS", "2"))
 threads = int(os.environ.get("WEB_THREADS", "8"))

@@ -18,7 +18,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
@@ -62,8 +62,30 @@ class ApiKeyAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+# The one 401 whose message is not the generic one: a client can act on it. simplejwt reports
+# expiry only once the signature checked out, so a forged token is never called "expired".
+ACCESS_EXPIRED = "The access token has expired: get a new one with POST /api/v1/auth/token/refresh."
+REFRESH_EXPIRED = "The refresh token has expired: sign in again with POST /api/v1/auth/token."
+
+
+def token_expired(message):
+    # DRF's class, not simplejwt's (which nests the message in a dict the envelope does not show).
+    return exceptions.AuthenticationFailed(message, code="token_expired")
+
+
 class JWTAuthentication(SimpleJWTAuthentication):
-    """simplejwt's ``JWTAuthentication`` with the same checks and errors in ``get_user``."""
+    """simplejwt's ``JWTAuthentication`` with the same checks and errors in ``get_user``, and an
+    expired token told apart from an invalid one."""
+
+    def get_validated_token(self, raw_token):
+        for token_class in api_settings.AUTH_TOKEN_CLASSES:
+            try:
+                return token_class(raw_token)
+            except ExpiredTokenError:
+                raise token_expired(ACCESS_EXPIRED) from None
+            except TokenError:
+                continue
+        raise InvalidToken(_("Given token not valid for any token type"))
 
     def get_user(self, validated_token):
         try:

@@ -23,14 +23,20 @@ def organization_create(*, name: str, workspaces: list[str] = ()) -> Organizatio
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "", organization_id=None, role=None):
+@transaction.atomic  # a refused organization or role leaves no user behind
+def user_create(*, username: str, password: str, email: str = "", organization_id=None, role=None, staff=False):
+    """``staff``: may sign in at /admin/, where it sees and changes only its organizations' sources,
+    as its role there allows (not a superuser)."""
     User = get_user_model()
     username = username.strip()
     if not username:
         raise ValidationError({"username": ["A username is required."]})
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": [f'The username "{username}" is taken.']})
-    user = User(username=username, email=email)
+    if staff and organization_id is None:
+        raise ValidationError({"organization": ["A staff user needs an organization (--organization): "
+                                                "the admin shows only its organizations' sources."]})
+    user = User(username=username, email=email, is_staff=bool(staff))
     validate_password(password, user)
     user.set_password(password)
     user.save()

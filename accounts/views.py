@@ -4,12 +4,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
 from rest_framework_simplejwt.serializers import (
     TokenObtainPairSerializer,
     TokenRefreshSerializer,
 )
 
+from accounts.authentication import REFRESH_EXPIRED, token_expired
 from rivergen.api import success
 from rivergen.fields import StrictCharField
 from rivergen.throttling import login_succeeded
@@ -75,6 +76,8 @@ class TokenRefreshView(TokenEndpoint):
         serializer = TokenRefreshSerializer(data={"refresh": _parsed(RefreshRequest, request)["refresh_token"]})
         try:
             serializer.is_valid(raise_exception=True)
+        except ExpiredTokenError:
+            raise token_expired(REFRESH_EXPIRED) from None
         except TokenError as exc:
             raise InvalidToken(str(exc)) from None
         data = serializer.validated_data

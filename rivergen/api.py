@@ -60,9 +60,21 @@ def error_body(status_code, message=None, details=None, code=None):
     return {"success": False, "error": error}
 
 
+def _indexed(details):
+    """Errors inside lists name the field and the index (``events[0]``), not a bare ``0``."""
+    flat = {}
+    for field, messages in details.items():
+        if isinstance(messages, dict) and messages and all(isinstance(key, int) for key in messages):
+            for index, inner in messages.items():
+                flat.update(_indexed({f"{field}[{index}]": inner}))
+        else:
+            flat[field] = messages
+    return flat
+
+
 def _validation_details(detail):
     if isinstance(detail, dict):
-        return detail
+        return _indexed(detail)
     if isinstance(detail, list):
         return {"non_field_errors": detail}
     return {"non_field_errors": [detail]}
@@ -162,7 +174,7 @@ def exception_handler(exc, context):
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         message = exc.detail if isinstance(exc.detail, str) else MESSAGES.get(code)
-        if code == 401:
+        if code == 401 and exc.get_codes() != "token_expired":
             message = MESSAGES[401]
         body = error_body(code, str(message))
     elif is_outage(exc):

@@ -61,6 +61,17 @@ class StrictListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
+class ListedChoiceField(serializers.ChoiceField):
+    """A choice whose error lists the valid choices, so a client can fix the value from the message."""
+
+    def __init__(self, *, choices, **kwargs):
+        names = ", ".join(str(choice) for choice in choices)
+        kwargs.setdefault("error_messages", {}).setdefault(
+            "invalid_choice", '"{input}" is not a valid choice; the valid choices are: ' + names.replace("{", "{{").replace("}", "}}") + ".",
+        )
+        super().__init__(choices=choices, **kwargs)
+
+
 def parse_object(serializer_class, data, *, partial=False) -> dict:
     """A JSON object body parsed by ``serializer_class``; anything else is a 400 of its own."""
     if not isinstance(data, dict):

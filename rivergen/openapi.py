@@ -95,12 +95,13 @@ def text_query(name, description="", **kwargs) -> OpenApiParameter:
     return OpenApiParameter(name, {"type": "string", "pattern": "^[^\\x00]*$"}, description=description, **kwargs)
 
 
-def resource_schema(*, read, write, list_parameters, **more):
+def resource_schema(*, read, write, list_parameters, read_one=None, **more):
     """The documentation of a ViewSet's list, retrieve, update, partial_update and destroy: ``read``
-    answers, ``write`` is the request body; ``more`` adds other actions (``create=extend_schema(...)``)."""
+    answers (``read_one``, when given, the retrieve), ``write`` is the request body; ``more`` adds
+    other actions (``create=extend_schema(...)``)."""
     return extend_schema_view(
         list=extend_schema(parameters=list_parameters, responses=read(many=True)),
-        retrieve=extend_schema(responses=read),
+        retrieve=extend_schema(responses=read_one or read),
         update=extend_schema(request=write, responses=read),
         partial_update=extend_schema(request=write, responses=read),
         destroy=extend_schema(responses={200: None}),

@@ -1,4 +1,5 @@
 """Settings, all from the environment (12-factor); see the README's table."""
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,7 +9,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# `make run` writes development settings to .env; production (`make serve`, gunicorn.conf.py) sets
+# DOTENV_FILE empty so that file is never picked up there. The environment overrides the file.
+DOTENV_FILE = os.environ.get("DOTENV_FILE", str(BASE_DIR / ".env"))
+if DOTENV_FILE:
+    environ.Env.read_env(DOTENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -44,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "rivergen.middleware.RefuseNulQueryMiddleware",
+    "rivergen.middleware.ApiErrorEnvelopeMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

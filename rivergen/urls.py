@@ -8,6 +8,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api_key_views import ApiKeyViewSet
 from accounts.views import TokenRefreshView, TokenView
 from rivergen.health import healthz, readyz
+from rivergen.views import api_not_found, favicon
 from datasources.api.urls import urlpatterns as datasource_urls
 
 accounts_router = SimpleRouter()
@@ -23,6 +24,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
@@ -30,6 +32,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    re_path(r"^api/", api_not_found),  # last: any other /api/ path is the envelope's 404
 ]
 
 handler404 = "rivergen.views.not_found"

@@ -55,7 +55,7 @@ class DataSourceAdminForm(forms.ModelForm):
     )
     connection_string = forms.CharField(
         required=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Instead of host, port and database. Write-only: leave blank to keep the stored value.",
+        help_text="Instead of host, port and database. Write-only.",
     )
     tags = forms.CharField(required=False, help_text="Comma-separated.")
 
@@ -75,9 +75,14 @@ class DataSourceAdminForm(forms.ModelForm):
             self.fields[credential_field_name(key)] = self._credential_field(key)
         if self.instance.pk:
             self._load_instance()
+            if "connection_string" in self.fields:  # only types that take one
+                self.fields["connection_string"].help_text += " Leave blank to keep the stored value."
         else:
             if len(organizations[:2]) == 1:
                 self.initial.setdefault("organization", organizations[0].pk)
+                workspaces = list(self.fields["workspace"].queryset.filter(organization=organizations[0])[:2])
+                if len(workspaces) == 1:  # the organization's only workspace
+                    self.initial.setdefault("workspace", workspaces[0].pk)
             first = TYPE_CHOICES[0][0]  # the type the page opens with; the script follows later changes
             self.initial.setdefault("type", first)
             self.initial.setdefault("port", form_layout()[first]["default_port"])
@@ -89,7 +94,9 @@ class DataSourceAdminForm(forms.ModelForm):
             widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
         else:
             widget = forms.TextInput()
-        help_text = "Secret: write-only. Leave blank to keep the stored value." if key in SECRET_KEYS else ""
+        help_text = ""
+        if key in SECRET_KEYS:  # only a change page has a stored value to keep
+            help_text = "Secret: write-only." + (" Leave blank to keep the stored value." if self.instance.pk else "")
         return forms.CharField(
             required=False, strip=False, widget=widget, label=credential_label(key), help_text=help_text
         )

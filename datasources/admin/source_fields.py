@@ -69,7 +69,8 @@ def _form_field(name, field):
 def fieldsets(credential_fields, ssh_credential_fields) -> list:
     """The add page's fieldsets; a change page keeps the fields its source's type shows."""
     return [
-        (None, {"fields": ["organization", "workspace", *IDENTITY]}),
+        # The type first, as Superset and Metabase ask: the rest of the form follows from it.
+        (None, {"fields": ["type", "organization", "workspace", *(f for f in IDENTITY if f != "type")]}),
         ("Connection", {"fields": [*CONNECTION_FIELDS, "upload_file"]}),
         ("Credentials", {"fields": list(credential_fields)}),
         ("SSH tunnel", {"fields": [*SSH_FIELDS, *ssh_credential_fields], "classes": ["rg-ssh"]}),

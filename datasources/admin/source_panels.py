@@ -1,18 +1,40 @@
 """The built-in panels of a source's change page: connection status, last discovery, schema browser."""
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Count
+from django.utils import timezone
 
 from datasources.admin.panels import Panel, register
 from datasources.catalogue.read import schema_page, stored_tables
-from datasources.models import Discovery, SchemaTable
+from datasources.models import Discovery
 
 SCHEMA_PAGE_SIZE = 50
 ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
+# How long after a create the panels wait for the queued first test and discovery (refreshing
+# themselves); past it a worker is evidently not running, and they say so instead.
+FIRST_CHECK_WAIT = timedelta(minutes=10)
+
+
+def first_check(source) -> str | None:
+    """"queued" while the test and discovery queued after the create have not run yet, "late" when
+    they should have by now (no worker?), None when there is none to wait for."""
+    queued = source.schema_auto_refresh and settings.DATASOURCES_CHECK_NEW_SOURCES
+    if not queued or source.last_tested_at is not None or source.created_at is None:
+        return None
+    return "queued" if timezone.now() - source.created_at < FIRST_CHECK_WAIT else "late"
 
 
 @register
 class ConnectionPanel(Panel):
     key, title, order = "connection", "Connection status", 10
+
+    def context(self, request, source):
+        return {"first_check": first_check(source)}
+
+    def refresh_seconds(self, request, source):
+        return 3 if first_check(source) == "queued" else None
 
 
 @register
@@ -20,10 +42,12 @@ class DiscoveryPanel(Panel):
     key, title, order = "discovery", "Schema discovery", 20
 
     def context(self, request, source):
-        return {"discovery": _last_discovery(source)}
+        return {"discovery": _last_discovery(source), "first_check": first_check(source)}
 
     def refresh_seconds(self, request, source):
         discovery = _last_discovery(source)
+        if discovery is None and first_check(source) == "queued":
+            return 3  # the first discovery follows the first test
         return 2 if discovery and discovery.status in ACTIVE else None
 
 
@@ -35,9 +59,10 @@ class SchemaPanel(Panel):
         query = request.GET.get("table_q", "").strip()[:200]
         schema_filter = request.GET.get("schema_q", "").strip()[:200]
         page = _page_number(request.GET.get("schema_page"))
+        # Counted over the matching tables, so "N table(s) match in M schema(s)" is exact.
         schemas = (
-            SchemaTable.objects.filter(data_source=source).values("schema_name")
-            .annotate(tables=Count("id")).order_by("schema_name")
+            stored_tables(source, schema=schema_filter, search=query).order_by().values("schema_name")
+            .annotate(tables=Count("id", distinct=True)).order_by("schema_name")
         )
         # The same reader as the API: ``search`` is a substring of table or column names, ``schema`` exact.
         try:

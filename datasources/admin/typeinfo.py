@@ -35,6 +35,8 @@ def _layout(connector: type[Connector], entry: dict) -> dict:
         "family": entry["family"],
         "default_port": entry["default_port"],
         "fields": [f for f in connector.form_fields if f in accepted],
+        # Marked required on the form: the type's first way to say where it is (the others are alternatives).
+        "required": list(entry["required_fields"][0]) if entry["required_fields"] else [],
         "credentials": [k for k in shown if k in keys and k not in SSH_CREDENTIALS],
         "ssh": "use_ssh_tunnel" in accepted,
     }

@@ -21,4 +21,18 @@ class SchemaChangesPanel(Panel):
 
     def context(self, request, source):
         changes = schema_changes(source, {})
-        return {"changes": list(changes[:RECENT_CHANGES]), "change_count": changes.count()}
+        recent = list(changes[:RECENT_CHANGES])
+        for change in recent:
+            change.before_text, change.after_text = change_text(change.before), change_text(change.after)
+        return {"changes": recent, "change_count": changes.count()}
+
+
+def change_text(value) -> str:
+    """A change's before or after as a person reads it: nullability as words, key columns as a list."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "nullable" if value else "not null"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "(none)"
+    return str(value)

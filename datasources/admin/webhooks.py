@@ -4,8 +4,10 @@ Endpoints are managed through the API (``/api/v1/webhooks``), where the secret i
 here the secret is never displayed, and nothing can be added, changed or deleted.
 """
 from django.contrib import admin
+from django.utils.html import format_html
 
 from accounts.selectors import visible_organizations
+from datasources.admin.display import compact_time, url_host
 from datasources.models import Webhook, WebhookAttempt, WebhookDelivery
 
 
@@ -61,7 +63,8 @@ class WebhookAttemptInline(admin.TabularInline):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyOrganizationAdmin):
     organization_path = "webhook__organization"
-    list_display = ("event_type", "webhook", "status", "attempts", "response_status", "next_attempt_at", "created_at")
+    # Compact cells (datasources/admin/display.py): every column fits at 1280 px with the sidebar open.
+    list_display = ("event", "endpoint", "status_and_attempts", "response", "next_attempt", "created")
     list_filter = ("status", "event_type")
     list_select_related = ("webhook",)
     fields = (
@@ -70,3 +73,28 @@ class WebhookDeliveryAdmin(ReadOnlyOrganizationAdmin):
     )
     readonly_fields = fields
     inlines = [WebhookAttemptInline]
+
+    @admin.display(description="event", ordering="event_type")
+    def event(self, obj):
+        return obj.event_type.removeprefix("data_source.").replace("_", " ")  # wraps: "health changed"
+
+    @admin.display(description="endpoint", ordering="webhook__url")
+    def endpoint(self, obj):
+        return url_host(obj.webhook.url)
+
+    @admin.display(description="status", ordering="status")
+    def status_and_attempts(self, obj):
+        return format_html('{}<br><span class="rg-muted-cell">{} attempt(s)</span>', obj.get_status_display(),
+                           obj.attempts)
+
+    @admin.display(description="response", ordering="response_status")
+    def response(self, obj):
+        return obj.response_status if obj.response_status is not None else "—"
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, obj):
+        return compact_time(obj.next_attempt_at, empty="—")
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return compact_time(obj.created_at)

@@ -20,6 +20,7 @@ from datasources.catalogue.export import catalogue_lines
 from datasources.catalogue.read import MAX_PAGE_SIZE, page_numbers, schema_page
 from datasources.models import Discovery
 from datasources.selectors.changes import schema_changes
+from datasources.selectors.discoveries import discoveries_of, discovery_of
 from datasources.selectors.sources import data_source_for
 from datasources.services.discovery import discovery_queue
 from rivergen.api import success
@@ -47,7 +48,7 @@ class DiscoveryView(APIView):
     @extend_schema(operation_id="data_source_discovery", responses={200: DiscoverySerializer})
     def get(self, request, pk, discovery_id):
         source = data_source_for(request.user, pk)
-        discovery = Discovery.objects.filter(pk=discovery_id, data_source=source).first()
+        discovery = discovery_of(source, discovery_id)
         if discovery is None:
             raise Http404
         return success(DiscoverySerializer(discovery).data, f"Schema discovery {discovery.status}")
@@ -113,3 +114,20 @@ class SchemaChangesView(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(schema_changes(source, request.query_params), request, view=self)
         return paginator.get_paginated_response(SchemaChangeSerializer(page, many=True).data, "Schema changes")
+
+
+class DiscoveriesView(APIView):
+    """A source's discoveries, newest first: how to find the one queued after a create."""
+
+    pagination_class = EnvelopePagination
+
+    @extend_schema(
+        operation_id="data_source_discoveries",
+        parameters=[int_query("page"), int_query("page_size", "Default 20; values over 100 give 100")],
+        responses={200: DiscoverySerializer(many=True)},
+    )
+    def get(self, request, pk):
+        source = data_source_for(request.user, pk)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(discoveries_of(source), request, view=self)
+        return paginator.get_paginated_response(DiscoverySerializer(page, many=True).data, "Schema discoveries")

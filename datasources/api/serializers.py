@@ -1,8 +1,12 @@
 """The response shapes of a data source: the spec's keys, then which secrets are set."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from datasources.api.schema_serializers import DiscoverySerializer
 
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
+from datasources.selectors.discoveries import latest_discovery
 from datasources.services.credentials import secrets_set
 from datasources.services.inputs import DataSourceInputSerializer
 from rivergen.serializers import renderer
@@ -71,6 +75,22 @@ class DataSourceDetailSerializer(DataSourceSerializer):
         return bool(source.connection_string)
 
 
+class DataSourceReadSerializer(DataSourceDetailSerializer):
+    """The read of one source (GET /data-sources/{id}): the detail, then its latest discovery, so that
+    the one queued after a create can be found (the list leaves it out: one more query per row)."""
+
+    latest_discovery = serializers.SerializerMethodField()
+
+    class Meta(DataSourceDetailSerializer.Meta):
+        fields = DataSourceDetailSerializer.Meta.fields + ["latest_discovery"]
+        read_only_fields = fields
+
+    @extend_schema_field(DiscoverySerializer(allow_null=True))
+    def get_latest_discovery(self, source):
+        discovery = latest_discovery(source)
+        return DiscoverySerializer(discovery).data if discovery else None
+
+
 # Response shapes of the other operations: named so that a generated client gets one class each.
 
 class ConnectionTestSerializer(serializers.Serializer):
@@ -91,7 +111,8 @@ class DataSourceTypeSerializer(serializers.Serializer):
     type = serializers.CharField()
     label = serializers.CharField()
     family = serializers.CharField()
-    default_port = serializers.IntegerField(allow_null=True)
+    default_port = serializers.IntegerField(allow_null=True, help_text="The type's usual port (not applied when port is left out)")
+    always_required = serializers.ListField(child=serializers.CharField(), help_text="Required for every type")
     required_fields = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     connection_string_schemes = serializers.ListField(child=serializers.CharField())
     credential_keys = CredentialKeySerializer(many=True)

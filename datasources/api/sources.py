@@ -5,6 +5,7 @@ from rest_framework import status
 from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
 from datasources.api.serializers import (
     DataSourceDetailSerializer,
+    DataSourceReadSerializer,
     DataSourceSerializer,
     data_source_data,
 )
@@ -47,7 +48,8 @@ LIST_PARAMETERS = [
 ]
 
 
-@resource_schema(read=DataSourceDetailSerializer, write=DataSourceInputSerializer, list_parameters=LIST_PARAMETERS)
+@resource_schema(read=DataSourceDetailSerializer, read_one=DataSourceReadSerializer, write=DataSourceInputSerializer,
+                 list_parameters=LIST_PARAMETERS)
 class DataSourceViewSet(ResourceViewSet):
     """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
 
@@ -70,7 +72,7 @@ class DataSourceViewSet(ResourceViewSet):
         return success(data_source_data(source), "Data source created successfully", status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
-        return success(DataSourceDetailSerializer(self.get_object()).data, "Data source retrieved successfully")
+        return success(DataSourceReadSerializer(self.get_object()).data, "Data source retrieved successfully")
 
     def destroy(self, request, pk=None):
         source = self.get_object()

@@ -28,6 +28,8 @@ urlpatterns = [
             name="data-source-test-connection"),
     re_path(rf"^data-sources/{ID}/discover-schema/?$", schema.DiscoverSchemaView.as_view(),
             name="data-source-discover-schema"),
+    re_path(rf"^data-sources/{ID}/discoveries/?$", schema.DiscoveriesView.as_view(),
+            name="data-source-discoveries"),
     re_path(rf"^data-sources/{ID}/discoveries/(?P<discovery_id>\d+)/?$", schema.DiscoveryView.as_view(),
             name="data-source-discovery"),
     re_path(rf"^data-sources/{ID}/schema/?$", schema.SchemaView.as_view(), name="data-source-schema"),

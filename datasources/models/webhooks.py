@@ -59,6 +59,8 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhookdelivery_due")]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
 
     def __str__(self):
         return f"{self.event_type} -> {self.webhook_id} ({self.status})"

@@ -63,6 +63,33 @@ def refusal(address: str, policy: str | None = None) -> str | None:
     return None
 
 
+# What to do about a refusal, by reason: every message names the setting and the way out.
+ADVICE = {
+    "a loopback address": "set DATASOURCES_NETWORK_POLICY=open to allow it (development only), or reach it "
+                          "through an SSH tunnel",
+    "a private address": "set DATASOURCES_NETWORK_POLICY=private to allow private ranges, or reach it "
+                         "through an SSH tunnel",
+}
+NEVER = "no DATASOURCES_NETWORK_POLICY allows it"
+
+
+def refusal_message(host: str, reason: str, policy: str) -> str:
+    advice = ADVICE.get(reason, NEVER)
+    return (f"{host} resolves to {reason}, which the network policy (DATASOURCES_NETWORK_POLICY={policy}) "
+            f"does not allow; {advice}.")
+
+
+def destination_refusal(host: str, port: int) -> str | None:
+    """The one rule for a destination when it is saved (a source's host, a webhook's URL): why the
+    policy refuses it now, or None. A name that does not resolve here is not judged (it may resolve
+    later, or only where the workers run); every connection checks it again before its socket opens."""
+    try:
+        checked_address(host, port)
+    except ConnectorError as exc:
+        return exc.message if exc.code == "DESTINATION_NOT_ALLOWED" else None
+    return None
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to, IPv4 first (servers often listen on 127.0.0.1 only)."""
     try:
@@ -85,10 +112,7 @@ def checked_address(host: str, port: int) -> str:
     for address in addresses:
         reason = refusal(address, policy)
         if reason:
-            raise ConnectorError(
-                "DESTINATION_NOT_ALLOWED",
-                f"{host} resolves to {reason}, which the network policy '{policy}' does not allow.",
-            )
+            raise ConnectorError("DESTINATION_NOT_ALLOWED", refusal_message(host, reason, policy))
     return addresses[0]
 
 
@@ -111,7 +135,7 @@ def check_tunnel_target(host: str, port: int = 0) -> str:
     for address in addresses:
         reason = refusal(address, "open")
         if reason:
-            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.")
+            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which {NEVER}.")
     return addresses[0]
 
 

@@ -11,6 +11,7 @@ Cross-field rules (what a type requires, SSH, connection strings, stored files) 
 share them. The response shape is ``datasources.api.serializers``.
 """
 import json
+from collections.abc import Mapping
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
@@ -103,8 +104,21 @@ class HealthIntervalField(StrictIntegerField):
         return value
 
 
+# Accepted and ignored: the specification's deprecated key, and the read shape's read-only keys
+# (a body read, edited and sent back stays valid). Any other unknown key is a 400.
+# tests/api/test_unknown_keys.py checks READ_ONLY_KEYS against the read shape.
+READ_ONLY_KEYS = frozenset({
+    "id", "organization_id", "ssh_key_id", "status", "last_tested_at", "last_successful_connection_at",
+    "last_failed_connection_at", "failure_count", "failure_reason", "schema_discovered_at",
+    "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
+    "credentials_set", "credentials_readable", "has_connection_string", "latest_discovery",
+})
+IGNORED_KEYS = READ_ONLY_KEYS | {"storage_file_id"}
+
+
 class DataSourceInputSerializer(FieldsOnceSerializer):
-    """Parses a create or update body. Unknown top-level keys are ignored."""
+    """Parses a create or update body. An unknown top-level key is a 400 listing the accepted ones
+    (a typo must never silently drop a setting), except ``IGNORED_KEYS``."""
 
     workspace_id = StrictIntegerField(required=False, allow_null=True, min_value=1)
     name = StrictCharField(max_length=255)
@@ -139,6 +153,16 @@ class DataSourceInputSerializer(FieldsOnceSerializer):
         required=False,
         allow_null=True,
     )
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields and key not in IGNORED_KEYS)
+            if unknown:
+                accepted = ", ".join(name for name, field in self.fields.items() if not field.read_only)
+                raise serializers.ValidationError(
+                    {key: [f"Unknown field. The accepted fields are: {accepted}."] for key in unknown}
+                )
+        return super().to_internal_value(data)
 
     def validate_name(self, value):
         return value.strip()

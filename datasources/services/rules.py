@@ -11,7 +11,9 @@ from django.core.exceptions import ValidationError
 from datasources.connectors import connector_for
 from datasources.models import StoredFile
 from datasources.security.connection_strings import parse_connection_string
+from datasources.security import network
 from datasources.security.host_keys import pinned_fingerprint
+from rivergen.errors import ConnectorError
 
 FILE_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/(?P<file>\d+)/(?P<filename>[^/]+)$")
 SSH_FIELDS = ("ssh_host", "ssh_port", "ssh_username", "ssh_local_port")
@@ -107,10 +109,37 @@ def check_ssh(state):
         raise ValidationError(errors)
 
 
+def check_destinations(state):
+    """Destinations are judged when saved, as webhooks are (``network.destination_refusal``): a
+    host the policy refuses is a 400 naming DATASOURCES_NETWORK_POLICY, not a later failed test.
+    Behind a tunnel the SSH server is the destination; the host behind it only meets the rules
+    every policy shares (the SSH server resolves it)."""
+    connector = connector_for(state["type"])
+    if connector.family == "files":
+        return
+    errors = {}
+    if state.get("use_ssh_tunnel"):
+        if state.get("ssh_host"):
+            reason = network.destination_refusal(state["ssh_host"], state.get("ssh_port") or 22)
+            if reason:
+                errors["ssh_host"] = [reason]
+        if state.get("host"):
+            try:
+                network.check_tunnel_target(state["host"])
+            except ConnectorError as exc:
+                errors["host"] = [exc.message]
+    elif state.get("host"):
+        reason = network.destination_refusal(state["host"], state.get("port") or connector.default_port or 443)
+        if reason:
+            errors["host"] = [reason]
+    if errors:
+        raise ValidationError(errors)
+
+
 def apply_rules(state, organization):
     """Check and normalise ``state`` in place; raise one ValidationError with every problem."""
     errors = {}
-    for rule in (check_credentials, check_connection_string, check_required, check_ssh):
+    for rule in (check_credentials, check_connection_string, check_required, check_ssh, check_destinations):
         if rule is check_required and "connection_string" in errors:
             continue  # "required unless connection_string" would only repeat the real problem
         try:

@@ -4,6 +4,7 @@ The API, the admin and ``manage.py create_datasource`` all call these functions
 with the raw input; parsing, rules and the write happen here once.
 """
 from contextlib import contextmanager, nullcontext
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -43,7 +44,9 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
     source = DataSource(
         organization=organization, created_by=actor, created_at=now, updated_at=now, **state,
     )
-    source.health_next_check_at = now if source.health_check_interval else None  # due at the next round
+    # The create queues the first test itself (trigger "created"): the first scheduled one is one interval later.
+    interval = source.health_check_interval
+    source.health_next_check_at = now + timedelta(seconds=interval) if interval else None
     _save(source)
     if source.schema_auto_refresh and settings.DATASOURCES_CHECK_NEW_SOURCES:
         # The 201 answers at once; the first test and discovery run in the background.

@@ -17,6 +17,10 @@ from rivergen.fields import (
     StrictListField,
 )
 
+# What every create needs, whatever the type (the specification's required fields): ``credentials``
+# too, as ``{}`` when the type has no secrets (a stored file).
+ALWAYS_REQUIRED = ["name", "type", "credentials"]
+
 # Configuration fields that are not part of a source's connection settings.
 NOT_CONFIGURATION = ("workspace_id", "name", "description", "credentials", "metadata", "tags")
 SSH_FIELDS = ("use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_local_port")
@@ -34,6 +38,7 @@ def _describe(connector) -> dict:
         "label": connector.label,
         "family": connector.family,
         "default_port": connector.default_port,
+        "always_required": list(ALWAYS_REQUIRED),
         "required_fields": [list(option) for option in connector.required],
         "connection_string_schemes": list(connector.schemes),
         "credential_keys": [
@@ -58,7 +63,12 @@ def _configuration_schema(connector) -> dict:
         for name in SSH_FIELDS:
             properties.pop(name)
     if connector.default_port is not None and "port" in properties:
-        properties["port"]["default"] = connector.default_port
+        # Not a "default": the specification makes port required with host and database name
+        # (a missing port is a 400); this is the value to send when unsure.
+        properties["port"]["examples"] = [connector.default_port]
+        properties["port"]["description"] = (
+            f"Required unless connection_string is given; {connector.label}'s usual port is {connector.default_port}."
+        )
     properties["credentials"] = _credentials_schema(connector)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

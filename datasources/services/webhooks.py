@@ -20,6 +20,7 @@ from datasources.selectors.webhooks import ADMINS_ONLY
 from datasources.services.events import delivery_queue, event_body
 from rivergen.errors import ConnectorError
 from rivergen.fields import (
+    ListedChoiceField,
     OptionalCharField,
     StrictBooleanField,
     StrictCharField,
@@ -35,7 +36,9 @@ class WebhookInputSerializer(serializers.Serializer):
     organization_id = StrictIntegerField(required=False, allow_null=True, min_value=1)
     # The pattern documents the shape; webhook_url_check decides (resolution and network policy too).
     url = StrictCharField(max_length=2048, validators=[RegexValidator(URL_SHAPE, "Give an absolute http:// or https:// URL.")])
-    events = StrictListField(child=serializers.ChoiceField(choices=EVENT_TYPES), min_length=1)
+    events = StrictListField(child=ListedChoiceField(choices=EVENT_TYPES), min_length=1, error_messages={
+        "min_length": "Choose at least one event.", "empty": "Choose at least one event.",
+    })
     is_active = StrictBooleanField(required=False, default=True)
     description = OptionalCharField(max_length=500)
 

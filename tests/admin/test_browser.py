@@ -82,7 +82,7 @@ def test_postgres_source_added_tested_saved_discovered_and_browsed(page, pg_scra
 
     page.goto(page.base_url + "/admin/datasources/datasource/")
     assert page.inner_text("#result_list .rg-badge") == "ACTIVE"
-    assert "prod, finance" in page.inner_text("#result_list")
+    assert page.locator("#result_list .rg-chip").all_inner_texts() == ["prod", "finance"]
     screenshot(page, "admin-source-list.png")
 
 
@@ -196,3 +196,80 @@ def test_without_javascript_the_full_form_still_works(page):
     plain.wait_for_selector(".messagelist .success")
     assert DataSource.objects.get(name="Plain").port == 5432
     context.close()
+
+
+def fieldset_hidden(page, title) -> bool:
+    return page.evaluate("""(title) => { const h = [...document.querySelectorAll('fieldset.module h2')]
+        .find(e => e.textContent.trim() === title); const set = h && h.closest('fieldset');
+        return !set || set.hidden || set.offsetParent === null; }""", title)
+
+
+def required_marked(page, name) -> bool:
+    return page.eval_on_selector(f".form-row.field-{name} label", "el => el.classList.contains('required')")
+
+
+def test_the_add_page_marks_what_the_type_requires_and_hides_empty_sections(page):
+    open_add_form(page, "postgresql")
+    assert page.evaluate("() => document.querySelector('fieldset.module .form-row').classList.contains('field-type')")
+    for name in ("host", "port", "database_name"):
+        assert required_marked(page, name), name
+    assert not required_marked(page, "schema_name") and not required_marked(page, "connection_string")
+    assert not fieldset_hidden(page, "Credentials")
+
+    page.select_option("#id_type", "csv")
+    assert required_marked(page, "file_path") and not required_marked(page, "host")
+    assert fieldset_hidden(page, "Credentials")  # a CSV file has no credentials: no empty section
+    assert "keep the stored value" not in page.inner_text("#content-main")
+
+
+def test_after_save_the_panels_wait_for_the_queued_first_test_and_discovery(page, settings):
+    from django.utils import timezone
+
+    from datasources.models import Discovery
+    from datasources.services.sources import data_source_create
+
+    source = data_source_create(actor=page_user(), organization=page.org, data={
+        "name": "Fresh", "type": "postgresql", "host": "db.example.com", "port": 5432, "database_name": "x",
+        "credentials": {},
+    })
+    settings.DATASOURCES_CHECK_NEW_SOURCES = True  # the create queued them; no worker has run yet
+    page.goto(page.base_url + f"/admin/datasources/datasource/{source.pk}/change/")
+    assert "a first test is queued" in page.inner_text("#panel-connection")
+    assert "A first discovery is queued" in page.inner_text("#panel-discovery")
+    screenshot(page, "admin-source-queued.png")
+
+    # What the worker's job does: the test is recorded, then the discovery runs.
+    DataSource.objects.filter(pk=source.pk).update(status="error", last_tested_at=timezone.now(),
+                                                   failure_reason="HOST_UNREACHABLE: cannot be resolved")
+    Discovery.objects.create(data_source=source, status=Discovery.Status.FAILED, error_code="HOST_UNREACHABLE",
+                             error_message="cannot be resolved", finished_at=timezone.now())
+    # No reload: the panels refreshed themselves.
+    page.wait_for_function("() => !document.querySelector('#panel-connection').innerText.includes('queued')")
+    assert page.inner_text("#panel-connection .rg-badge") == "ERROR"
+    page.wait_for_selector("#rg-discovery-status:text('failed')")
+
+
+@pytest.mark.parametrize("path", ["datasource", "webhookdelivery"])
+def test_every_list_column_fits_at_1280_px_with_the_sidebar_open(page, path):
+    from accounts.models import Workspace
+    from datasources.models import Webhook, WebhookDelivery
+    from datasources.services.sources import data_source_create
+
+    workspace = Workspace.objects.create(organization=page.org, name="Analytics")
+    for name in ("Orders warehouse", "Marketing MySQL"):
+        data_source_create(actor=page_user(), organization=page.org, data={
+            "name": name, "type": "mysql", "host": "127.0.0.1", "port": 3306, "database_name": "shop",
+            "workspace_id": workspace.pk, "tags": ["production", "finance-team", "eu-west"], "credentials": {},
+        })
+    hook = Webhook.objects.create(organization=page.org, url="https://hooks.example.com/rivergen/events",
+                                  events=["data_source.health_changed"], secret="s")
+    import uuid
+
+    WebhookDelivery.objects.create(webhook=hook, event_id=uuid.uuid4(), event_type="data_source.health_changed", payload={},
+                                   status="pending", attempts=2, next_attempt_at=hook.created_at)
+    page.goto(page.base_url + f"/admin/datasources/{path}/")
+    assert page.is_visible("#nav-sidebar")
+    layout = page.evaluate("""() => { const t = document.querySelector('#result_list'), c = t.closest('.results');
+        return {right: t.getBoundingClientRect().right, filter: document.querySelector('#changelist-filter')
+        .getBoundingClientRect().left, scroll: c.scrollWidth, width: c.clientWidth}; }""")
+    assert layout["scroll"] <= layout["width"] and layout["right"] <= layout["filter"], layout

@@ -122,7 +122,7 @@ READ_ONLY_SENT = {
     "last_successful_connection_at": "2001-01-01T00:00:00Z",
     "last_failed_connection_at": "2001-01-01T00:00:00Z", "schema_discovered_at": "2001-01-01T00:00:00Z",
     "failure_count": 7, "failure_reason": "sent", "created_by_user_id": 999,
-    "updated_by_user_id": 999, "ssh_key_id": 5, "name_key": "other", "organization": 999,
+    "updated_by_user_id": 999, "ssh_key_id": 5,
 }
 
 
@@ -144,8 +144,8 @@ def test_read_only_fields_sent_are_ignored(api, spec_body, alice, org, other_org
     assert source.name_key == "production postgresql"
 
 
-def test_unknown_keys_and_storage_file_id_are_ignored(api, spec_body):
-    response = api.post(URL, {**spec_body, "storage_file_id": 42, "colour": "blue"}, format="json")
+def test_storage_file_id_is_ignored(api, spec_body):
+    response = api.post(URL, {**spec_body, "storage_file_id": 42}, format="json")
 
     assert response.status_code == 201, response.json()
     data = response.json()["data"]
@@ -154,6 +154,14 @@ def test_unknown_keys_and_storage_file_id_are_ignored(api, spec_body):
     # Ignored means not kept anywhere either: not as a field, not in metadata, not as a file.
     assert not hasattr(stored, "colour") and not hasattr(stored, "storage_file_id")
     assert stored.metadata == spec_body["metadata"] and stored.file_path is None
+
+
+def test_an_unknown_key_is_refused(api, spec_body):
+    response = api.post(URL, {**spec_body, "storage_file_id": 42, "colour": "blue"}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["error"]["details"]) == ["colour"]
+    assert not DataSource.objects.exists()
 
 
 # --- automatic organization assignment -------------------------------------------------------

@@ -19,7 +19,8 @@ def assert_rejected(response, field):
     body = response.json()
     assert body["success"] is False
     assert body["error"]["code"] == "BAD_REQUEST"
-    assert field in body["error"]["details"], body["error"]
+    named = {key.split("[")[0] for key in body["error"]["details"]}  # list errors name the index: tags[0]
+    assert field in named, body["error"]
     assert not DataSource.objects.exists()
 
 

@@ -62,6 +62,7 @@ MATRIX = [
     row("test saved source",  "data-source-test-connection",  "post",   SOURCE + "/test-connection",          None,      200, 200, 403, 404, 404, 401),
     row("test unsaved body",  "data-source-test-unsaved",     "post",   SOURCES + "/test-connection",         "unsaved", 200, 200, 403, 400, 403, 401),
     row("discover schema",    "data-source-discover-schema",  "post",   SOURCE + "/discover-schema",          None,      202, 202, 403, 404, 404, 401),
+    row("list discoveries",   "data-source-discoveries",      "get",    SOURCE + "/discoveries",              None,      200, 200, 200, 404, 404, 401),
     row("read a discovery",   "data-source-discovery",        "get",    SOURCE + "/discoveries/{discovery}",  None,      200, 200, 200, 404, 404, 401),
     row("read stored schema", "data-source-schema",           "get",    SOURCE + "/schema",                   None,      200, 200, 200, 404, 404, 401),
     row("list types",         "data-source-types",            "get",    SOURCES + "/types",                   None,      200, 200, 200, 200, 200, 401),

@@ -54,7 +54,7 @@ def test_update_and_delete(api):
 
 @pytest.mark.parametrize("body, field", [
     ({"url": URL, "events": []}, "events"),
-    ({"url": URL, "events": ["data_source.deleted"]}, "events"),
+    ({"url": URL, "events": ["data_source.deleted"]}, "events[0]"),
     ({"url": URL, "events": "data_source.health_changed"}, "events"),
     ({"url": "ftp://example.com/x", "events": EVENTS}, "url"),
     ({"url": "http://user:pw@127.0.0.1/x", "events": EVENTS}, "url"),

@@ -37,6 +37,29 @@ def test_create_user_reads_the_password_from_stdin(org):
     assert membership.user.check_password("correct horse battery")
 
 
+def test_create_user_staff_can_sign_in_at_the_admin(org):
+    from django.test import Client
+
+    printed = run("create_user", "erin", "--organization", str(org.pk), "--role", "admin", "--staff",
+                  "--password-stdin", stdin="correct horse battery\n")
+    assert printed["staff"] is True
+    client = Client()
+    signed_in = client.post("/admin/login/?next=/admin/", {"username": "erin", "password": "correct horse battery"})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+    page = client.get("/admin/datasources/datasource/")
+    assert page.status_code == 200 and b"Data sources" in page.content
+
+
+def test_create_user_staff_needs_an_organization_and_writes_nothing_when_refused(org):
+    from django.contrib.auth import get_user_model
+
+    with pytest.raises(CommandError, match="organization"):
+        run("create_user", "erin", "--staff", "--password-stdin", stdin="correct horse battery\n")
+    with pytest.raises(CommandError, match="organization"):
+        run("create_user", "erin", "--organization", "999999", "--password-stdin", stdin="correct horse battery\n")
+    assert not get_user_model().objects.filter(username="erin").exists()
+
+
 def test_create_user_refuses_a_weak_password(org):
     with pytest.raises(CommandError, match="password"):
         run("create_user", "dana", "--password-stdin", stdin="123")

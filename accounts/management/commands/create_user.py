@@ -19,6 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--organization", type=int, help="organization id to join")
         parser.add_argument("--role", choices=Role.values, default=Role.EDITOR)
+        parser.add_argument("--staff", action="store_true",
+                            help="may sign in at /admin/ (sees and changes its organization's sources as its role allows)")
         parser.add_argument("--password-stdin", action="store_true", required=True,
                             help="read the password from standard input (never from argv)")
 
@@ -31,7 +33,8 @@ class Command(BaseCommand):
                 username=options["username"], password=password, email=options["email"],
                 organization_id=options["organization"],
                 role=options["role"] if options["organization"] is not None else None,
+                staff=options["staff"],
             )
         except EXPECTED_ERRORS as exc:
             raise as_command_error(exc) from None
-        print_json(self, {"id": user.pk, "username": user.username})
+        print_json(self, {"id": user.pk, "username": user.username, "staff": user.is_staff})

@@ -28,6 +28,25 @@
     var sshFieldset = document.querySelector("fieldset.rg-ssh");
     var previous = typeSelect.value;
     if (typeSelect.disabled) { typeSelect.dataset.rgFixed = "1"; }
+    rows(".form-row label.required").forEach(function (label) { label.dataset.rgRequired = "1"; });
+
+    function markRequired(layout) {
+      CONNECTION.forEach(function (name) {
+        var label = document.querySelector(".form-row.field-" + name + " label");
+        if (label && !label.dataset.rgRequired) {
+          label.classList.toggle("required", !!layout && layout.required.indexOf(name) >= 0);
+        }
+      });
+    }
+
+    function hideEmptyFieldsets() {
+      rows("fieldset.module").forEach(function (set) {
+        var all = set.querySelectorAll(".form-row");
+        if (!all.length) { return; }
+        var shown = Array.prototype.some.call(all, function (r) { return !r.hidden; });
+        if (!set.classList.contains("rg-ssh")) { set.hidden = !shown; }
+      });
+    }
 
     function apply() {
       var layout = layouts[typeSelect.value];
@@ -35,6 +54,7 @@
         var wanted = name === "upload_file" ? "file_path" : name;
         setShown(row(name), !layout || layout.fields.indexOf(wanted) >= 0);
       });
+      markRequired(layout);
       rows(".form-row[class*='field-credential_']").forEach(function (r) {
         if (sshFieldset && sshFieldset.contains(r)) { return; }
         var key = (r.className.match(/field-credential_(\w+)/) || [])[1];
@@ -48,6 +68,7 @@
           setShown(r, ssh && (isToggle || (tunnel && tunnel.checked)));
         });
       }
+      hideEmptyFieldsets();
     }
 
     function fillPort() {
