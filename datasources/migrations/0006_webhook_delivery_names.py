@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('datasources', '0004_health_and_webhooks'),
+        ('datasources', '0005_cluster_claims_and_test_slots'),
     ]
 
     operations = [
