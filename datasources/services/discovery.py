@@ -1,6 +1,8 @@
 """Schema discovery: queue a job, run the connector, store the catalogue and its changes in one transaction.
 
 A failed or timed-out discovery stores nothing: the last good catalogue stays, and no change is recorded.
+Connectors that read their catalogue in chunks (PostgreSQL) are streamed into the store, which reads
+only the tables whose server-side fingerprint changed (``full=True`` reads them all).
 """
 import logging
 
@@ -9,11 +11,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from datasources.catalogue.store import catalogue_replace
+from datasources.catalogue.stream import catalogue_store_chunks
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import scrub
-from datasources.services.deadline import call_with_deadline
+from datasources.services.deadline import TimedSteps, call_with_deadline
 from datasources.services.events import discovery_failed_publish, schema_changed_publish
 from datasources.services.jobs import enqueue_after_commit
 
@@ -36,7 +39,7 @@ def _queue_failed(discovery_id: int):
     )
 
 
-def discovery_run(discovery_id: int) -> Discovery | None:
+def discovery_run(discovery_id: int, *, full: bool = False) -> Discovery | None:
     """Run a queued discovery; a job already taken by another worker is left alone."""
     claimed = Discovery.objects.filter(pk=discovery_id, status=Discovery.Status.QUEUED).update(
         status=Discovery.Status.RUNNING, started_at=timezone.now()
@@ -48,9 +51,8 @@ def discovery_run(discovery_id: int) -> Discovery | None:
     connector = connector_for(source.type)()
     deadline = source.connection_timeout + source.query_timeout
     try:
-        tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
         with transaction.atomic():  # the catalogue, its changes and their counts commit together
-            stored = catalogue_replace(source=source, tables=tables or [], discovery=discovery)
+            stored = _store(connector, source, discovery, deadline, full)
             finished = _succeeded(discovery, stored)
             if finished.changes_found():  # never for the baseline; sent only if this commits
                 schema_changed_publish(source=source, discovery_id=discovery_id, **finished.changes_summary())
@@ -64,6 +66,17 @@ def discovery_run(discovery_id: int) -> Discovery | None:
                 error_message="Storing the discovered schema failed.")
         raise
     return finished
+
+
+def _store(connector, source, discovery, deadline, full):
+    if getattr(connector, "chunked_reader", None) is None:
+        tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
+        return catalogue_replace(source=source, tables=tables or [], discovery=discovery)
+    reader = TimedSteps(connector.read_chunks(source), deadline, what="schema discovery")
+    try:
+        return catalogue_store_chunks(source=source, reader=reader, discovery=discovery, full=full)
+    finally:
+        reader.close()
 
 
 def _succeeded(discovery: Discovery, stored) -> Discovery:

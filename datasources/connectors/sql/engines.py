@@ -11,6 +11,7 @@ from datasources.connectors.base import (
     run_within,
 )
 from datasources.connectors.sql import catalogue as sql_catalogue
+from datasources.connectors.sql import chunks as sql_chunks
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.ssh import open_endpoint
 from datasources.connectors.targets import target_of
@@ -41,6 +42,8 @@ class SqlAlchemyConnector(SqlConnector):
     driver_package = ""
     version_query = "SELECT version()"
     catalogue: sql_catalogue.Catalogue | None = None
+    # A generator reading the catalogue a chunk at a time (see sql/chunks.py), or None: read at once.
+    chunked_reader = None
     # Drivers whose login handshake no timeout of theirs bounds get a relay we close at the deadline.
     relay = False
 
@@ -57,6 +60,14 @@ class SqlAlchemyConnector(SqlConnector):
             with self.connection(source, target, endpoint) as conn:
                 self.prepare_session(conn, source.query_timeout)
                 return self.read_catalogue(conn, self.schema_filter(source, target))
+
+    def read_chunks(self, source):
+        """The chunked reader over a discovery's connection; closing it closes the connection."""
+        target = target_of(source, self.default_port)
+        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
+            with self.connection(source, target, endpoint) as conn:
+                self.prepare_session(conn, source.query_timeout)
+                yield from self.chunked_reader(conn, self.schema_filter(source, target))
 
     def server_version(self, conn) -> str:
         from sqlalchemy import text
@@ -134,6 +145,7 @@ class PostgresConnector(SqlAlchemyConnector):
     drivername, driver_package = "postgresql+psycopg", "psycopg"
     version_query = "SHOW server_version"
     catalogue = sql_catalogue.POSTGRES
+    chunked_reader = staticmethod(sql_chunks.postgres_chunks)
     # libpq options a connection string may carry (the unsafe ones are refused at create time).
     passed_options = ("sslmode", "application_name", "target_session_attrs", "gssencmode", "channel_binding")
 
@@ -171,6 +183,7 @@ class RedshiftConnector(PostgresConnector):
     schemes = ("redshift", "redshift+psycopg2", "postgresql", "postgres")
     version_query = "SELECT version()"
     catalogue = sql_catalogue.REDSHIFT
+    chunked_reader = None  # no xmin to fingerprint with; its catalogue is read at once
 
 
 class MySqlConnector(SqlAlchemyConnector):
