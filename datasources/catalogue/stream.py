@@ -12,8 +12,7 @@ DiscoveredTables of the refs in ``wanted``.
 """
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
 from datasources.catalogue import diff as catalogue_diff
@@ -21,16 +20,17 @@ from datasources.catalogue import store
 from datasources.connectors.base import gc_paused
 from datasources.models import DataSource, Discovery, SchemaTable
 
-STORED = ("id", "schema_name", "name", "signature", "kind", "fingerprint", "column_count")
-PK, SIGNATURE, FINGERPRINT, COLUMN_COUNT = 0, 3, 5, 6
-OR_BATCH = 200  # (schema, name) pairs per OR-ed lookup on backends without arrays
+ROW = ("pk", "schema_name", "name", "signature", "kind")  # what diff_tables compares
+ID_CHUNK = 500
 
 
 @dataclass
 class _Progress:
     full: bool
     baseline: bool
-    seen: set = field(default_factory=set)  # ids of the stored tables the server still lists
+    # The stored tables not yet listed by the server: "schema\0name" -> (id, fingerprint, column_count).
+    # About 150 bytes a table (no columns): what remains at the end has vanished.
+    unlisted: dict = field(default_factory=dict)
     changes: list = field(default_factory=list)
     tables: int = 0
     columns: int = 0
@@ -46,12 +46,14 @@ def catalogue_store_chunks(*, source: DataSource, reader, discovery: Discovery |
         discovered_at = store.lock_catalogue(source)
         stored = SchemaTable.objects.filter(data_source=source)
         baseline = discovered_at is None or stored.filter(signature="").exists()
-        last_stored_id = stored.order_by("-pk").values_list("pk", flat=True).first() or 0
         progress = _Progress(full=full or baseline, baseline=baseline)
+        rows = stored.values_list("schema_name", "name", "pk", "fingerprint", "column_count")
+        progress.unlisted = {f"{schema}\0{name}": rest for schema, name, *rest in rows.iterator(chunk_size=10000)}
         while (relations := reader.send(None)) is not None:
             _store_chunk(source, reader, relations, progress)
-        removed = _vanished(source, progress.seen, last_stored_id)
-        changes = progress.changes + store.write_diff(source, catalogue_diff.TableDiff(removed=removed))
+        removed = _rows([pk for pk, _, _ in progress.unlisted.values()])
+        vanished = catalogue_diff.TableDiff(removed=[(pk, (schema, name), kind) for pk, schema, name, _, kind in removed])
+        changes = progress.changes + store.write_diff(source, vanished)
         if baseline:
             changes = []
         now = timezone.now()
@@ -62,22 +64,22 @@ def catalogue_store_chunks(*, source: DataSource, reader, discovery: Discovery |
 
 
 def _store_chunk(source, reader, relations, progress: _Progress):
-    keys = {ref: (catalogue_diff.key_of(schema, name), fingerprint) for ref, schema, name, fingerprint in relations}
-    stored = _stored(source, [key for key, _ in keys.values()])
-    wanted = set()
-    for ref, (key, fingerprint) in keys.items():
-        row = stored.get(key)
-        if row is not None:
-            progress.seen.add(row[PK])
-        if progress.full or row is None or not fingerprint or row[FINGERPRINT] != fingerprint:
+    wanted, fingerprints, known = set(), {}, {}
+    for ref, schema, name, fingerprint in relations:
+        key = catalogue_diff.key_of(schema, name)
+        fingerprints[key] = fingerprint
+        entry = progress.unlisted.pop(f"{key[0]}\0{key[1]}", None)
+        if entry is not None:
+            known[key] = entry
+        if progress.full or entry is None or not fingerprint or entry[1] != fingerprint:
             wanted.add(ref)
         else:
-            progress.columns += row[COLUMN_COUNT]
+            progress.columns += entry[2]
     progress.tables += len(relations)
     tables = reader.send(wanted)
-    fingerprints = dict(keys.values())
     fetched = [catalogue_diff.key(t) for t in tables]
-    diff = catalogue_diff.diff_tables([stored[k][:5] for k in fetched if k in stored], tables)
+    stored = _rows([known[k][0] for k in fetched if k in known])
+    diff = catalogue_diff.diff_tables(stored, tables)
     diff.fingerprints = fingerprints
     changes = store.write_diff(source, diff)
     if not progress.baseline:
@@ -85,41 +87,16 @@ def _store_chunk(source, reader, relations, progress: _Progress):
     progress.columns += sum(len(t.columns) for t in tables)
     rewritten = {pk for pk, _ in diff.changed}
     # Read again but found equal (a fingerprint that moved without a change): keep the new fingerprint.
-    _set_fingerprints([(stored[k][PK], fingerprints.get(k, "")) for k in fetched
-                       if k in stored and stored[k][PK] not in rewritten and stored[k][FINGERPRINT] != fingerprints.get(k, "")])
+    _set_fingerprints([(known[k][0], fingerprints[k]) for k in fetched
+                       if k in known and known[k][0] not in rewritten and known[k][1] != fingerprints[k]])
 
 
-def _stored(source, keys) -> dict:
-    """The stored rows of the tables named in ``keys``, by key."""
-    if not keys:
-        return {}
-    if connection.vendor == "postgresql":
-        meta, quote = SchemaTable._meta, connection.ops.quote_name
-        fields = ", ".join(f"t.{quote(meta.get_field(f).column)}" for f in STORED)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {fields} FROM {quote(meta.db_table)} t JOIN unnest(%s::text[], %s::text[]) AS k(s, n) "
-                f"ON t.schema_name = k.s AND t.name = k.n WHERE t.data_source_id = %s",
-                [[s for s, _ in keys], [n for _, n in keys], source.pk],
-            )
-            rows = cursor.fetchall()
-    else:
-        rows = []
-        for start in range(0, len(keys), OR_BATCH):
-            match = Q()
-            for schema, name in keys[start:start + OR_BATCH]:
-                match |= Q(schema_name=schema, name=name)
-            rows += SchemaTable.objects.filter(match, data_source=source).values_list(*STORED)
-    return {(row[1], row[2]): row for row in rows}
-
-
-def _vanished(source, seen: set, last_stored_id: int) -> list:
-    """The stored tables the server no longer lists, as TableDiff.removed wants them."""
-    before = SchemaTable.objects.filter(data_source=source, pk__lte=last_stored_id)
-    if before.count() == len(seen):
-        return []
-    rows = before.values_list("pk", "schema_name", "name", "kind").iterator(chunk_size=5000)
-    return [(pk, (schema, name), kind) for pk, schema, name, kind in rows if pk not in seen]
+def _rows(ids) -> list[tuple]:
+    """Stored tables as diff_tables takes them, by id."""
+    rows = []
+    for start in range(0, len(ids), ID_CHUNK):
+        rows += SchemaTable.objects.filter(pk__in=ids[start:start + ID_CHUNK]).values_list(*ROW)
+    return rows
 
 
 def _set_fingerprints(pairs):
