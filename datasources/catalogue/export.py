@@ -9,7 +9,7 @@ from json.encoder import encode_basestring
 from django.db import connection
 from django.db.models import Q
 
-from datasources.catalogue.read import COLUMN_KEYS, TABLE_KEYS
+from datasources.catalogue.read import COLUMN_KEYS, TABLE_KEYS, one_snapshot
 from datasources.models import SchemaColumn, SchemaTable
 
 CHUNK = 500  # tables per query (an IN list under SQLite's parameter limit)
@@ -44,12 +44,13 @@ def _table(row, columns) -> str:
 
 
 def catalogue_lines(source):
-    """Yield the export as bytes, a chunk of tables at a time."""
+    """Yield the export as bytes, a chunk of tables at a time, all from one snapshot of the catalogue."""
     after = ("", "", 0)
-    while tables := _tables_after(source, after):
-        columns = _columns_of([row[0] for row in tables])
-        yield "".join(_table(row, columns.get(row[0], ())) for row in tables).encode()
-        after = (tables[-1][1], tables[-1][2], tables[-1][0])
+    with one_snapshot():
+        while tables := _tables_after(source, after):
+            columns = _columns_of([row[0] for row in tables])
+            yield "".join(_table(row, columns.get(row[0], ())) for row in tables).encode()
+            after = (tables[-1][1], tables[-1][2], tables[-1][0])
 
 
 def _tables_after(source, after) -> list[tuple]:

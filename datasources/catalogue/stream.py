@@ -6,9 +6,10 @@ they arrive. The whole discovery is one transaction: readers keep the previous c
 commits, and a discovery that fails, times out or whose worker dies is rolled back to it by the
 database (README, "Discovery at estate scale").
 
-The reader is driven with ``send``: ``send(None)`` gives the next chunk of relations
-``(ref, schema, name, fingerprint)`` (None when there are no more), ``send(wanted)`` the
-DiscoveredTables of the refs in ``wanted``.
+``read(choose)`` gives the chunks ``(listed, tables)``: ``listed`` the relations
+``(ref, schema, name, fingerprint)``, ``tables`` the DiscoveredTables of the refs ``choose(listed)``
+returned. ``choose`` may run in the reader's thread, a chunk ahead of the writing: it touches
+only the in-memory index of stored tables, never the database.
 """
 from dataclasses import dataclass, field
 
@@ -31,14 +32,30 @@ class _Progress:
     # The stored tables not yet listed by the server: "schema\0name" -> (id, fingerprint, column_count).
     # About 150 bytes a table (no columns): what remains at the end has vanished.
     unlisted: dict = field(default_factory=dict)
+    listed: dict = field(default_factory=dict)  # the same, moved here by choose() until its chunk is written
+    unread_columns: int = 0  # of the tables whose fingerprint did not change (counted by choose())
     changes: list = field(default_factory=list)
     tables: int = 0
     columns: int = 0
 
+    def choose(self, listed) -> set:
+        """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
+        wanted = set()
+        for ref, schema, name, fingerprint in listed:
+            schema, name = catalogue_diff.key_of(schema, name)
+            entry = self.unlisted.pop(f"{schema}\0{name}", None)
+            if entry is not None:
+                self.listed[(schema, name)] = entry
+            if self.full or entry is None or not fingerprint or entry[1] != fingerprint:
+                wanted.add(ref)
+            else:
+                self.unread_columns += entry[2]
+        return wanted
 
-def catalogue_store_chunks(*, source: DataSource, reader, discovery: Discovery | None = None,
+
+def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | None = None,
                            full: bool = False) -> store.StoreResult:
-    """Make the stored catalogue equal what ``reader`` lists; readers see the old one or the new one.
+    """Make the stored catalogue equal what ``read`` lists; readers see the old one or the new one.
 
     ``full`` reads every table's columns, whatever the fingerprints say.
     """
@@ -49,8 +66,8 @@ def catalogue_store_chunks(*, source: DataSource, reader, discovery: Discovery |
         progress = _Progress(full=full or baseline, baseline=baseline)
         rows = stored.values_list("schema_name", "name", "pk", "fingerprint", "column_count")
         progress.unlisted = {f"{schema}\0{name}": rest for schema, name, *rest in rows.iterator(chunk_size=10000)}
-        while (relations := reader.send(None)) is not None:
-            _store_chunk(source, reader, relations, progress)
+        for listed, tables in read(progress.choose):
+            _store_chunk(source, listed, tables, progress)
         removed = _rows([pk for pk, _, _ in progress.unlisted.values()])
         vanished = catalogue_diff.TableDiff(removed=[(pk, (schema, name), kind) for pk, schema, name, _, kind in removed])
         changes = progress.changes + store.write_diff(source, vanished)
@@ -60,26 +77,15 @@ def catalogue_store_chunks(*, source: DataSource, reader, discovery: Discovery |
         if discovery is not None and changes:
             store.record_changes(source, discovery, changes, now)
         DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
-    return store.StoreResult(progress.tables, progress.columns, baseline, changes)
+    return store.StoreResult(progress.tables, progress.columns + progress.unread_columns, baseline, changes)
 
 
-def _store_chunk(source, reader, relations, progress: _Progress):
-    wanted, fingerprints, known = set(), {}, {}
-    for ref, schema, name, fingerprint in relations:
-        key = catalogue_diff.key_of(schema, name)
-        fingerprints[key] = fingerprint
-        entry = progress.unlisted.pop(f"{key[0]}\0{key[1]}", None)
-        if entry is not None:
-            known[key] = entry
-        if progress.full or entry is None or not fingerprint or entry[1] != fingerprint:
-            wanted.add(ref)
-        else:
-            progress.columns += entry[2]
-    progress.tables += len(relations)
-    tables = reader.send(wanted)
+def _store_chunk(source, listed, tables, progress: _Progress):
+    fingerprints = {catalogue_diff.key_of(schema, name): fingerprint for _, schema, name, fingerprint in listed}
+    known = {key: progress.listed.pop(key) for key in fingerprints if key in progress.listed}
+    progress.tables += len(listed)
     fetched = [catalogue_diff.key(t) for t in tables]
-    stored = _rows([known[k][0] for k in fetched if k in known])
-    diff = catalogue_diff.diff_tables(stored, tables)
+    diff = catalogue_diff.diff_tables(_rows([known[k][0] for k in fetched if k in known]), tables)
     diff.fingerprints = fingerprints
     changes = store.write_diff(source, diff)
     if not progress.baseline:

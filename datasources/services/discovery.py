@@ -16,7 +16,7 @@ from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import scrub
-from datasources.services.deadline import TimedSteps, call_with_deadline
+from datasources.services.deadline import Prefetched, call_with_deadline
 from datasources.services.events import discovery_failed_publish, schema_changed_publish
 from datasources.services.jobs import enqueue_after_commit
 
@@ -72,11 +72,17 @@ def _store(connector, source, discovery, deadline, full):
     if getattr(connector, "chunked_reader", None) is None:
         tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
         return catalogue_replace(source=source, tables=tables or [], discovery=discovery)
-    reader = TimedSteps(connector.read_chunks(source), deadline, what="schema discovery")
+    readers = []
+
+    def read(choose):
+        readers.append(Prefetched(connector.read_chunks(source, choose), deadline, what="schema discovery"))
+        return readers[-1]
+
     try:
-        return catalogue_store_chunks(source=source, reader=reader, discovery=discovery, full=full)
+        return catalogue_store_chunks(source=source, read=read, discovery=discovery, full=full)
     finally:
-        reader.close()
+        for reader in readers:
+            reader.close()
 
 
 def _succeeded(discovery: Discovery, stored) -> Discovery:

@@ -60,17 +60,14 @@ def recorded(discovery) -> list[tuple]:
 
 def counting_reads(monkeypatch) -> list[int]:
     """How many tables each chunk asked the server for."""
-    asked, store_chunk = [], stream._store_chunk
+    asked, choose = [], stream._Progress.choose
 
-    class Counting:
-        def __init__(self, reader):
-            self.reader = reader
+    def counting(progress, listed):
+        wanted = choose(progress, listed)
+        asked.append(len(wanted))
+        return wanted
 
-        def send(self, wanted):
-            asked.append(len(wanted))
-            return self.reader.send(wanted)
-
-    monkeypatch.setattr(stream, "_store_chunk", lambda s, reader, *a: store_chunk(s, Counting(reader), *a))
+    monkeypatch.setattr(stream._Progress, "choose", counting)
     return asked
 
 
@@ -134,7 +131,7 @@ def test_a_server_gone_mid_read_leaves_the_previous_catalogue(org, estate, monke
     monkeypatch.setattr(stream, "_store_chunk", then_the_server_goes)
     failed = run(source)
     assert failed.status == "failed" and failed.error_code, (failed.error_code, failed.error_message)
-    assert len(chunks_written) == 2
+    assert 2 <= len(chunks_written) < 6  # of 6: what the reader had fetched ahead was written, then it failed
     assert exported(source) == before
     assert not SchemaChange.objects.filter(data_source=source).exists()
 

@@ -1,13 +1,11 @@
 """Reading a catalogue a chunk of tables at a time, each table with a fingerprint from the server.
 
 A catalogue of 100,000 tables holds 2,000,000 columns: read at once, they alone fill a worker's
-memory. The reader is a generator that the catalogue store drives, one chunk at a time:
-
-    relations = reader.send(None)   # the next chunk: [(ref, schema, name, fingerprint), ...]
-    tables = reader.send(wanted)    # the DiscoveredTables of the refs in ``wanted`` (a set)
-
-and so on until it stops. The store asks only for the tables whose fingerprint differs from the
-stored one, so an unchanged refresh reads no column at all.
+memory. The reader is a generator of ``(listed, tables)`` per chunk: ``listed`` the chunk's
+relations ``(ref, schema, name, fingerprint)``, ``tables`` the DiscoveredTables of those that
+``choose(listed)`` (the store's, called from the reader's thread) returned the refs of. The store
+chooses only the tables whose fingerprint differs from the stored one, so an unchanged refresh
+reads no column at all.
 
 A fingerprint is computed by the server from the versions of the catalogue rows that describe
 the table (PostgreSQL: the ``xmin`` of its pg_class, pg_attribute, pg_attrdef, pg_description
@@ -92,7 +90,7 @@ class _Ordered:
                 return taken
 
 
-def postgres_chunks(conn, schema):
+def postgres_chunks(conn, schema, choose):
     """The reader generator over a connection prepared for discovery (see the module docstring)."""
     from sqlalchemy import text
 
@@ -102,7 +100,8 @@ def postgres_chunks(conn, schema):
     relations = _server_cursor(conn, POSTGRES_RELATIONS, params)
     columns, after = None, 0
     while rows := relations.fetchmany(CHUNK):
-        wanted = yield [(row[0], row[1], row[2], row[7]) for row in rows]
+        listed = [(row[0], row[1], row[2], row[7]) for row in rows]
+        wanted = choose(listed)
         if columns is None and wanted and len(wanted) * 2 >= len(rows):
             columns = _Ordered(_server_cursor(conn, POSTGRES_COLUMNS_AFTER, {**params, "after": after}))
         if columns is not None:
@@ -117,4 +116,4 @@ def postgres_chunks(conn, schema):
             tables = sql_catalogue.assemble(
                 [row[1:7] for row in rows if row[0] in wanted], [row[1:] for row in column_rows], ()
             ) if wanted else []
-        yield tables
+        yield listed, tables

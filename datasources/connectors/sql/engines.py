@@ -61,13 +61,13 @@ class SqlAlchemyConnector(SqlConnector):
                 self.prepare_session(conn, source.query_timeout)
                 return self.read_catalogue(conn, self.schema_filter(source, target))
 
-    def read_chunks(self, source):
+    def read_chunks(self, source, choose):
         """The chunked reader over a discovery's connection; closing it closes the connection."""
         target = target_of(source, self.default_port)
         with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
             with self.connection(source, target, endpoint) as conn:
                 self.prepare_session(conn, source.query_timeout)
-                yield from self.chunked_reader(conn, self.schema_filter(source, target))
+                yield from self.chunked_reader(conn, self.schema_filter(source, target), choose)
 
     def server_version(self, conn) -> str:
         from sqlalchemy import text
