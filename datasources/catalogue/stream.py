@@ -13,14 +13,18 @@ only the in-memory index of stored tables, never the database.
 """
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from datasources.catalogue import diff as catalogue_diff
 from datasources.catalogue import store
 from datasources.connectors.base import gc_paused
-from datasources.models import DataSource, Discovery, SchemaTable
+from datasources.models import DataSource, Discovery, SchemaColumn, SchemaTable
 
+# After writing or deleting this many tables (twenty times as many columns), the planner's
+# statistics are refreshed at once rather than whenever autovacuum comes by: with stale ones
+# it reads 2,000,000 columns by sequential scan to export or page through 500 tables.
+ANALYZE_AFTER = 20000
 ROW = ("pk", "schema_name", "name", "signature", "kind")  # what diff_tables compares
 ID_CHUNK = 500
 
@@ -37,6 +41,7 @@ class _Progress:
     changes: list = field(default_factory=list)
     tables: int = 0
     columns: int = 0
+    rewritten: int = 0  # tables inserted, rewritten or deleted
 
     def choose(self, listed) -> set:
         """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
@@ -77,6 +82,9 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         if discovery is not None and changes:
             store.record_changes(source, discovery, changes, now)
         DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
+    if progress.rewritten + len(removed) >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SchemaTable._meta.db_table}, {SchemaColumn._meta.db_table}")
     return store.StoreResult(progress.tables, progress.columns + progress.unread_columns, baseline, changes)
 
 
@@ -91,6 +99,7 @@ def _store_chunk(source, listed, tables, progress: _Progress):
     if not progress.baseline:
         progress.changes += changes
     progress.columns += sum(len(t.columns) for t in tables)
+    progress.rewritten += len(diff.added) + len(diff.changed) + len(diff.removed)
     rewritten = {pk for pk, _ in diff.changed}
     # Read again but found equal (a fingerprint that moved without a change): keep the new fingerprint.
     _set_fingerprints([(known[k][0], fingerprints[k]) for k in fetched
