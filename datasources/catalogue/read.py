@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from django.core.paginator import EmptyPage
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Prefetch, Q
 
 from datasources.models import SchemaColumn, SchemaTable
 from rivergen.params import page_params
@@ -46,8 +46,7 @@ def stored_tables(source, *, schema: str = "", table: str = "", search: str = ""
     if table:
         tables = tables.filter(name=table)
     if search:
-        matching_column = SchemaColumn.objects.filter(table_id=OuterRef("pk"), name__icontains=search)
-        tables = tables.filter(Q(name__icontains=search) | Exists(matching_column))
+        tables = tables.filter(Q(name__icontains=search) | Q(column_names__contains=search.lower()))
     return tables.order_by("schema_name", "name", "id")
 
 

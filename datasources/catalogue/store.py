@@ -16,8 +16,12 @@ from datasources.models import DataSource, Discovery, SchemaChange, SchemaColumn
 
 BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per ... IN (...), well under every backend's parameter limit
-TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature", "fingerprint")
+TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature", "fingerprint", "column_names")
 KINDS = frozenset(SchemaTable.Kind.values)  # Kind.values builds a new list at every call
+
+
+def column_names(table) -> str:
+    return "\n".join(c.name[:1024] for c in table.columns).lower()
 
 
 def _kind(table) -> str:
@@ -91,7 +95,7 @@ def _table_row(source, table, diff, pk=None) -> SchemaTable:
     schema, name = catalogue_diff.key(table)
     return SchemaTable(
         pk=pk, data_source_id=source.pk, schema_name=schema, name=name, signature=diff.signatures[(schema, name)],
-        kind=_kind(table), fingerprint=diff.fingerprints.get((schema, name), ""),
+        kind=_kind(table), fingerprint=diff.fingerprints.get((schema, name), ""), column_names=column_names(table),
         column_count=len(table.columns), partition_count=table.partition_count, comment=table.comment,
     )
 
@@ -113,13 +117,13 @@ def _insert_tables(source, diff) -> list[int]:
         ids = [row[0] for row in cursor.fetchall()]
         rows = (
             (pk, source.pk, *key, _kind(t), len(t.columns), t.partition_count, t.comment, diff.signatures[key],
-             diff.fingerprints.get(key, ""))
+             diff.fingerprints.get(key, ""), column_names(t))
             for pk, t, key in zip(ids, diff.added, map(catalogue_diff.key, diff.added))
         )
         fields = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
-                  "comment", "signature", "fingerprint")
-        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text"],
-              rows)
+                  "comment", "signature", "fingerprint", "column_names")
+        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text",
+                                     "text"], rows)
     return ids
 
 
