@@ -71,6 +71,15 @@ def counting_reads(monkeypatch) -> list[int]:
     return asked
 
 
+def discovered_then_altered(org, estate):
+    """A source discovered once, then a column added to every table: (source, its export before)."""
+    source = pg_source(org, estate)
+    assert run(source).status == "succeeded"
+    before = exported(source)
+    alter(estate, *(f"ALTER TABLE t{i:02d} ADD COLUMN later int" for i in range(TABLES)))
+    return source, before
+
+
 CHANGES = [
     "ALTER TABLE t01 ADD COLUMN added int",
     "ALTER TABLE t02 DROP COLUMN amount",
@@ -116,10 +125,7 @@ def test_incremental_and_full_refresh_record_the_same_changes(org, estate, monke
 @pytest.mark.services
 @pytest.mark.django_db
 def test_a_server_gone_mid_read_leaves_the_previous_catalogue(org, estate, monkeypatch):
-    source = pg_source(org, estate)
-    assert run(source).status == "succeeded"
-    before = exported(source)
-    alter(estate, *(f"ALTER TABLE t{i:02d} ADD COLUMN later int" for i in range(TABLES)))
+    source, before = discovered_then_altered(org, estate)
     store_chunk, chunks_written = stream._store_chunk, []
 
     def then_the_server_goes(*args):
@@ -168,10 +174,7 @@ def needs_postgres_store():
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_stream_leaves_the_previous_catalogue_readable(org, estate):
     needs_postgres_store()
-    source = pg_source(org, estate)
-    assert run(source).status == "succeeded"
-    before = exported(source)
-    alter(estate, *(f"ALTER TABLE t{i:02d} ADD COLUMN later int" for i in range(TABLES)))
+    source, before = discovered_then_altered(org, estate)
     reader, writer = os.pipe()
 
     def pause_after_two(n):
@@ -197,10 +200,7 @@ def test_a_worker_killed_mid_stream_leaves_the_previous_catalogue_readable(org, 
 @pytest.mark.django_db(transaction=True)
 def test_a_reader_during_a_long_discovery_sees_one_whole_catalogue(org, estate):
     needs_postgres_store()
-    source = pg_source(org, estate)
-    assert run(source).status == "succeeded"
-    before = exported(source)
-    alter(estate, *(f"ALTER TABLE t{i:02d} ADD COLUMN later int" for i in range(TABLES)))
+    source, before = discovered_then_altered(org, estate)
     pid = catalogue_in_a_child(source, lambda n: time.sleep(0.2))  # about 1.2 s of discovery
     seen, finished = [], 0
     try:
