@@ -14,8 +14,9 @@ default max_locks_per_transaction), then times, side by side in one run:
 - SQLAlchemy bulk inspector: get_multi_columns + get_multi_pk_constraint;
 - raw floor: one pg_catalog query returning every column, fetched.
 
-Each job, the export, the read and the inspectors run in a forked child of this process, so each
-reports its own peak RSS (a worker's memory) and none inherits another's heap. A child that runs
+Each job, the export, the read, the API requests and the inspectors run in a forked child of this
+process, so each reports its own peak RSS (a worker's memory: the ~100 MB of Django it starts with
+included) and none inherits another's heap. A child that runs
 past --limit seconds is killed and reported as such.
 
 The database gets a unique name per run (or --db-name NAME: reused if it exists). The script drops
@@ -260,7 +261,7 @@ def ours(source, user, database: str, args, run: int) -> dict:
     (elapsed, tables, columns), read_rss = in_child(lambda: read(source), args.limit)
     assert lines == tables, (lines, tables)
     return {"first": first, "refresh": refresh, "changed": changed, "read": elapsed, "export": exported,
-            **api_p95s(source, user),
+            **in_child(lambda: api_p95s(source, user), args.limit)[0],
             "rss_first": first_rss, "rss_refresh": refresh_rss, "rss_changed": changed_rss,
             "rss_export": export_rss, "rss_read": read_rss, "tables": tables, "columns": columns}
 
