@@ -12,8 +12,10 @@ from django.utils import timezone
 from datasources.catalogue import stream
 from datasources.catalogue.export import catalogue_lines
 from datasources.connectors.sql import chunks
-from datasources.models import DataSource, Discovery, SchemaChange
+from datasources.models import DataSource, Discovery, SchemaChange, SchemaTable
 from datasources.services.discovery import discovery_run
+from datasources.services.deadline import GRACE_SECONDS
+from tests.support import finishes_within
 from tests.support.connections import PG, scratch_postgres_database
 
 TABLES = 40
@@ -35,12 +37,13 @@ def alter(database, *statements):
             conn.execute(statement)
 
 
-def pg_source(org, database, name="estate"):
+def pg_source(org, database, name="estate", **fields):
     now = timezone.now()
+    fields = {"host": PG["host"], "port": PG["port"], "connection_timeout": 5, "query_timeout": 60, **fields}
     return DataSource.objects.create(
-        organization=org, name=name, name_key=name, type="postgresql", host=PG["host"], port=PG["port"],
-        database_name=database, connection_timeout=5, query_timeout=60, schema_auto_refresh=False,
-        credentials={"username": PG["user"], "password": "trust"}, created_at=now, updated_at=now,
+        organization=org, name=name, name_key=name, type="postgresql", database_name=database,
+        schema_auto_refresh=False, credentials={"username": PG["user"], "password": "trust"},
+        created_at=now, updated_at=now, **fields,
     )
 
 
@@ -140,6 +143,15 @@ def test_a_server_gone_mid_read_leaves_the_previous_catalogue(org, estate, monke
     assert 2 <= len(chunks_written) < 6  # of 6: what the reader had fetched ahead was written, then it failed
     assert exported(source) == before
     assert not SchemaChange.objects.filter(data_source=source).exists()
+
+
+@pytest.mark.django_db
+def test_a_silent_servers_streamed_discovery_fails_at_its_deadline(org, silent):
+    source = pg_source(org, "db", host="127.0.0.1", port=silent.port, connection_timeout=1, query_timeout=2)
+    with finishes_within(1 + 2 + GRACE_SECONDS):
+        failed = run(source)
+    assert (failed.status, failed.error_code) == ("failed", "TIMEOUT")
+    assert not SchemaTable.objects.filter(data_source=source).exists()
 
 
 def catalogue_in_a_child(source, on_chunk):
