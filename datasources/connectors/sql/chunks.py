@@ -34,7 +34,8 @@ _PG_SELECT_COLUMNS = "SELECT n.nspname, c.relname, a.attname"
 POSTGRES_RELATIONS = f"""SELECT c.oid, n.nspname, c.relname, {sql_catalogue._PG_KIND},
   CASE WHEN c.relkind = 'p' THEN (SELECT count(*) FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid) END,
   d.description, i.indkey::text,
-  concat_ws(' ', c.xmin, c.relkind, a.n, a.x, ad.n, ad.x, cd.n, cd.x, i.indexrelid, i.xmin)
+  concat_ws(' ', c.xmin, c.relkind, coalesce(a.n, 0), coalesce(a.x, 0), coalesce(ad.n, 0), coalesce(ad.x, 0),
+    coalesce(cd.n, 0), coalesce(cd.x, 0), coalesce(i.indexrelid, 0), coalesce(i.xmin::text, '-'))
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND {sql_catalogue._PG_DESCRIPTION} AND d.objsubid = 0
 LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
