@@ -14,7 +14,7 @@ default max_locks_per_transaction), then times, side by side in one run:
 - SQLAlchemy bulk inspector: get_multi_columns + get_multi_pk_constraint;
 - raw floor: one pg_catalog query returning every column, fetched.
 
-Each job, the export, the read, the API requests and the inspectors run in a forked child of this
+Each job, the export, the read, the API requests, the inspectors and the raw query run in a forked child of this
 process, so each reports its own peak RSS (a worker's memory: the ~100 MB of Django it starts with
 included) and none inherits another's heap. A child that runs
 past --limit seconds is killed and reported as such.
@@ -373,7 +373,8 @@ def main():
         user = bench_user()
         runs = []
         for run in range(1, args.runs + 1):
-            result = {**ours(source, user, name, args, run), **sqlalchemy_baselines(name, args), "raw": raw_floor(name)}
+            result = {**ours(source, user, name, args, run), **sqlalchemy_baselines(name, args),
+                      "raw": in_child(lambda: raw_floor(name), args.limit)[0]}
             runs.append(result)
             print(f"run {run}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.items() if isinstance(v, float)))
         report(args, runs, connection.vendor)
