@@ -1,7 +1,10 @@
 """Reads about who belongs where, shared by the API, the admin and the commands."""
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from accounts.models import WRITE_ROLES, Membership, Organization, Workspace
+
+WRITE_REFUSED = "Your role in this organization may not create or change data sources."
 
 
 def organization_ids_for(user) -> list[int]:
@@ -49,8 +52,38 @@ def write_target(memberships, workspace_id):
             "You belong to several organizations; give workspace_id to choose where the source goes."
         ]})
     if not membership.can_write:
-        raise PermissionDenied("Your role in this organization may not create or change data sources.")
+        raise PermissionDenied(WRITE_REFUSED)
     return membership.organization, workspace
+
+
+def write_target_of(user, workspace_id) -> tuple[Organization, int | None]:
+    """``write_target(memberships_of(user), workspace_id)`` as (organization, workspace id), in one
+    query when a workspace is named: the create path's hot read.
+
+    The organization and the user's role in it come back together, through a raw query: the ORM
+    spent ten times as long compiling the join as the database did running it. Any miss goes the
+    long way, which raises the same errors in the same order.
+    """
+    if workspace_id is not None:
+        found = next(iter(Organization.objects.raw(_target_sql(), [user.pk, workspace_id])), None)
+        if found is not None:
+            if found.member_role not in WRITE_ROLES:
+                raise PermissionDenied(WRITE_REFUSED)
+            return found, workspace_id
+    organization, workspace = write_target(memberships_of(user), workspace_id)
+    return organization, workspace.pk if workspace else None
+
+
+def _target_sql() -> str:
+    """The organization that holds workspace %s (2nd) with the role of user %s (1st) in it."""
+    q = connection.ops.quote_name
+    o, m, w = (q(model._meta.db_table) for model in (Organization, Membership, Workspace))
+    return (
+        f"SELECT {o}.*, {m}.{q('role')} AS member_role FROM {o}"
+        f" JOIN {m} ON {m}.{q('organization_id')} = {o}.{q('id')}"
+        f" JOIN {w} ON {w}.{q('organization_id')} = {o}.{q('id')}"
+        f" WHERE {m}.{q('user_id')} = %s AND {w}.{q('id')} = %s"
+    )
 
 
 def can_write(user, organization) -> bool:

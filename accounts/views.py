@@ -11,8 +11,8 @@ from rest_framework_simplejwt.serializers import (
 )
 
 from rivergen.api import success
-from rivergen.throttling import login_succeeded
 from rivergen.fields import StrictCharField
+from rivergen.throttling import login_succeeded
 
 
 class TokenRequest(serializers.Serializer):
@@ -40,16 +40,24 @@ TOKEN_RESPONSE = inline_serializer("TokenResponse", {
 })
 
 
-class TokenView(APIView):
+class TokenEndpoint(APIView):
+    # Where tokens are obtained: nobody is authenticated yet. (No docstring: it would become
+    # both operations' description in the OpenAPI document.)
     authentication_classes = []
     permission_classes = [AllowAny]
 
+
+def _parsed(request_serializer, request) -> dict:
+    parsed = request_serializer(data=request.data)
+    parsed.is_valid(raise_exception=True)
+    return parsed.validated_data
+
+
+class TokenView(TokenEndpoint):
     @extend_schema(request=TokenRequest, responses={200: TOKEN_RESPONSE})
     def post(self, request):
-        parsed = TokenRequest(data=request.data)
-        parsed.is_valid(raise_exception=True)
         # The request goes along so that django-axes can count failures per username and address.
-        serializer = TokenObtainPairSerializer(data=parsed.validated_data, context={"request": request})
+        serializer = TokenObtainPairSerializer(data=_parsed(TokenRequest, request), context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
@@ -61,15 +69,10 @@ class TokenView(APIView):
         return success(_token_body(data["access"], data["refresh"]), "Authenticated")
 
 
-class TokenRefreshView(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-
+class TokenRefreshView(TokenEndpoint):
     @extend_schema(request=RefreshRequest, responses={200: TOKEN_RESPONSE})
     def post(self, request):
-        parsed = RefreshRequest(data=request.data)
-        parsed.is_valid(raise_exception=True)
-        serializer = TokenRefreshSerializer(data={"refresh": parsed.validated_data["refresh_token"]})
+        serializer = TokenRefreshSerializer(data={"refresh": _parsed(RefreshRequest, request)["refresh_token"]})
         try:
             serializer.is_valid(raise_exception=True)
         except TokenError as exc:

@@ -6,8 +6,7 @@ from django.db import transaction
 
 from datasources.models import DataSource
 from datasources.services.connections import data_source_test_connection
-from datasources.services.health import health_checks_prune
-from datasources.services.health_checks import health_checks_schedule, health_round_run
+from datasources.services.health_checks import health_checks_prune, health_checks_schedule, health_round_run
 from datasources.services.webhook_delivery import deliveries_queue_due, delivery_attempt
 from datasources.services.discovery import (
     discovery_queue,

@@ -1,4 +1,5 @@
-"""DRF fields that take JSON types strictly: "5" is not an integer, "true" is not a boolean."""
+"""DRF fields that take JSON types strictly ("5" is not an integer, "true" is not a boolean), and
+the parse of a JSON object body with them."""
 from rest_framework import serializers
 
 
@@ -58,3 +59,12 @@ class StrictListField(serializers.ListField):
         if not isinstance(data, list):
             self.fail("not_a_list", input_type=type(data).__name__)
         return super().to_internal_value(data)
+
+
+def parse_object(serializer_class, data, *, partial=False) -> dict:
+    """A JSON object body parsed by ``serializer_class``; anything else is a 400 of its own."""
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

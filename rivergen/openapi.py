@@ -5,7 +5,7 @@ routed: every 2xx body is put inside the one success envelope (a body already in
 paginated list, is left alone; an operation without a body sends ``data: null``), and
 every operation documents the error envelope for the errors the API can answer with.
 """
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 
 from rivergen.params import MAX_INT64
 
@@ -88,6 +88,19 @@ def int_query(name, description="", *, minimum=1, maximum=MAX_INT64) -> OpenApiP
 
 def text_query(name, description="", **kwargs) -> OpenApiParameter:
     return OpenApiParameter(name, {"type": "string", "pattern": "^[^\\x00]*$"}, description=description, **kwargs)
+
+
+def resource_schema(*, read, write, list_parameters, **more):
+    """The documentation of a ViewSet's list, retrieve, update, partial_update and destroy: ``read``
+    answers, ``write`` is the request body; ``more`` adds other actions (``create=extend_schema(...)``)."""
+    return extend_schema_view(
+        list=extend_schema(parameters=list_parameters, responses=read(many=True)),
+        retrieve=extend_schema(responses=read),
+        update=extend_schema(request=write, responses=read),
+        partial_update=extend_schema(request=write, responses=read),
+        destroy=extend_schema(responses={200: None}),
+        **more,
+    )
 
 
 def strip_trailing_slash(endpoints, **kwargs):

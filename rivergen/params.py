@@ -5,8 +5,10 @@ A bad value is a ``ValidationError`` naming the parameter (a 400 in the envelope
 overflows past 64 bits, and PostgreSQL refuses a NUL byte in any text it is asked to compare.
 """
 import re
+from datetime import datetime, timezone
 
 from django.core.exceptions import ValidationError
+from django.utils.dateparse import parse_date, parse_datetime
 
 MAX_INT64 = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
@@ -42,6 +44,43 @@ def int_param(params, name: str, *, default=None, minimum: int = 1, maximum: int
 def text_param(params, name: str, default: str = "") -> str:
     raw = params.get(name)
     return default if raw is None else check_text(raw, name)
+
+
+def choice_param(params, name: str, choices, *, default=None):
+    """One of ``choices``; absent is ``default``, anything else (empty included) a 400."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        raise ValidationError({name: [f"Must be one of {', '.join(choices)}."]})
+    return raw
+
+
+def bool_param(params, name: str):
+    """``true`` or ``false`` (any case) as a bool; absent is None, anything else (empty included) a 400."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    flag = raw.lower()
+    if flag not in ("true", "false"):
+        raise ValidationError({name: ["Must be true or false."]})
+    return flag == "true"
+
+
+def moment_param(params, name: str):
+    """An ISO 8601 date (its midnight) or date-time, in UTC when it names no offset; absent is None."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = parse_datetime(raw)
+        if moment is None and (day := parse_date(raw)) is not None:
+            moment = datetime(day.year, day.month, day.day)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValidationError({name: ["Must be an ISO 8601 date or date-time."]})
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def check_all_text(params) -> None:

@@ -12,7 +12,8 @@ from django.urls import reverse
 from accounts.selectors import writable_organizations
 from datasources.admin.errors import SERVICE_ERRORS, service_error_details
 from datasources.admin.scoping import OrganizationScopedAdmin
-from datasources.models import DataSource, StoredFile
+from datasources.models import StoredFile
+from datasources.selectors.files import sources_using_file
 from datasources.services.files import stored_file_create, stored_file_delete
 from rivergen.errors import ConflictError
 
@@ -95,9 +96,7 @@ class StoredFileAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="used by")
     def used_by(self, obj):
-        names = DataSource.objects.filter(organization_id=obj.organization_id, file_path=obj.name) \
-            .values_list("name", flat=True)[:3]
-        return ", ".join(names) or "—"
+        return ", ".join(sources_using_file(obj, limit=3)) or "—"
 
     def save_model(self, request, obj, form, change):
         """Nothing to do: the upload form's validation already stored the file through the service."""

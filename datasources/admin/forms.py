@@ -1,21 +1,18 @@
 """The admin's data source form: it parses the page into the API's input and lets the service decide.
 
-No rule is written here. ``_post_clean`` hands the same dict the API would receive to
-``data_source_create`` / ``data_source_update`` and puts their errors on the form's fields,
-together with the form's own (one round of errors: when a field is already wrong, the service
-still checks the rest inside a savepoint that is rolled back). The write therefore happens during
-validation, inside the admin's own transaction; ``DataSourceAdmin.save_model`` does nothing.
+No rule is written here, and nothing is written while validating. ``clean()`` hands the same dict
+the API would receive to the service's check (``data_source_created_state`` /
+``data_source_updated_state`` with ``every_error``: one round shows every problem) and puts its
+errors on the form's fields; ``save_through_service()`` (called by ``DataSourceAdmin.save_model``)
+stores an uploaded file and writes through ``data_source_create`` / ``data_source_update``.
 The "Test connection" view builds the same form with ``write=False`` and uses ``payload()``.
+The fields themselves derive from the input serializer (``source_fields``).
 """
-import copy
-
 from django import forms
 from django.core.files.storage import default_storage
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
-from rest_framework import serializers
 
-from accounts.models import Workspace
+from accounts.models import Organization, Workspace
 from accounts.selectors import writable_organizations
 from datasources.admin.errors import (
     SERVICE_ERRORS,
@@ -23,35 +20,22 @@ from datasources.admin.errors import (
     credential_field_name,
     service_error_details,
 )
+from datasources.admin.source_fields import ADVANCED, IDENTITY, PLAIN_FIELDS, derived_form_fields
 from datasources.admin.typeinfo import CONNECTION_FIELDS, SSH_CREDENTIALS, credential_label, form_layout
-from datasources.connectors import CONNECTORS, TYPE_CHOICES
+from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, StoredFile
-from datasources.services.files import stored_file_create
-from datasources.services.sources import data_source_create, data_source_update, parse_input
-
-
-def _credential_keys():
-    keys, secrets = {}, set()
-    for connector in CONNECTORS.values():
-        keys.update(dict.fromkeys(connector.accepted_credential_keys()))
-        secrets.update(connector.all_secret_keys())
-    return list(keys), secrets
-
-
-CREDENTIAL_KEYS, SECRET_KEYS = _credential_keys()
-MULTILINE_SECRETS = {"ssh_private_key", "service_account_json"}
-PLAIN_FIELDS = (
-    "name", "type", "description", "host", "port", "database_name", "schema_name", "file_path",
-    "use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_local_port",
-    "connection_pool_size", "connection_timeout", "query_timeout", "max_retries",
-    "schema_auto_refresh", "schema_refresh_interval", "metadata",
+from datasources.services.credentials import CREDENTIAL_KEYS, SECRET_KEYS
+from datasources.services.files import stored_file_check, stored_file_create
+from datasources.services.sources import (
+    data_source_create,
+    data_source_created_state,
+    data_source_update,
+    data_source_updated_state,
+    parse_input,
 )
+
+MULTILINE_SECRETS = {"ssh_private_key", "service_account_json"}
 MAX_FILE_CHOICES = 500
-PLACEHOLDER_NAME = "name to be corrected"  # stands in for a wrong name while the rest is checked
-
-
-class _Discard(Exception):
-    """Raised inside the savepoint of a check-only service call, to roll it back."""
 
 
 class SecretTextarea(forms.Textarea):
@@ -64,13 +48,6 @@ class SecretTextarea(forms.Textarea):
 class DataSourceAdminForm(forms.ModelForm):
     organization = forms.ModelChoiceField(queryset=None)
     workspace = forms.ModelChoiceField(queryset=None, required=False)
-    name = forms.CharField(max_length=255)
-    type = forms.ChoiceField(choices=TYPE_CHOICES)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    host = forms.CharField(required=False)
-    port = forms.IntegerField(required=False)
-    database_name = forms.CharField(required=False, label="Database name")
-    schema_name = forms.CharField(required=False, label="Schema name")
     file_path = forms.ChoiceField(required=False, label="Stored file", help_text="A file uploaded to the organization.")
     upload_file = forms.FileField(
         required=False, label="Or upload a file",
@@ -80,18 +57,6 @@ class DataSourceAdminForm(forms.ModelForm):
         required=False, widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text="Instead of host, port and database. Write-only: leave blank to keep the stored value.",
     )
-    use_ssh_tunnel = forms.BooleanField(required=False, label="Use SSH tunnel")
-    ssh_host = forms.CharField(required=False, label="SSH host")
-    ssh_port = forms.IntegerField(required=False, label="SSH port", initial=22)
-    ssh_username = forms.CharField(required=False, label="SSH username")
-    ssh_local_port = forms.IntegerField(required=False, label="SSH local port", help_text="Blank: any free port.")
-    connection_pool_size = forms.IntegerField(initial=5)
-    connection_timeout = forms.IntegerField(initial=30, help_text="Seconds; a hard deadline for a test.")
-    query_timeout = forms.IntegerField(initial=300, help_text="Seconds.")
-    max_retries = forms.IntegerField(initial=3)
-    schema_auto_refresh = forms.BooleanField(required=False, initial=True)
-    schema_refresh_interval = forms.IntegerField(initial=3600, help_text="Seconds.")
-    metadata = forms.JSONField(required=False, initial=dict)
     tags = forms.CharField(required=False, help_text="Comma-separated.")
 
     class Meta:
@@ -101,7 +66,8 @@ class DataSourceAdminForm(forms.ModelForm):
     def __init__(self, *args, request=None, write=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.request, self.write = request, write
-        organizations = writable_organizations(request.user) if request else DataSource.objects.none()
+        self.fields.update(derived_form_fields())
+        organizations = writable_organizations(request.user) if request else Organization.objects.none()
         self.fields["organization"].queryset = organizations
         self.fields["workspace"].queryset = Workspace.objects.filter(organization__in=organizations)
         self.fields["file_path"].choices = _file_choices(organizations)
@@ -174,67 +140,61 @@ class DataSourceAdminForm(forms.ModelForm):
     def target_organization(self):
         return self.instance.organization if self.instance.pk else self.cleaned_data.get("organization")
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.write:
+            self._check()
+        return cleaned
+
     def _post_clean(self):
-        if not self.write:
-            return
-        organization = self.target_organization()
-        if organization is None:  # nowhere to check the rules against: the input's own checks only
-            self._run(lambda: parse_input(self.payload()))
-            return
-        parse_failed = self._run(lambda: self._write(organization, check_only=bool(self.errors)))
-        if parse_failed or self.errors:
-            # The service stops at malformed input before its rules; check the rules too, with the
-            # fields already in error set aside, so that one save shows every problem.
-            self._run(lambda: self._write(organization, check_only=True, set_aside=set(self.errors)))
-        if self.errors and self.cleaned_data.get("upload_file"):
-            # Nothing is stored while the page has errors, and browsers do not keep a chosen file.
+        """Nothing: the service builds and checks the source (``clean``), not the model form."""
+
+    def _check(self):
+        organization, body, upload = self.target_organization(), self.payload(), self.cleaned_data.get("upload_file")
+        if upload:
+            self._run(lambda: stored_file_check(upload))
+        self._run(lambda: self._check_source(organization, body))
+        if upload:  # the file is stored on save and becomes the source's file_path
             self._errors.pop("file_path", None)
+        if upload and self._errors:  # browsers do not keep a chosen file
             self.add_error("upload_file", "Choose the file again: it is stored once the other problems are fixed.")
 
-    def _run(self, work) -> bool:
-        """Run a service call; its errors go on the form. True when the input itself was malformed."""
+    def _check_source(self, organization, body):
+        if organization is None:  # nowhere to check the rules against: the input's own checks only
+            parse_input(body)
+        elif self.instance.pk:
+            data_source_updated_state(source=self.instance, actor=self.request.user, data=body, every_error=True)
+        else:
+            data_source_created_state(actor=self.request.user, data=body, organization=organization,
+                                      every_error=True)
+
+    def _run(self, check):
         try:
-            work()
-        except _Discard:
-            pass
+            check()
         except SERVICE_ERRORS as exc:
             add_service_errors(self, service_error_details(exc))
-            return isinstance(exc, serializers.ValidationError)
-        return False
 
-    def _write(self, organization, *, check_only=False, set_aside=()):
-        stored_name = None
+    def save_through_service(self) -> DataSource:
+        """Store the uploaded file, then create or update the source; the page was checked in ``clean``."""
+        body, upload, stored = self.payload(), self.cleaned_data.get("upload_file"), None
         try:
-            with transaction.atomic():
-                body = self.payload()
-                for field in set_aside:
-                    if field in body:
-                        body[field] = PLACEHOLDER_NAME if field == "name" else None
-                upload = self.cleaned_data.get("upload_file")
-                if upload and not check_only:
-                    stored = stored_file_create(actor=self.request.user, upload=upload, organization=organization)
-                    stored_name = body["file_path"] = stored.name
-                if self.instance.pk:
-                    written = data_source_update(
-                        source=copy.copy(self.instance), actor=self.request.user, data=body
-                    )
-                else:
-                    written = data_source_create(actor=self.request.user, data=body, organization=organization)
-                if check_only:
-                    raise _Discard
+            if upload:
+                stored = stored_file_create(actor=self.request.user, upload=upload,
+                                            organization=self.target_organization())
+                body["file_path"] = stored.name
+            if self.instance.pk:
+                return data_source_update(source=self.instance, actor=self.request.user, data=body)
+            return data_source_create(actor=self.request.user, data=body, organization=self.target_organization())
         except BaseException:
-            if stored_name:  # the row went with the rollback; the bytes must go too
-                default_storage.delete(stored_name)
+            if stored:  # the row goes with the admin's rollback; the bytes must go too
+                default_storage.delete(stored.name)
             raise
-        self.instance = written
 
 
 def source_field_names(type_name: str, credentials: dict) -> set:
     """The form fields a source of ``type_name`` shows (on its change page, without JavaScript too)."""
     layout = form_layout()[type_name]
-    names = {"organization", "workspace", "name", "type", "description", "tags", "metadata",
-             "connection_pool_size", "connection_timeout", "query_timeout", "max_retries",
-             "schema_auto_refresh", "schema_refresh_interval"}
+    names = {"organization", "workspace", *IDENTITY, *ADVANCED}
     names.update(layout["fields"])
     if "file_path" in layout["fields"]:
         names.add("upload_file")

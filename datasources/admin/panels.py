@@ -4,10 +4,11 @@ A panel is a class with:
 
 - ``key``: a unique slug (also its HTML id, ``panel-<key>``, and its fragment URL);
 - ``title``: the heading shown;
-- ``template``: the template that renders it (it gets ``panel``, ``source``, ``request``,
+- ``order``: panels show in ascending order (built-ins use 10, 15, 20, 25, 30; leave gaps);
+- ``template``: the template that renders it; by default ``admin/datasources/panels/<key>.html``
+  with the key's hyphens as underscores. It gets ``panel``, ``source``, ``request``,
   ``can_write`` (may this user act on the source: show action buttons only then) and
-  everything ``context`` returns);
-- ``order``: panels show in ascending order (built-ins use 10, 20, 30; leave gaps);
+  everything ``context`` returns;
 - ``context(self, request, source) -> dict``: the template's data. Keep it to a few queries
   and scope nothing yourself: the admin has already checked that ``request.user`` may see
   ``source``;
@@ -21,14 +22,11 @@ Register it with the decorator, in a module imported by ``datasources.admin``::
     from datasources.admin.panels import Panel, register
 
     @register
-    class HealthHistoryPanel(Panel):
-        key = "health-history"
-        title = "Health history"
-        template = "admin/datasources/panels/health_history.html"
-        order = 15
+    class NotesPanel(Panel):
+        key, title, order = "notes", "Notes", 40  # renders admin/datasources/panels/notes.html
 
         def context(self, request, source):
-            return {"checks": source.health_checks.order_by("-checked_at")[:20]}
+            return {"notes": source.description}
 
 The change-form template renders every visible panel (``render_panels``); each is also served
 alone at ``/admin/datasources/datasource/<id>/panels/<key>/`` for the refresh above. Panels
@@ -42,8 +40,11 @@ PANELS: dict[str, "Panel"] = {}
 class Panel:
     key = ""
     title = ""
-    template = ""
     order = 100
+    template = ""
+
+    def template_name(self) -> str:
+        return self.template or f"admin/datasources/panels/{self.key.replace('-', '_')}.html"
 
     def context(self, request, source) -> dict:
         return {}
@@ -58,7 +59,7 @@ class Panel:
         context = {"panel": self, "source": source, "request": request, "can_write": can_write,
                    "refresh_seconds": self.refresh_seconds(request, source)}
         context.update(self.context(request, source))
-        return render_to_string(self.template, context, request=request)
+        return render_to_string(self.template_name(), context, request=request)
 
 
 def register(panel_class: type[Panel]) -> type[Panel]:

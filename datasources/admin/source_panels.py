@@ -12,18 +12,12 @@ ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
 
 @register
 class ConnectionPanel(Panel):
-    key = "connection"
-    title = "Connection status"
-    template = "admin/datasources/panels/connection.html"
-    order = 10
+    key, title, order = "connection", "Connection status", 10
 
 
 @register
 class DiscoveryPanel(Panel):
-    key = "discovery"
-    title = "Schema discovery"
-    template = "admin/datasources/panels/discovery.html"
-    order = 20
+    key, title, order = "discovery", "Schema discovery", 20
 
     def context(self, request, source):
         return {"discovery": _last_discovery(source)}
@@ -35,10 +29,7 @@ class DiscoveryPanel(Panel):
 
 @register
 class SchemaPanel(Panel):
-    key = "schema"
-    title = "Schema"
-    template = "admin/datasources/panels/schema.html"
-    order = 30
+    key, title, order = "schema", "Schema", 30
 
     def context(self, request, source):
         query = request.GET.get("table_q", "").strip()[:200]

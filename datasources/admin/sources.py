@@ -3,24 +3,18 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from datasources.admin.forms import (
-    CREDENTIAL_KEYS,
-    SECRET_KEYS,
-    DataSourceAdminForm,
-    credential_field_name,
-    source_field_names,
-)
+from datasources.admin.forms import DataSourceAdminForm, credential_field_name, source_field_names
 from datasources.admin.panels import render_panels
 from datasources.admin.scoping import OrganizationScopedAdmin
-from datasources.admin.typeinfo import SSH_CREDENTIALS, SSH_FIELDS, form_layout
+from datasources.admin.source_fields import fieldsets as source_fieldsets
+from datasources.admin.typeinfo import SSH_CREDENTIALS, form_layout
 from datasources.admin.views import SourceViews
 from datasources.models import DataSource, Status
-from datasources.selectors import has_tag
+from datasources.selectors.sources import has_tag
+from datasources.services.credentials import CREDENTIAL_KEYS, secrets_set
 from datasources.services.sources import data_source_delete
 
 BADGE_COLOURS = {Status.ACTIVE: "#1e7e34", Status.ERROR: "#b02a37", Status.INACTIVE: "#6c757d"}
-ADVANCED = ["connection_pool_size", "connection_timeout", "query_timeout", "max_retries",
-            "schema_auto_refresh", "schema_refresh_interval", "metadata"]
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -56,15 +50,8 @@ class DataSourceAdmin(OrganizationScopedAdmin):
 
     def get_fieldsets(self, request, obj=None):
         credentials = [credential_field_name(k) for k in CREDENTIAL_KEYS if k not in SSH_CREDENTIALS]
-        fieldsets = [
-            (None, {"fields": ["organization", "workspace", "name", "type", "description", "tags"]}),
-            ("Connection", {"fields": ["host", "port", "database_name", "schema_name", "connection_string",
-                                       "file_path", "upload_file"]}),
-            ("Credentials", {"fields": credentials}),
-            ("SSH tunnel", {"fields": [*SSH_FIELDS, *(credential_field_name(k) for k in SSH_CREDENTIALS)],
-                            "classes": ["rg-ssh"]}),
-            ("Advanced", {"fields": ADVANCED, "classes": ["collapse"]}),
-        ]
+        ssh_credentials = [credential_field_name(k) for k in SSH_CREDENTIALS]
+        fieldsets = source_fieldsets(credentials, ssh_credentials)
         if obj is not None:  # only the source's type's fields; no JavaScript needed for that
             shown = source_field_names(obj.type, obj.credentials if isinstance(obj.credentials, dict) else {})
             fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f in shown]})
@@ -111,16 +98,17 @@ class DataSourceAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="Secrets set")
     def credentials_set(self, obj):
-        credentials = obj.credentials if isinstance(obj.credentials, dict) else None
-        if credentials is None:
+        names = secrets_set(obj)
+        if names is None:
             return "unreadable with the current keys: re-enter the credentials"
-        names = [k for k in CREDENTIAL_KEYS if k in SECRET_KEYS and credentials.get(k)]
         if obj.connection_string:
             names.append("connection_string")
         return format_html_join(", ", "{}", ((n,) for n in names)) or "none"
 
     def save_model(self, request, obj, form, change):
-        """Nothing to do: the form's validation already wrote through the service."""
+        """Write through the same service as the API (the form's ``clean`` only checked)."""
+        saved = form.save_through_service()
+        vars(obj).update(vars(saved))  # the admin goes on with ``obj``: its pk, its log entry, its message
 
     def delete_model(self, request, obj):
         data_source_delete(source=obj)

@@ -1,31 +1,24 @@
 """Panels that watch a source over time: its health history and its recent schema changes."""
 from datasources.admin.panels import Panel, register
-from datasources.models import SchemaChange
-from datasources.services.health import DEFAULT_WINDOW, WINDOWS, health_summary
+from datasources.selectors.changes import schema_changes
+from datasources.selectors.health import WINDOWS, health_summary, health_window
 
 RECENT_CHANGES = 20
 
 
 @register
 class HealthHistoryPanel(Panel):
-    key = "health-history"
-    title = "Health history"
-    template = "admin/datasources/panels/health_history.html"
-    order = 15
+    key, title, order = "health-history", "Health history", 15
 
     def context(self, request, source):
-        window = request.GET.get("health_window")
-        window = window if window in WINDOWS else DEFAULT_WINDOW
+        window = health_window(request.GET, "health_window", lenient=True)
         return {"health": health_summary(source=source, window=window), "windows": list(WINDOWS)}
 
 
 @register
 class SchemaChangesPanel(Panel):
-    key = "schema-changes"
-    title = "Recent schema changes"
-    template = "admin/datasources/panels/schema_changes.html"
-    order = 25
+    key, title, order = "schema-changes", "Recent schema changes", 25
 
     def context(self, request, source):
-        changes = SchemaChange.objects.filter(data_source=source).order_by("-detected_at", "-id")
+        changes = schema_changes(source, {})
         return {"changes": list(changes[:RECENT_CHANGES]), "change_count": changes.count()}

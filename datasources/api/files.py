@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.parsers import MultiPartParser
 
-from accounts.selectors import organization_ids_for
 from datasources.models import StoredFile
+from datasources.selectors.files import stored_files_visible_to
 from datasources.services.files import stored_file_create, stored_file_delete
 from rivergen.api import success
 from rivergen.params import MAX_INT64
@@ -29,7 +29,7 @@ class StoredFileViewSet(viewsets.GenericViewSet):
     parser_classes = [MultiPartParser]
 
     def get_queryset(self):
-        return StoredFile.objects.filter(organization_id__in=organization_ids_for(self.request.user))
+        return stored_files_visible_to(self.request.user)
 
     @extend_schema(request={"multipart/form-data": UploadSerializer}, responses={201: StoredFileSerializer})
     def create(self, request):

@@ -3,10 +3,15 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.views import APIView
 
-from datasources.api.connections import source_for
 from datasources.api.pagination import EnvelopePagination
 from datasources.models import HealthCheck
-from datasources.services.health import WINDOWS, health_checks_of, health_summary, health_window
+from datasources.selectors.health import (
+    WINDOWS,
+    health_checks_of,
+    health_summary,
+    health_window,
+)
+from datasources.selectors.sources import data_source_for
 from rivergen.api import success
 
 
@@ -41,8 +46,8 @@ class HealthView(APIView):
         responses={200: HealthSummarySerializer},
     )
     def get(self, request, pk):
-        source = source_for(request, pk)
-        window = health_window(request.query_params.get("window"))
+        source = data_source_for(request.user, pk)
+        window = health_window(request.query_params)
         summary = health_summary(source=source, window=window)
         return success(HealthSummarySerializer(summary).data, "Data source health")
 
@@ -59,7 +64,7 @@ class HealthChecksView(APIView):
         responses={200: HealthCheckSerializer(many=True)},
     )
     def get(self, request, pk):
-        source = source_for(request, pk)
+        source = data_source_for(request.user, pk)
         paginator = EnvelopePagination()
         page = paginator.paginate_queryset(health_checks_of(source), request, view=self)
         return paginator.get_paginated_response(

@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.views import APIView
 
-from datasources.api.connections import source_for
 from datasources.api.pagination import EnvelopePagination
 from datasources.api.schema_serializers import (
     DiscoveryQueuedSerializer,
@@ -17,10 +16,11 @@ from datasources.api.schema_serializers import (
     SchemaExportLineSerializer,
     SchemaPageSerializer,
 )
-from datasources.catalogue.changes import schema_changes
 from datasources.catalogue.export import catalogue_lines
 from datasources.catalogue.read import MAX_PAGE_SIZE, page_numbers, schema_page
 from datasources.models import Discovery
+from datasources.selectors.changes import schema_changes
+from datasources.selectors.sources import data_source_for
 from datasources.services.discovery import discovery_queue
 from rivergen.api import success
 from rivergen.openapi import int_query
@@ -32,7 +32,7 @@ class DiscoverSchemaView(APIView):
     @extend_schema(operation_id="data_source_discover_schema", request=None,
                    responses={202: DiscoveryQueuedSerializer})
     def post(self, request, pk):
-        source = source_for(request, pk, write=True)
+        source = data_source_for(request.user, pk, write=True)
         with transaction.atomic():
             discovery = discovery_queue(source=source, actor=request.user)
         return success(
@@ -44,7 +44,7 @@ class DiscoverSchemaView(APIView):
 class DiscoveryView(APIView):
     @extend_schema(operation_id="data_source_discovery", responses={200: DiscoverySerializer})
     def get(self, request, pk, discovery_id):
-        source = source_for(request, pk)
+        source = data_source_for(request.user, pk)
         discovery = Discovery.objects.filter(pk=discovery_id, data_source=source).first()
         if discovery is None:
             raise Http404
@@ -64,7 +64,7 @@ class SchemaView(APIView):
         responses={200: SchemaPageSerializer},
     )
     def get(self, request, pk):
-        source = source_for(request, pk)
+        source = data_source_for(request.user, pk)
         page, page_size = page_numbers(request.query_params)
         params = request.query_params
         try:
@@ -85,7 +85,7 @@ class SchemaExportView(APIView):
         responses={(200, NDJSON): OpenApiResponse(SchemaExportLineSerializer, description="One table per line")},
     )
     def get(self, request, pk):
-        source = source_for(request, pk)
+        source = data_source_for(request.user, pk)
         response = StreamingHttpResponse(catalogue_lines(source), content_type=NDJSON)
         response["Content-Disposition"] = f'attachment; filename="data-source-{source.pk}-schema.ndjson"'
         return response
@@ -107,7 +107,7 @@ class SchemaChangesView(APIView):
         responses={200: SchemaChangeSerializer(many=True)},
     )
     def get(self, request, pk):
-        source = source_for(request, pk)
+        source = data_source_for(request.user, pk)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(schema_changes(source, request.query_params), request, view=self)
         return paginator.get_paginated_response(SchemaChangeSerializer(page, many=True).data, "Schema changes")

@@ -1,9 +1,11 @@
 """The response shapes of a data source: the spec's keys, then which secrets are set."""
 from rest_framework import serializers
 
-from datasources.connectors import connector_for
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
+from datasources.services.credentials import secrets_set
+from datasources.services.inputs import DataSourceInputSerializer
+from rivergen.serializers import renderer
 
 
 class DataSourceSerializer(serializers.ModelSerializer):
@@ -31,6 +33,16 @@ class DataSourceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Input fields the spec's response leaves out (readable ones only): read and list responses add them.
+EXTRA_FIELDS = [
+    name for name, field in DataSourceInputSerializer._declared_fields.items()
+    if not field.write_only and name not in DataSourceSerializer.Meta.fields
+]
+
+# The 201 of a create, built from the class above without DRF's per-field work per response.
+data_source_data = renderer(DataSourceSerializer)
+
+
 class DataSourceDetailSerializer(DataSourceSerializer):
     """Read, list and update responses: the spec's keys, then which secrets are stored.
 
@@ -44,17 +56,13 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     has_connection_string = serializers.SerializerMethodField()
 
     class Meta(DataSourceSerializer.Meta):
-        fields = DataSourceSerializer.Meta.fields + [
-            "health_check_interval", "credentials_set", "credentials_readable", "has_connection_string",
+        fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [
+            "credentials_set", "credentials_readable", "has_connection_string",
         ]
         read_only_fields = fields
 
     def get_credentials_set(self, source) -> list[str]:
-        credentials = source.credentials
-        if not isinstance(credentials, dict):
-            return []
-        secret_keys = connector_for(source.type).all_secret_keys()
-        return [key for key in secret_keys if credentials.get(key) not in (None, "")]
+        return secrets_set(source) or []
 
     def get_credentials_readable(self, source) -> bool:
         return isinstance(source.credentials, dict) and not isinstance(source.connection_string, Unreadable)

@@ -1,13 +1,18 @@
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 
 from datasources.api import openapi  # noqa: F401  (registers the per-type request schemas)
-from datasources.api.pagination import EnvelopePagination
-from datasources.api.serializers import DataSourceDetailSerializer, DataSourceSerializer
+from datasources.api.serializers import (
+    DataSourceDetailSerializer,
+    DataSourceSerializer,
+    data_source_data,
+)
+from datasources.api.viewsets import ResourceViewSet
 from datasources.connectors import TYPE_CHOICES
-from datasources.selectors import (
+from datasources.selectors.sources import (
     ORDERING_FIELDS,
+    data_source_for,
     data_source_list,
     data_sources_visible_to,
 )
@@ -18,7 +23,7 @@ from datasources.services.sources import (
     data_source_update,
 )
 from rivergen.api import success
-from rivergen.openapi import int_query
+from rivergen.openapi import int_query, resource_schema
 
 LIST_PARAMETERS = [
     int_query("workspace_id"),
@@ -41,22 +46,17 @@ LIST_PARAMETERS = [
 ]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=LIST_PARAMETERS, responses=DataSourceDetailSerializer(many=True)),
-    retrieve=extend_schema(responses=DataSourceDetailSerializer),
-    update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
-    partial_update=extend_schema(request=DataSourceInputSerializer, responses=DataSourceDetailSerializer),
-    destroy=extend_schema(responses={200: None}),
-)
-class DataSourceViewSet(viewsets.GenericViewSet):
+@resource_schema(read=DataSourceDetailSerializer, write=DataSourceInputSerializer, list_parameters=LIST_PARAMETERS)
+class DataSourceViewSet(ResourceViewSet):
     """Data sources of your organizations: connections to databases, warehouses, files and APIs."""
 
-    lookup_value_regex = r"\d+"
     serializer_class = DataSourceDetailSerializer
-    pagination_class = EnvelopePagination
 
     def get_queryset(self):
         return data_sources_visible_to(self.request.user)
+
+    def get_object(self):
+        return data_source_for(self.request.user, self.kwargs["pk"])  # the one way to one source
 
     def list(self, request):
         page = self.paginate_queryset(data_source_list(user=request.user, filters=request.query_params))
@@ -65,18 +65,10 @@ class DataSourceViewSet(viewsets.GenericViewSet):
     @extend_schema(request=DataSourceInputSerializer, responses={201: DataSourceSerializer})
     def create(self, request):
         source = data_source_create(actor=request.user, data=request.data)
-        return success(
-            DataSourceSerializer(source).data, "Data source created successfully", status.HTTP_201_CREATED
-        )
+        return success(data_source_data(source), "Data source created successfully", status.HTTP_201_CREATED)
 
     def retrieve(self, request, pk=None):
         return success(DataSourceDetailSerializer(self.get_object()).data, "Data source retrieved successfully")
-
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
 
     def destroy(self, request, pk=None):
         source = self.get_object()

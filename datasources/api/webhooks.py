@@ -1,18 +1,17 @@
 """/api/v1/webhooks: organization admins manage endpoints, rotate secrets, ping, read the delivery log."""
-from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.decorators import action
 
-from datasources.api.pagination import EnvelopePagination
+from datasources.api.viewsets import ResourceViewSet
 from datasources.api.webhook_serializers import (
     WebhookCreatedSerializer,
     WebhookDeliverySerializer,
     WebhookSecretSerializer,
     WebhookSerializer,
 )
-from datasources.models import WebhookAttempt
+from datasources.selectors.webhooks import webhook_deliveries, webhooks_visible_to
 from datasources.services.webhooks import (
     WebhookInputSerializer,
     webhook_create,
@@ -20,9 +19,9 @@ from datasources.services.webhooks import (
     webhook_ping,
     webhook_rotate_secret,
     webhook_update,
-    webhooks_visible_to,
 )
 from rivergen.api import success
+from rivergen.openapi import resource_schema
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", OpenApiTypes.INT),
@@ -30,23 +29,17 @@ PAGE_PARAMETERS = [
 ]
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=PAGE_PARAMETERS, responses=WebhookSerializer(many=True)),
+@resource_schema(
+    read=WebhookSerializer, write=WebhookInputSerializer, list_parameters=PAGE_PARAMETERS,
     create=extend_schema(request=WebhookInputSerializer, responses={201: WebhookCreatedSerializer}),
-    retrieve=extend_schema(responses=WebhookSerializer),
-    update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    partial_update=extend_schema(request=WebhookInputSerializer, responses=WebhookSerializer),
-    destroy=extend_schema(responses={200: None}),
 )
-class WebhookViewSet(viewsets.GenericViewSet):
+class WebhookViewSet(ResourceViewSet):
     """Signed webhooks of the organizations you administer."""
 
-    lookup_value_regex = r"\d+"
     serializer_class = WebhookSerializer
-    pagination_class = EnvelopePagination
 
     def get_queryset(self):
-        return webhooks_visible_to(self.request.user).order_by("-created_at", "-id")
+        return webhooks_visible_to(self.request.user)
 
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())
@@ -59,12 +52,6 @@ class WebhookViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, pk=None):
         return success(WebhookSerializer(self.get_object()).data, "Webhook retrieved successfully")
-
-    def update(self, request, pk=None):
-        return self._update(request, partial=False)
-
-    def partial_update(self, request, pk=None):
-        return self._update(request, partial=True)
 
     def destroy(self, request, pk=None):
         webhook_delete(webhook=self.get_object(), actor=request.user)
@@ -87,11 +74,7 @@ class WebhookViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=PAGE_PARAMETERS, responses=WebhookDeliverySerializer(many=True))
     @action(detail=True, methods=["get"])
     def deliveries(self, request, pk=None):
-        webhook = self.get_object()
-        queryset = webhook.deliveries.order_by("-created_at", "-id").prefetch_related(
-            Prefetch("attempt_log", queryset=WebhookAttempt.objects.order_by("number"))
-        )
-        page = self.paginate_queryset(queryset)
+        page = self.paginate_queryset(webhook_deliveries(self.get_object()))
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
     def get_paginated_response(self, data):

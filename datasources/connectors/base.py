@@ -1,9 +1,12 @@
 """The connector contract.
 
-A connector class describes one data source type and knows how to reach it:
+A connector class describes one data source type and knows how to reach it. A new type is one
+class (in its family's module) plus its line in ``connectors/__init__.py``.
+
+What a class declares:
 
 - ``type_name``, ``label``, ``family`` (``sql``, ``nosql``, ``files``, ``http``,
-  ``other``) and ``default_port`` describe the type for the catalogue;
+  ``other``) and ``default_port`` describe the type for the type registry (``GET /types``);
 - ``required`` is the rule a source of the type must satisfy: a tuple of
   alternatives, each a tuple of field names that must all be set together
   (``(("host", "port", "database_name"), ("connection_string",))`` reads
@@ -12,11 +15,36 @@ A connector class describes one data source type and knows how to reach it:
   spec's eight, and ``secret_keys`` which of all accepted keys are secrets
   (write-only everywhere, password inputs in the admin);
 - ``schemes`` lists the connection-string schemes the type accepts; empty
-  means the type takes no connection string.
+  means the type takes no connection string;
+- what the admin form shows: ``form_fields`` (the connection fields, further limited to what
+  the type accepts), ``form_credentials`` (the spec's credential keys it asks for; the type's
+  own ``credential_keys`` always follow them) and ``credential_labels`` (labels and hints for
+  the type's own keys; the spec's are ``SPEC_CREDENTIAL_LABELS``).
 
-``test(source)`` returns a ``TestOutcome`` and ``discover(source)`` a list of
-``DiscoveredTable``; both take a ``DataSource`` instance (saved or not) and reach the real system. They honour
-the source's timeouts, open an SSH tunnel when asked, and raise
+The hooks, one signature each:
+
+- ``reach(source, work)`` opens what the type talks to and returns
+  ``work(source, target, endpoint)``, closing it afterwards. ``target`` is the source's
+  ``targets.Target`` (fields merged with the connection string and credentials; None when the
+  type has none); ``endpoint`` is what was opened: an ``ssh.Endpoint`` (the checked address,
+  or a tunnel's local end) for network types, the open stored file for file types, None for
+  clients that connect by host name themselves. The default reaches nothing.
+- ``check(source, target, endpoint) -> TestOutcome``: prove the source answers (a login and a
+  version query); bounded by ``connection_timeout``.
+- ``read_schema(source, target, endpoint) -> list[DiscoveredTable]``: the source's tables and
+  columns; connecting gets ``connection_timeout``, each introspection query ``query_timeout``.
+
+A SQL connector with a ``chunked_reader`` (PostgreSQL) also offers ``read_chunks(source, choose)``,
+a generator of the catalogue a chunk of tables at a time, with per-table fingerprints, which
+discovery streams into the store instead of calling ``discover`` (``connectors/sql/chunks.py``).
+
+``test(source)`` and ``discover(source)`` are the entry points the services call (with a
+``DataSource`` instance, saved or not); the base class implements them once, as ``reach`` plus
+the hook, under ``run_within``'s deadline (``own_deadline = False`` leaves the deadline to the
+caller, for file types read without a network). A type that cannot be tested or discovered
+keeps the default hooks, which raise ``UNSUPPORTED``.
+
+The hooks reach the real system, honour the source's timeouts, open an SSH tunnel when asked, and raise
 ``ConnectorError(code, message)`` with a stable code and a message that never
 contains a secret. Drivers are imported inside methods so that a missing
 driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
@@ -35,12 +63,13 @@ of these; the driver's own text is not passed on, it may quote a DSN).
 the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
 blocked on. The thread and its sockets end then too: drivers are given
 ``connection_timeout`` for every connect and handshake (``query_timeout`` only for
-discovery's catalogue queries, once connected), and what the work registered with
+discovery's introspection queries, once connected), and what the work registered with
 ``on_deadline`` (a tunnel, a relay) is closed by the caller at the deadline, which
 wakes a driver its own timeouts cannot reach.
 """
 import gc
 import threading
+from abc import ABC
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -56,6 +85,19 @@ SPEC_CREDENTIAL_KEYS = (
 # may pin the server's host key (a public key line or a SHA256 fingerprint; not a secret).
 COMMON_CREDENTIAL_KEYS = ("ssh_password", "ssh_host_key")
 SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password")
+SPEC_CREDENTIAL_LABELS = {
+    "username": "Username",
+    "password": "Password",
+    "api_key": "API key",
+    "oauth_token": "OAuth token",
+    "ssh_private_key": "SSH private key",
+    "ssh_passphrase": "SSH key passphrase",
+    "ssh_password": "SSH password",
+    "ssh_host_key": "SSH host key (public key line or SHA256 fingerprint)",
+    "warehouse": "Warehouse",
+    "role": "Role",
+}
+LOGIN = ("username", "password")
 
 DATABASE_FIELDS = (("host", "port", "database_name"), ("connection_string",))
 
@@ -93,7 +135,7 @@ class DiscoveredTable:
     comment: str | None = None
 
 
-class Connector:
+class Connector(ABC):
     type_name = ""
     label = ""
     family = "other"
@@ -102,6 +144,10 @@ class Connector:
     credential_keys = ()
     secret_keys = ()
     schemes = ()
+    form_fields = ("host", "port", "database_name", "schema_name", "connection_string", "file_path")
+    form_credentials = (*LOGIN, "api_key", "oauth_token")
+    credential_labels: dict = {}
+    own_deadline = True
 
     @classmethod
     def accepted_credential_keys(cls) -> tuple:
@@ -112,9 +158,23 @@ class Connector:
         return SPEC_SECRET_KEYS + tuple(cls.secret_keys)
 
     def test(self, source) -> TestOutcome:
-        raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
+        return self._bounded(source.connection_timeout, source, self.check)
 
     def discover(self, source) -> list[DiscoveredTable]:
+        return self._bounded(source.connection_timeout + source.query_timeout, source, self.read_schema)
+
+    def _bounded(self, seconds, source, hook):
+        if not self.own_deadline:
+            return self.reach(source, hook)
+        return run_within(seconds, self.reach, source, hook)
+
+    def reach(self, source, work):
+        return work(source, None, None)
+
+    def check(self, source, target, endpoint) -> TestOutcome:
+        raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
+
+    def read_schema(self, source, target, endpoint) -> list[DiscoveredTable]:
         raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
 
 
@@ -122,7 +182,7 @@ class Connector:
 def gc_paused():
     """Pause the cyclic garbage collector while building tens of thousands of short-lived objects.
 
-    A large catalogue allocates enough tuples and dataclasses to trigger repeated full
+    A large schema allocates enough tuples and dataclasses to trigger repeated full
     collections that find nothing to free; they cost more than the work itself.
     """
     was_enabled = gc.isenabled()

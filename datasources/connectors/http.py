@@ -1,13 +1,8 @@
 """HTTP APIs, reached at a base URL (host and port, or a connection string); see ``web`` for how."""
 import re
 
-from datasources.connectors.base import (
-    Connector,
-    ConnectorError,
-    TestOutcome,
-    run_within,
-)
-from datasources.connectors.targets import target_of
+from datasources.connectors.base import LOGIN, Connector, ConnectorError, TestOutcome
+from datasources.connectors.targets import by_host_name
 from datasources.connectors.web import base_url_of, check_status, get
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -20,14 +15,14 @@ class HttpApiConnector(Connector):
     schemes = ("http", "https")
     # The header that carries api_key; oauth_token always goes as "Authorization: Bearer".
     credential_keys = ("api_key_header",)
+    credential_labels = {"api_key_header": "API key header (default X-API-Key)"}
+    form_fields = ("host", "port", "connection_string")
+    form_credentials = ("api_key", "oauth_token", *LOGIN)
 
-    def test(self, source) -> TestOutcome:
-        return run_within(source.connection_timeout, self._test, source)
+    def reach(self, source, work):
+        return by_host_name(self, source, work, tunnel_refusal="HTTP API sources do not support SSH tunnels.")
 
-    def _test(self, source):
-        if source.use_ssh_tunnel:
-            raise ConnectorError("UNSUPPORTED", "HTTP API sources do not support SSH tunnels.")
-        target = target_of(source, self.default_port)
+    def check(self, source, target, endpoint) -> TestOutcome:
         base = base_url_of(source, self.default_port)
         response = get(base, "", self.auth_headers(target.credentials), source.connection_timeout)
         check_status(response, base.host)

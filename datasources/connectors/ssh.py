@@ -43,22 +43,24 @@ def open_endpoint(source, target, timeout: float, relay: bool = False):
         forwarder = Forwarder(lambda peer: network.open_socket(address, target.port, timeout), None, timeout)
         on_deadline(forwarder.close)
         try:
-            yield Endpoint(target.host, "127.0.0.1", forwarder.port)
-        except ConnectorError as exc:
-            if forwarder.failure:
-                raise forwarder.failure from exc
-            raise
+            with _failure_of(forwarder):
+                yield Endpoint(target.host, "127.0.0.1", forwarder.port)
         finally:
             forwarder.close()
         return
-    with tunnel(source, target.credentials, target.host, target.port, timeout) as forwarder:
-        try:
-            yield Endpoint(target.host, "127.0.0.1", forwarder.port)
-        except ConnectorError as exc:
-            # The driver only saw a closed socket; the SSH server knows why.
-            if forwarder.failure:
-                raise forwarder.failure from exc
-            raise
+    with tunnel(source, target.credentials, target.host, target.port, timeout) as forwarder, _failure_of(forwarder):
+        yield Endpoint(target.host, "127.0.0.1", forwarder.port)
+
+
+@contextmanager
+def _failure_of(forwarder):
+    """The driver only saw a closed socket; the forwarder (or the SSH server) knows why."""
+    try:
+        yield
+    except ConnectorError as exc:
+        if forwarder.failure:
+            raise forwarder.failure from exc
+        raise
 
 
 @contextmanager

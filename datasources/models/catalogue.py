@@ -2,6 +2,8 @@
 from django.conf import settings
 from django.db import models
 
+from datasources.connectors.base import TABLE_KINDS
+
 
 class Discovery(models.Model):
     """One schema discovery run, from queued to succeeded or failed."""
@@ -50,12 +52,8 @@ class Discovery(models.Model):
 
 
 class SchemaTable(models.Model):
-    class Kind(models.TextChoices):
-        TABLE = "table", "Table"
-        VIEW = "view", "View"
-        MATERIALIZED_VIEW = "materialized_view", "Materialized view"
-        PARTITIONED_TABLE = "partitioned_table", "Partitioned table"
-        FOREIGN_TABLE = "foreign_table", "Foreign table"
+    # The kinds discovery reports (connectors' TABLE_KINDS), labelled "Materialized view" etc.
+    Kind = models.TextChoices("Kind", {k.upper(): (k, k.replace("_", " ").capitalize()) for k in TABLE_KINDS})
 
     data_source = models.ForeignKey("datasources.DataSource", on_delete=models.CASCADE, related_name="schema_tables")
     # "" for sources without schemas (files, Redis), so that filters and ordering stay simple.

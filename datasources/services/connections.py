@@ -5,7 +5,6 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from accounts.selectors import memberships_of, write_target
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
@@ -13,7 +12,11 @@ from datasources.services.deadline import call_with_deadline
 from datasources.services.health_record import health_check_record
 from datasources.services.limits import connection_test_slot
 from datasources.services.rules import apply_rules
-from datasources.services.sources import data_source_updated_state, parse_input, workspace_in
+from datasources.services.sources import (
+    create_target,
+    data_source_updated_state,
+    parse_input,
+)
 
 # The name is optional when only testing a create body.
 UNSAVED_NAME = "connection test"
@@ -81,11 +84,8 @@ def unsaved_source_test_connection(*, actor, data, organization=None) -> TestRes
     if isinstance(data, dict) and data.get("name") is None:
         data = {**data, "name": UNSAVED_NAME}
     values = parse_input(data)
-    if organization is None:
-        organization, workspace = write_target(memberships_of(actor), values.pop("workspace_id", None))
-    else:
-        workspace = workspace_in(organization, values.pop("workspace_id", None))
-    state = {**values, "workspace_id": workspace.pk if workspace else None}
+    organization, workspace_id = create_target(organization, actor, values.pop("workspace_id", None))
+    state = {**values, "workspace_id": workspace_id}
     apply_rules(state, organization)
     source = DataSource(organization=organization, **state)
     with connection_test_slot(actor.pk):

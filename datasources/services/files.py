@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils.text import get_valid_filename
 
 from accounts.selectors import can_write, memberships_of, write_target
-from datasources.models import DataSource, StoredFile
+from datasources.models import StoredFile
+from datasources.selectors.files import sources_using_file
 from rivergen.errors import ConflictError, PayloadTooLarge
 
 # File systems limit a path component to 255 bytes (not characters): 200 CJK characters are 600.
@@ -38,15 +39,19 @@ def clean_content_type(raw: str | None) -> str:
     return (raw or "")[:255]
 
 
+def stored_file_check(upload) -> tuple[str, str]:
+    """What storing ``upload`` would record (its clean filename and content type); nothing is stored."""
+    limit = settings.STORAGE_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
+    return clean_filename(upload.name), clean_content_type(upload.content_type)
+
+
 def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -> StoredFile:
     """Store ``upload``; ``organization`` is given only by the admin, which checks it."""
     if organization is None:
         organization, _ = write_target(memberships_of(actor), workspace_id)
-    limit = settings.STORAGE_MAX_UPLOAD_BYTES
-    if upload.size > limit:
-        raise PayloadTooLarge(f"The file is larger than the {limit // (1024 * 1024)} MB limit.")
-    filename = clean_filename(upload.name)
-    content_type = clean_content_type(upload.content_type)
+    filename, content_type = stored_file_check(upload)
     saved = None
     try:
         with transaction.atomic():
@@ -68,10 +73,7 @@ def stored_file_delete(*, actor, stored_file: StoredFile) -> None:
     # Viewers see their organization's files but may not remove them.
     if not can_write(actor, stored_file.organization_id):
         raise PermissionDenied("Your role in this organization may not delete files.")
-    users = list(
-        DataSource.objects.filter(organization_id=stored_file.organization_id, file_path=stored_file.name)
-        .values_list("name", flat=True)[:5]
-    )
+    users = sources_using_file(stored_file, limit=5)
     if users:
         raise ConflictError(
             f"The file is used by data source(s): {', '.join(users)}. Delete or change them first."

@@ -1,4 +1,5 @@
-"""Scheduled connection tests: claim the sources that are due, test them concurrently, record each.
+"""Scheduled connection tests: claim the sources that are due, test them concurrently, record each;
+and prune checks past their retention (``health_checks_prune``, a periodic task).
 
 A claim is a conditional UPDATE (due, and not claimed or the claim expired) that stamps a round's
 token and an expiry of the source's own ``connection_timeout`` plus a margin. Two rounds therefore
@@ -28,6 +29,7 @@ from datasources.services.jobs import enqueue_after_commit
 logger = logging.getLogger(__name__)
 CLAIM_MARGIN_SECONDS = 10
 MAX_ROUNDS_QUEUED = 8
+PRUNE_BATCH = 1000
 
 
 @dataclass
@@ -114,3 +116,16 @@ def _test(source: DataSource) -> TestResult:
         logger.warning("Health check of source %s crashed: %s", source.pk, type(exc).__name__)
         return TestResult("failed", "CONNECTOR_FAILED", "The connection test failed unexpectedly.", 0, None,
                           timezone.now())
+
+
+def health_checks_prune(*, now=None, batch_size: int = PRUNE_BATCH, max_batches: int = 1000) -> int:
+    """Delete checks older than the retention, ``batch_size`` rows per statement; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.HEALTH_CHECK_RETENTION_DAYS)
+    deleted = 0
+    for _ in range(max_batches):
+        ids = list(HealthCheck.objects.filter(checked_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        deleted += HealthCheck.objects.filter(pk__in=ids).delete()[0]
+    return deleted

@@ -11,6 +11,7 @@ from django.db.models import F
 
 from datasources.models import DataSource, HealthCheck, Status
 from datasources.services.events import event_publish
+from rivergen.serializers import utc_text
 
 HEALTH_CHANGED = "data_source.health_changed"
 
@@ -39,7 +40,7 @@ def health_check_record(*, source: DataSource, result, trigger: str = HealthChec
             event_publish(organization_id=source.organization_id, type=HEALTH_CHANGED, data={
                 "data_source_id": source.pk, "data_source_name": source.name,
                 "from": before, "to": after, "error_code": result.error_code,
-                "checked_at": _utc(result.tested_at),
+                "checked_at": utc_text(result.tested_at),
             })
     return check
 
@@ -73,6 +74,3 @@ def _next_check(tested_at, interval: int) -> dict:
         health_next_check_at=tested_at + timedelta(seconds=interval), health_claim=None, health_claimed_until=None,
     )
 
-
-def _utc(value):
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None

@@ -1,8 +1,14 @@
-"""Parsing of data source input (JSON types and bounds) and the response shape.
+"""The one declaration of a data source's input fields: ``DataSourceInputSerializer`` with ``DEFAULTS``.
 
-Cross-field rules (what a type requires, SSH, connection strings, stored files)
-live in ``datasources.services.rules`` and run inside the service, so that the API, the
-admin and the CLI share them.
+Each field is declared here once, with its JSON type and bounds; the rest derives from it: the
+service's model fields (``services.sources``), the admin form and its fieldsets
+(``admin.source_fields``), the flags of ``manage.py create_datasource``, the read shape's fields
+beyond the spec (``api.serializers``) and the per-type OpenAPI bodies and /types schemas
+(``services.types``). A new field is one line here plus its rule (and its model column).
+
+Cross-field rules (what a type requires, SSH, connection strings, stored files) live in
+``datasources.services.rules`` and run inside the service, so that the API, the admin and the CLI
+share them. The response shape is ``datasources.api.serializers``.
 """
 import json
 
@@ -11,6 +17,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
+from rivergen.serializers import FieldsOnceSerializer
 from rivergen.fields import (
     OptionalCharField,
     StrictBooleanField,
@@ -96,7 +103,7 @@ class HealthIntervalField(StrictIntegerField):
         return value
 
 
-class DataSourceInputSerializer(serializers.Serializer):
+class DataSourceInputSerializer(FieldsOnceSerializer):
     """Parses a create or update body. Unknown top-level keys are ignored."""
 
     workspace_id = StrictIntegerField(required=False, allow_null=True, min_value=1)

@@ -3,6 +3,8 @@
 The API, the admin and ``manage.py create_datasource`` all call these functions
 with the raw input; parsing, rules and the write happen here once.
 """
+from contextlib import contextmanager, nullcontext
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -10,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Workspace
-from accounts.selectors import can_write, memberships_of, write_target
+from accounts.selectors import can_write, memberships_of, write_target_of
 from datasources.connectors import connector_for
 from datasources.models import DataSource, name_key
 from datasources.security.crypto import Unreadable
@@ -18,6 +20,7 @@ from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.jobs import enqueue_after_commit
 from datasources.services.rules import apply_rules
 from rivergen.errors import ConflictError
+from rivergen.fields import parse_object
 
 # Where a stored secret is sent: changing any of these must come with the secret again.
 DESTINATION_FIELDS = ("host", "port", "database_name", "connection_string", "ssh_host", "ssh_port")
@@ -30,24 +33,12 @@ REPLACED_BY_PUT = tuple(f for f in MODEL_FIELDS if f not in ("credentials", "con
 
 
 def parse_input(data, *, partial=False) -> dict:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
-    serializer = DataSourceInputSerializer(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
+    return parse_object(DataSourceInputSerializer, data, partial=partial)
 
 
 def data_source_create(*, actor, data, organization=None) -> DataSource:
     """Create a source for ``actor``; ``organization`` is given only by the admin, which checks it."""
-    memberships = None if organization else memberships_of(actor)
-    values = parse_input(data)
-    workspace_id = values.pop("workspace_id", None)
-    if organization is None:
-        organization, workspace = write_target(memberships, workspace_id)
-    else:
-        workspace = workspace_in(organization, workspace_id)
-    state = {**values, "workspace_id": workspace.pk if workspace else None}
-    apply_rules(state, organization)
+    organization, state = data_source_created_state(actor=actor, data=data, organization=organization)
     now = timezone.now()
     source = DataSource(
         organization=organization, created_by=actor, created_at=now, updated_at=now, **state,
@@ -58,6 +49,34 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
         # The 201 answers at once; the first test and discovery run in the background.
         enqueue_after_commit("check_new_source", source.pk)
     return source
+
+
+def data_source_created_state(*, actor, data, organization=None, every_error=False) -> tuple:
+    """The organization and checked field values that creating a source from ``data`` would write;
+    nothing is saved.
+
+    ``every_error`` (the admin, which shows one round of errors per save): a malformed field is set
+    aside and the rules still check the rest; the name is checked against the organization's sources;
+    every problem is raised together.
+    """
+    errors = _Errors(every_error)
+    try:
+        values = errors.parse(data, partial=False)
+    except serializers.ValidationError:
+        if organization is None:
+            memberships_of(actor)  # belonging to no organization is a 403 before any 400
+        raise
+    with errors.collect():
+        organization, values["workspace_id"] = create_target(organization, actor, values.pop("workspace_id", None))
+    state = {**dict.fromkeys(MODEL_FIELDS), "credentials": {}, **values} if every_error else values
+    if "type" in state and organization is not None:
+        with errors.collect():
+            apply_rules(state, organization)
+    if every_error and state.get("name") and organization is not None:
+        with errors.collect():
+            _check_name_free(organization.pk, state["name"])
+    errors.raise_any()
+    return organization, state
 
 
 def data_source_update(*, source: DataSource, actor, data, partial=True) -> DataSource:
@@ -79,29 +98,40 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     return source
 
 
-def data_source_updated_state(*, source: DataSource, actor, data, partial=True) -> dict:
+def data_source_updated_state(*, source: DataSource, actor, data, partial=True, every_error=False) -> dict:
     """The checked field values that updating ``source`` with ``data`` would write; nothing is saved.
 
-    The admin's "Test connection" on a change page tests these (blank secrets keep the stored ones,
-    and a changed destination needs them again, as for a save).
+    The admin checks its form with it (``every_error``: see ``data_source_created_state``; a
+    malformed field keeps its stored value meanwhile), and its "Test connection" on a change page
+    tests these values (blank secrets keep the stored ones, and a changed destination needs them
+    again, as for a save).
     """
     _require_write(actor, source)
-    values = parse_input(data, partial=partial)
+    errors = _Errors(every_error)
+    values = errors.parse(data, partial=partial)
     state = {field: getattr(source, field) for field in MODEL_FIELDS}
     state["workspace_id"] = source.workspace_id
     if not partial:
         state.update({field: None for field in REPLACED_BY_PUT}, workspace_id=None)
     if "workspace_id" in values:
-        workspace = workspace_in(source.organization, values.pop("workspace_id"))
-        state["workspace_id"] = workspace.pk if workspace else None
+        with errors.collect():
+            workspace = workspace_in(source.organization, values.pop("workspace_id"))
+            state["workspace_id"] = workspace.pk if workspace else None
+        values.pop("workspace_id", None)
     sent_credentials = values.pop("credentials", None)
     if values.get("connection_string"):
         # A new connection string says where to connect: fill what it implies afresh.
         state.update({f: None for f in CONNECTION_STRING_PARTS if f not in values})
     state.update(values)
     state["credentials"] = _merge_credentials(source.credentials, sent_credentials)
-    _apply_rules_keeping_unreadable(state, source.organization)
-    _check_rebind(source, state, sent_credentials or {}, sent_connection_string="connection_string" in values)
+    with errors.collect():
+        _apply_rules_keeping_unreadable(state, source.organization)
+    with errors.collect():
+        _check_rebind(source, state, sent_credentials or {}, sent_connection_string="connection_string" in values)
+    if every_error and values.get("name"):
+        with errors.collect():
+            _check_name_free(source.organization_id, values["name"], source.pk)
+    errors.raise_any()
     return state
 
 
@@ -133,6 +163,15 @@ def _apply_rules_keeping_unreadable(state, organization):
         state[field] = {} if field == "credentials" else None
     apply_rules(state, organization)
     state.update(kept)
+
+
+def create_target(organization, actor, workspace_id) -> tuple:
+    """Where a new source goes, as (organization, workspace id): the organization the admin checked,
+    else the write target of ``actor``'s memberships."""
+    if organization is None:
+        return write_target_of(actor, workspace_id)
+    workspace = workspace_in(organization, workspace_id)
+    return organization, workspace.pk if workspace else None
 
 
 def workspace_in(organization, workspace_id):
@@ -174,16 +213,54 @@ def _check_rebind(source, state, sent_credentials, *, sent_connection_string):
 
 
 def _save(source: DataSource):
+    # Outside a transaction the INSERT or UPDATE is atomic by itself: BEGIN and COMMIT would
+    # only add two round trips. Inside one (the admin), the savepoint keeps it usable after a clash.
+    connection = transaction.get_connection()
     try:
-        with transaction.atomic():
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             source.save()
     except IntegrityError:
-        taken = DataSource.objects.filter(
-            organization_id=source.organization_id, name_key=name_key(source.name)
-        ).exclude(pk=source.pk).exists()
-        if not taken:
-            raise
+        _check_name_free(source.organization_id, source.name, source.pk)
+        raise  # not the name: a real fault
+
+
+def _check_name_free(organization_id, name, pk=None):
+    """The one rule on names: unique per organization, compared by ``name_key``."""
+    if DataSource.objects.filter(organization_id=organization_id, name_key=name_key(name)).exclude(pk=pk).exists():
         raise ConflictError(
-            f'A data source named "{source.name.strip()}" already exists in this organization.',
+            f'A data source named "{name.strip()}" already exists in this organization.',
             {"name": ["A data source with this name already exists in this organization."]},
         ) from None
+
+
+class _Errors:
+    """Raise each problem at once (the API, the CLI), or gather them all for one raise (the admin)."""
+
+    def __init__(self, gather: bool):
+        self.gather, self.details = gather, {}
+
+    def parse(self, data, *, partial) -> dict:
+        if not self.gather or not isinstance(data, dict):
+            return parse_input(data, partial=partial)
+        try:
+            return parse_input(data, partial=partial)
+        except serializers.ValidationError as exc:
+            self.details.update(exc.detail)
+        # The malformed fields are set aside so that the rules can still check the others.
+        rest = {key: value for key, value in data.items() if key not in self.details}
+        return parse_input(rest, partial=True)
+
+    @contextmanager
+    def collect(self):
+        try:
+            yield
+        except (ValidationError, ConflictError) as exc:
+            if not self.gather:
+                raise
+            found = {"name": [str(exc)]} if isinstance(exc, ConflictError) else exc.message_dict
+            for field, messages in found.items():
+                self.details.setdefault(field, messages)  # a field already wrong keeps its own error
+
+    def raise_any(self):
+        if self.details:
+            raise serializers.ValidationError(self.details)

@@ -1,7 +1,6 @@
-"""The catalogue of data source types, built from the connector classes and the input serializer.
-
-Nothing here is declared twice: labels, ports, required fields and credential keys come from
-the connectors; field types and bounds come from ``DataSourceInputSerializer``.
+"""The type registry (``GET /types``) and the per-type OpenAPI bodies, derived, not declared:
+labels, ports, required fields and credential keys come from the connectors; field types and
+bounds from ``DataSourceInputSerializer``; credential header patterns from ``rules``.
 """
 import re
 from functools import cache
@@ -10,6 +9,7 @@ from rest_framework import serializers
 
 from datasources.connectors import CONNECTORS
 from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
+from datasources.services.rules import HEADER_CREDENTIALS
 from rivergen.fields import (
     StrictBooleanField,
     StrictDictField,
@@ -23,7 +23,7 @@ SSH_FIELDS = ("use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_loc
 
 
 @cache
-def type_catalogue() -> list[dict]:
+def type_registry() -> list[dict]:
     return [_describe(connector) for connector in CONNECTORS.values()]
 
 
@@ -136,7 +136,7 @@ def trimmed_text(max_length: int, *, required: bool) -> str:
     return f"^{space}*{core}{space}*$" if required else f"^{space}*(?:{core})?{space}*$"
 
 
-HEADER_PATTERNS = {"api_key": "^[!-~]*$", "oauth_token": "^[!-~]*$", "api_key_header": "^[A-Za-z0-9-]{0,64}$"}
+HEADER_PATTERNS = {key: f"^{pattern.pattern}$" for key, pattern in HEADER_CREDENTIALS.items()}
 
 
 def trimmed_text_patterns(properties: dict) -> dict:

@@ -11,13 +11,12 @@ from urllib.parse import urlsplit
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator
 from django.db import transaction
-from django.db.models import QuerySet
 from rest_framework import serializers
 
-from accounts.models import Membership, Organization, Role
 from datasources.models import EVENT_TYPES, Webhook, WebhookDelivery
 from datasources.models.webhooks import PING
 from datasources.security import network
+from datasources.selectors.webhooks import ADMINS_ONLY, admin_organization_ids
 from datasources.services.events import delivery_queue, event_body
 from rivergen.errors import ConnectorError
 from rivergen.fields import (
@@ -26,9 +25,9 @@ from rivergen.fields import (
     StrictCharField,
     StrictIntegerField,
     StrictListField,
+    parse_object,
 )
 
-ADMINS_ONLY = "Only organization admins manage webhooks."
 URL_SHAPE = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@\s]+"
 
 
@@ -47,20 +46,6 @@ class WebhookInputSerializer(serializers.Serializer):
         return list(dict.fromkeys(value))
 
 
-def admin_organization_ids(user) -> list[int]:
-    if user.is_superuser:
-        return list(Organization.objects.values_list("pk", flat=True))
-    return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))
-
-
-def webhooks_visible_to(user) -> QuerySet:
-    """The endpoints a user manages; PermissionDenied for a user who is admin nowhere."""
-    organization_ids = admin_organization_ids(user)
-    if not organization_ids:
-        raise PermissionDenied(ADMINS_ONLY)
-    return Webhook.objects.filter(organization_id__in=organization_ids)
-
-
 def webhook_url_check(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -76,14 +61,6 @@ def webhook_url_check(url: str) -> str:
     except ConnectorError as exc:
         raise serializers.ValidationError(exc.message) from None
     return url
-
-
-def _parse(data, *, partial: bool) -> dict:
-    if not isinstance(data, dict):
-        raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
-    serializer = WebhookInputSerializer(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _new_secret() -> str:
@@ -105,7 +82,7 @@ def _organization_for(actor, organization_id) -> int:
 
 def webhook_create(*, actor, data) -> tuple[Webhook, str]:
     """A new endpoint and its signing secret (the only time the secret is returned)."""
-    values = _parse(data, partial=False)
+    values = parse_object(WebhookInputSerializer, data, partial=False)
     organization_id = _organization_for(actor, values.pop("organization_id", None))
     secret = _new_secret()
     webhook = Webhook.objects.create(
@@ -117,7 +94,7 @@ def webhook_create(*, actor, data) -> tuple[Webhook, str]:
 
 def webhook_update(*, webhook: Webhook, actor, data, partial=True) -> Webhook:
     _require_admin(actor, webhook)
-    values = _parse(data, partial=partial)
+    values = parse_object(WebhookInputSerializer, data, partial=partial)
     values.pop("organization_id", None)  # an endpoint never moves between organizations
     if "description" in values or not partial:
         values["description"] = values.get("description") or ""

@@ -108,3 +108,37 @@ def _now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_the_health_check_interval_is_on_the_form_with_its_rule(staff_client, org, settings):
+    page = staff_client.get("/admin/datasources/datasource/add/").content.decode()
+    assert 'name="health_check_interval"' in page and "0 turns them off" in page
+    response = staff_client.post("/admin/datasources/datasource/add/",
+                                 form_data(org, health_check_interval="10"))
+    assert "Must be 0 (no scheduled checks)" in response.context["adminform"].form.errors["health_check_interval"][0]
+    assert staff_client.post("/admin/datasources/datasource/add/",
+                             form_data(org, health_check_interval="0")).status_code == 302
+    source = DataSource.objects.get()
+    assert source.health_check_interval == 0 and source.health_next_check_at is None
+    response = staff_client.post(f"/admin/datasources/datasource/{source.pk}/change/",
+                                 form_data(org, health_check_interval="", credential_password=""))
+    assert response.status_code == 302  # blank: the server's default
+    source.refresh_from_db()
+    assert source.health_check_interval == settings.HEALTH_CHECK_INTERVAL_SECONDS
+
+
+def test_checking_a_valid_page_writes_nothing(rf, root, org):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from datasources.admin.forms import DataSourceAdminForm
+    from datasources.models import StoredFile
+
+    request = rf.post("/")
+    request.user = root
+    data = form_data(org, type="csv", name="Sales", host="", port="", database_name="")
+    form = DataSourceAdminForm(data, {"upload_file": SimpleUploadedFile("sales.csv", b"a,b\n1,2\n")},
+                               request=request)
+    assert form.is_valid(), form.errors
+    assert not DataSource.objects.exists() and not StoredFile.objects.exists()  # stored only on save
+    source = form.save_through_service()
+    assert StoredFile.objects.get().name == source.file_path

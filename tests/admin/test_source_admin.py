@@ -3,7 +3,7 @@ import pytest
 
 from datasources.admin.typeinfo import form_layout
 from datasources.models import DataSource, Discovery
-from datasources.services.types import type_catalogue
+from datasources.services.types import type_registry
 from tests.admin.test_admin import CANARY, form_data, root, staff_client  # noqa: F401  (fixtures)
 from tests.support.connections import postgres_reachable
 from tests.support.servers import pg_scratch_schema  # noqa: F401  (fixture)
@@ -14,7 +14,7 @@ TEST_UNSAVED = "/admin/datasources/datasource/test-connection/"
 
 
 def test_layout_follows_the_types_catalogue():
-    catalogue = {entry["type"]: entry for entry in type_catalogue()}
+    catalogue = {entry["type"]: entry for entry in type_registry()}
     layout = form_layout()
     assert set(layout) == set(catalogue)
     assert layout["postgresql"]["default_port"] == 5432

@@ -5,7 +5,8 @@ import pytest
 from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck
-from datasources.services.health import health_checks_prune, health_summary
+from datasources.selectors.health import health_summary
+from datasources.services.health_checks import health_checks_prune
 from tests.conftest import client_for, source_url
 from tests.support.connections import postgres_body
 

@@ -12,12 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = "datasources"
 MAX_LINES = 300
 
-# Lower ranks never import higher ones. Connectors see no models (they are handed instances);
+# Lower ranks never import higher ones; selectors are reads, which services call, never the reverse.
+# Connectors see no models (they are handed instances);
 # models read the connector registry only for the type choices.
 RANKS = {
-    "security": 0, "connectors": 1, "models": 2, "catalogue": 3,
-    "services": 4, "selectors": 4, "tasks": 5,
-    "api": 6, "admin": 6, "management": 6, "apps": 7,
+    "security": 0, "connectors": 1, "models": 2, "catalogue": 3, "selectors": 4,
+    "services": 5, "tasks": 6,
+    "api": 7, "admin": 7, "management": 7, "apps": 8,
 }
 FAMILIES = ("sql", "nosql", "files", "http")
 

@@ -109,3 +109,15 @@ def test_command_line_failure_exits_non_zero_without_traceback(alice):
     )
     assert done.returncode != 0
     assert "not valid JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_create_datasource_takes_every_input_field_as_a_flag(alice):
+    # health_check_interval had no flag before the flags were derived from the input serializer.
+    run("create_datasource", "--user", "alice", "--name", "Quiet", "--type", "mysql", "--host", "db",
+        "--port", "3306", "--database-name", "shop", "--health-check-interval", "0", "--no-schema-auto-refresh")
+    source = DataSource.objects.get(name="Quiet")
+    assert source.health_check_interval == 0 and source.health_next_check_at is None
+    assert source.schema_auto_refresh is False
+    with pytest.raises(CommandError, match="health_check_interval: Must be 0"):
+        run("create_datasource", "--user", "alice", "--name", "Eager", "--type", "mysql", "--host", "db",
+            "--port", "3306", "--database-name", "shop", "--health-check-interval", "10")

@@ -16,7 +16,7 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
-from datasources.connectors.aws import AWS_KEYS, AWS_SECRETS
+from datasources.connectors.aws import AWS_KEYS, AWS_LABELS, AWS_SECRETS
 from datasources.connectors.base import (
     Connector,
     ConnectorError,
@@ -61,14 +61,16 @@ def table_stem(source) -> str:
 class FileConnector(Connector):
     family = "files"
     required = (("file_path",),)
+    form_fields = ("file_path",)
+    form_credentials = ()
+    own_deadline = False  # no network: the callers (connection test, discovery) bound the read
 
     def file_format(self, source) -> str:
         return self.type_name
 
-    def inspect(self, source) -> tuple[str, list[DiscoveredTable]]:
-        # Deadlines: the callers (connection test, discovery) run this under call_with_deadline.
+    def reach(self, source, work):
         with open_stored_file(source) as handle:
-            return self.read(source, handle)
+            return work(source, None, handle)
 
     def read(self, source, handle) -> tuple[str, list[DiscoveredTable]]:
         try:
@@ -78,12 +80,12 @@ class FileConnector(Connector):
         except UnsafeArchive as exc:
             raise ConnectorError("ARCHIVE_UNSAFE", str(exc)) from None
 
-    def test(self, source) -> TestOutcome:
-        version, _ = self.inspect(source)
+    def check(self, source, target, endpoint) -> TestOutcome:
+        version, _ = self.read(source, endpoint)
         return TestOutcome(server_version=version)
 
-    def discover(self, source) -> list[DiscoveredTable]:
-        _, tables = self.inspect(source)
+    def read_schema(self, source, target, endpoint) -> list[DiscoveredTable]:
+        _, tables = self.read(source, endpoint)
         return tables
 
 
@@ -103,42 +105,25 @@ class TableArchiveConnector(FileConnector):
             raise ConnectorError("INVALID_FILE", "The zip archive could not be unpacked.") from None
 
 
-class CsvConnector(FileConnector):
-    type_name, label = "csv", "CSV file"
+def file_type(base: type[FileConnector], type_name: str, label: str) -> type[FileConnector]:
+    """A file type that differs from its base only by name and label."""
+    name = "".join(part.title() for part in type_name.split("_")) + "Connector"
+    return type(name, (base,), {"type_name": type_name, "label": label})
 
 
-class ExcelConnector(FileConnector):
-    type_name, label = "excel", "Excel workbook"
-
-
-class JsonConnector(FileConnector):
-    type_name, label = "json", "JSON file"
-
-
-class ParquetConnector(FileConnector):
-    type_name, label = "parquet", "Parquet file"
-
-
-class OrcConnector(FileConnector):
-    type_name, label = "orc", "ORC file"
-
-
-class DeltaLakeConnector(TableArchiveConnector):
-    type_name, label = "delta_lake", "Delta Lake table"
-
-
-class IcebergConnector(TableArchiveConnector):
-    type_name, label = "iceberg", "Apache Iceberg table"
-
-
-class HudiConnector(TableArchiveConnector):
-    type_name, label = "hudi", "Apache Hudi table"
+CsvConnector = file_type(FileConnector, "csv", "CSV file")
+ExcelConnector = file_type(FileConnector, "excel", "Excel workbook")
+JsonConnector = file_type(FileConnector, "json", "JSON file")
+ParquetConnector = file_type(FileConnector, "parquet", "Parquet file")
+OrcConnector = file_type(FileConnector, "orc", "ORC file")
+DeltaLakeConnector = file_type(TableArchiveConnector, "delta_lake", "Delta Lake table")
+IcebergConnector = file_type(TableArchiveConnector, "iceberg", "Apache Iceberg table")
+HudiConnector = file_type(TableArchiveConnector, "hudi", "Apache Hudi table")
 
 
 class S3Connector(FileConnector):
     type_name, label = "s3", "Amazon S3 object"
-    credential_keys = AWS_KEYS
-    secret_keys = AWS_SECRETS
+    credential_keys, secret_keys, credential_labels = AWS_KEYS, AWS_SECRETS, AWS_LABELS
 
     def file_format(self, source) -> str:
         return file_formats.format_from_extension(PurePosixPath(source.file_path or "").name)

@@ -1,29 +1,25 @@
-"""What every NoSQL connector shares: the tunnel-aware run loop and field inference from samples."""
+"""What every NoSQL connector shares: reaching the store through a checked endpoint, field inference."""
 from datasources.connectors.base import (
     DATABASE_FIELDS,
+    LOGIN,
     Connector,
     DiscoveredColumn,
-    TestOutcome,
-    run_within,
 )
-from datasources.connectors.ssh import open_endpoint
-from datasources.connectors.targets import target_of
+from datasources.connectors.targets import through_endpoint
 
 
 class NoSqlConnector(Connector):
+    """Subclasses talk to the store in ``_call(source, target, endpoint, work, timeout=None)``:
+    ``work(client)`` under the driver's error mapping, each read bounded by ``timeout`` (None:
+    the type's usual bound)."""
+
     family = "nosql"
     required = DATABASE_FIELDS
+    form_fields = ("host", "port", "database_name", "connection_string")
+    form_credentials = LOGIN
 
-    def test(self, source) -> TestOutcome:
-        return run_within(source.connection_timeout, self._run, source, self._test)
-
-    def discover(self, source):
-        return run_within(source.connection_timeout + source.query_timeout, self._run, source, self._discover)
-
-    def _run(self, source, work):
-        target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout) as endpoint:
-            return work(source, target, endpoint)
+    def reach(self, source, work):
+        return through_endpoint(self, source, work)
 
 
 def fields_of(documents) -> list[DiscoveredColumn]:

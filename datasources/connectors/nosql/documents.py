@@ -1,6 +1,7 @@
 """Document stores and search engines: MongoDB and Elasticsearch."""
 from datasources.connectors import web
 from datasources.connectors.base import (
+    LOGIN,
     ConnectorError,
     DiscoveredColumn,
     DiscoveredTable,
@@ -8,7 +9,7 @@ from datasources.connectors.base import (
     driver_missing,
 )
 from datasources.connectors.nosql.base import NoSqlConnector, fields_of
-from datasources.connectors.targets import target_of
+from datasources.connectors.targets import by_host_name
 from datasources.security import network
 
 SAMPLE_SIZE = 100  # documents per collection read to infer its fields
@@ -18,7 +19,7 @@ class MongoConnector(NoSqlConnector):
     type_name, label, default_port = "mongodb", "MongoDB", 27017
     schemes = ("mongodb", "mongodb+srv")
 
-    def client(self, source, target, endpoint):
+    def client(self, source, target, endpoint, timeout):
         try:
             import pymongo
         except ImportError:
@@ -28,12 +29,12 @@ class MongoConnector(NoSqlConnector):
             host=endpoint.address, port=endpoint.port, username=target.username, password=target.password,
             authSource=target.options.get("authSource") or target.database or "admin",
             directConnection=True, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms,
-            socketTimeoutMS=source.query_timeout * 1000, tls=target.options.get("tls") == "true",
+            socketTimeoutMS=timeout * 1000, tls=target.options.get("tls") == "true",
             appname="rivergen",
         )
 
-    def _call(self, source, target, endpoint, work):
-        client = self.client(source, target, endpoint)
+    def _call(self, source, target, endpoint, work, timeout=None):
+        client = self.client(source, target, endpoint, timeout or source.query_timeout)
         import pymongo.errors as errors
         # pymongo retries a refused port until server selection gives up; one probe answers at once.
         network.open_socket(endpoint.address, endpoint.port, source.connection_timeout).close()
@@ -51,11 +52,11 @@ class MongoConnector(NoSqlConnector):
         finally:
             client.close()
 
-    def _test(self, source, target, endpoint):
+    def check(self, source, target, endpoint):
         info = self._call(source, target, endpoint, lambda client: client.server_info())
         return TestOutcome(server_version=str(info.get("version")))
 
-    def _discover(self, source, target, endpoint):
+    def read_schema(self, source, target, endpoint):
         def read(client):
             database = client[target.database]
             tables = []
@@ -71,11 +72,10 @@ class ElasticsearchConnector(NoSqlConnector):
 
     type_name, label, default_port = "elasticsearch", "Elasticsearch", 9200
     schemes = ("http", "https", "elasticsearch")
+    form_credentials = (*LOGIN, "api_key")
 
-    def _run(self, source, work):
-        if source.use_ssh_tunnel:
-            raise ConnectorError("UNSUPPORTED", "Elasticsearch sources do not support SSH tunnels yet.")
-        return work(source, target_of(source, self.default_port), None)
+    def reach(self, source, work):
+        return by_host_name(self, source, work, tunnel_refusal="Elasticsearch sources do not support SSH tunnels yet.")
 
     def _get(self, source, target, path, timeout):
         base = web.base_url_of(source, self.default_port)
@@ -92,15 +92,15 @@ class ElasticsearchConnector(NoSqlConnector):
         except ValueError:
             raise ConnectorError("CONNECTION_FAILED", f"{base.host} did not answer with JSON.") from None
 
-    def _test(self, source, target, endpoint):
+    def check(self, source, target, endpoint):
         root = self._get(source, target, "/", source.connection_timeout)
         version = (root.get("version") or {}).get("number") if isinstance(root, dict) else None
         if not version:
             raise ConnectorError("CONNECTION_FAILED", "The server does not answer like Elasticsearch.")
         return TestOutcome(server_version=str(version))
 
-    def _discover(self, source, target, endpoint):
-        self._test(source, target, endpoint)  # a server must answer within connection_timeout first
+    def read_schema(self, source, target, endpoint):
+        self.check(source, target, endpoint)  # a server must answer within connection_timeout first
         mappings = self._get(source, target, "/_mapping", source.query_timeout)
         tables = []
         for index, body in sorted(mappings.items()):

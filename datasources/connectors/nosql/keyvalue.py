@@ -68,13 +68,13 @@ class RedisConnector(NoSqlConnector):
         finally:
             client.close()
 
-    def _test(self, source, target, endpoint):
+    def check(self, source, target, endpoint):
         def ping(client):
             client.ping()
             return client.info("server").get("redis_version")
         return TestOutcome(server_version=str(self._call(source, target, endpoint, ping)))
 
-    def _discover(self, source, target, endpoint):
+    def read_schema(self, source, target, endpoint):
         schema = f"db{target.database or 0}"
         # The server must answer a PING within connection_timeout before the scan gets query_timeout.
         self._call(source, target, endpoint, lambda client: client.ping())

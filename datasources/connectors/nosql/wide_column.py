@@ -1,7 +1,7 @@
 """Apache Cassandra (cassandra-driver) and Amazon DynamoDB (boto3)."""
 from urllib.parse import urlsplit
 
-from datasources.connectors.aws import AWS_KEYS, AWS_SECRETS
+from datasources.connectors.aws import AWS_KEYS, AWS_LABELS, AWS_SECRETS
 from datasources.connectors.base import (
     ConnectorError,
     DiscoveredColumn,
@@ -10,7 +10,7 @@ from datasources.connectors.base import (
     driver_missing,
 )
 from datasources.connectors.nosql.base import NoSqlConnector
-from datasources.connectors.targets import target_of
+from datasources.connectors.targets import by_host_name
 from datasources.security import network
 
 SYSTEM_KEYSPACES = ("system", "system_auth", "system_schema", "system_distributed", "system_traces",
@@ -21,7 +21,7 @@ class CassandraConnector(NoSqlConnector):
     type_name, label, default_port = "cassandra", "Apache Cassandra", 9042
     schemes = ("cassandra",)
 
-    def _call(self, source, target, endpoint, work):
+    def _call(self, source, target, endpoint, work, timeout=None):
         try:
             from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import Cluster, NoHostAvailable
@@ -37,7 +37,7 @@ class CassandraConnector(NoSqlConnector):
         )
         try:
             session = cluster.connect()
-            session.default_timeout = source.query_timeout
+            session.default_timeout = timeout or source.query_timeout
             return work(session)
         except NoHostAvailable as exc:
             raise _cassandra_error(exc, target) from None
@@ -47,12 +47,12 @@ class CassandraConnector(NoSqlConnector):
         finally:
             cluster.shutdown()
 
-    def _test(self, source, target, endpoint):
+    def check(self, source, target, endpoint):
         row = self._call(source, target, endpoint,
                          lambda session: session.execute("SELECT release_version FROM system.local").one())
         return TestOutcome(server_version=str(row[0]) if row else None)
 
-    def _discover(self, source, target, endpoint):
+    def read_schema(self, source, target, endpoint):
         keyspace = source.schema_name or target.database
         return self._call(source, target, endpoint, lambda session: cassandra_tables(session, keyspace))
 
@@ -90,18 +90,16 @@ def _cassandra_error(exc, target):
 
 
 class DynamoDbConnector(NoSqlConnector):
-    """Discovery is ListTables then one DescribeTable per table: DynamoDB has no bulk catalogue call."""
+    """Discovery is ListTables then one DescribeTable per table: DynamoDB has no bulk describe call."""
 
     type_name, label, default_port = "dynamodb", "Amazon DynamoDB", 443
     schemes = ("http", "https", "dynamodb")
-    credential_keys = AWS_KEYS
-    secret_keys = AWS_SECRETS
+    credential_keys, secret_keys, credential_labels = AWS_KEYS, AWS_SECRETS, AWS_LABELS
+    form_credentials = ()
 
-    def _run(self, source, work):
-        if source.use_ssh_tunnel:
-            raise ConnectorError("UNSUPPORTED", "DynamoDB is reached over HTTPS; SSH tunnels are not supported.")
-        target = target_of(source, self.default_port)
-        return work(source, target, None)
+    def reach(self, source, work):
+        return by_host_name(self, source, work,
+                            tunnel_refusal="DynamoDB is reached over HTTPS; SSH tunnels are not supported.")
 
     def _client(self, source, target, read_timeout):
         try:
@@ -135,8 +133,8 @@ class DynamoDbConnector(NoSqlConnector):
             return f"{'http' if target.port == 80 else 'https'}://{source.host}:{target.port}"
         return f"https://dynamodb.{region}.amazonaws.com"
 
-    def _call(self, source, target, work, read_timeout):
-        client = self._client(source, target, read_timeout)
+    def _call(self, source, target, endpoint, work, timeout=None):
+        client = self._client(source, target, timeout or source.connection_timeout)
         try:
             from botocore import exceptions as errors
             return work(client)
@@ -151,17 +149,17 @@ class DynamoDbConnector(NoSqlConnector):
         except errors.BotoCoreError:
             raise ConnectorError("HOST_UNREACHABLE", f"Cannot reach DynamoDB at {target.describe()}.") from None
 
-    def _test(self, source, target, endpoint):
-        self._call(source, target, lambda client: client.list_tables(Limit=1), source.connection_timeout)
+    def check(self, source, target, endpoint):
+        self._call(source, target, endpoint, lambda client: client.list_tables(Limit=1))
         return TestOutcome(server_version="DynamoDB API 2012-08-10")
 
-    def _discover(self, source, target, endpoint):
+    def read_schema(self, source, target, endpoint):
         def read(client):
             names = []
             for page in client.get_paginator("list_tables").paginate():
                 names += page.get("TableNames", [])
             return [dynamodb_table(client.describe_table(TableName=name)["Table"]) for name in sorted(names)]
-        return self._call(source, target, read, source.query_timeout)
+        return self._call(source, target, endpoint, read, source.query_timeout)
 
 
 def dynamodb_table(description) -> DiscoveredTable:

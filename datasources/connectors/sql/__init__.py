@@ -1,1 +1,1 @@
-"""The SQL family: SQLAlchemy engines, the cloud warehouses, one bulk catalogue reader, driver error codes."""
+"""The SQL family: SQLAlchemy engines, the cloud warehouses, one bulk schema introspection, driver error codes."""

@@ -23,7 +23,7 @@ wants few (a refresh), by a lookup of those tables' columns.
 import itertools
 
 from datasources.connectors.base import gc_paused
-from datasources.connectors.sql import catalogue as sql_catalogue
+from datasources.connectors.sql import introspection
 
 CHUNK = 2000  # tables per chunk: about 40,000 columns in memory at a time
 FETCH = 10000  # rows per round trip of a server-side cursor
@@ -31,13 +31,13 @@ FETCH = 10000  # rows per round trip of a server-side cursor
 _CURSOR_NUMBERS = itertools.count()  # cursor names must differ within a transaction
 _PG_SELECT_COLUMNS = "SELECT n.nspname, c.relname, a.attname"
 
-POSTGRES_RELATIONS = f"""SELECT c.oid, n.nspname, c.relname, {sql_catalogue._PG_KIND},
+POSTGRES_RELATIONS = f"""SELECT c.oid, n.nspname, c.relname, {introspection._PG_KIND},
   CASE WHEN c.relkind = 'p' THEN (SELECT count(*) FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid) END,
   d.description, i.indkey::text,
   concat_ws(' ', c.xmin, c.relkind, coalesce(a.n, 0), coalesce(a.x, 0), coalesce(ad.n, 0), coalesce(ad.x, 0),
     coalesce(cd.n, 0), coalesce(cd.x, 0), coalesce(i.indexrelid, 0), coalesce(i.xmin::text, '-'))
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND {sql_catalogue._PG_DESCRIPTION} AND d.objsubid = 0
+LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND {introspection._PG_DESCRIPTION} AND d.objsubid = 0
 LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
 LEFT JOIN (SELECT attrelid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_attribute
   WHERE attnum > 0 GROUP BY attrelid) a ON a.attrelid = c.oid
@@ -45,12 +45,12 @@ LEFT JOIN (SELECT adrelid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_cat
   GROUP BY adrelid) ad ON ad.adrelid = c.oid
 LEFT JOIN (SELECT objoid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_description
   WHERE classoid = 'pg_catalog.pg_class'::pg_catalog.regclass GROUP BY objoid) cd ON cd.objoid = c.oid
-WHERE {sql_catalogue._PG_RELKINDS} AND NOT c.relispartition AND {sql_catalogue._PG_SCHEMAS}
+WHERE {introspection._PG_RELKINDS} AND NOT c.relispartition AND {introspection._PG_SCHEMAS}
 ORDER BY c.oid"""
 
 # The bulk columns query, each row led by its table's oid: every column after one oid, in table
 # order (a first discovery), or those of some tables (a refresh).
-_PG_COLUMNS = sql_catalogue.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELECT c.oid, {_PG_SELECT_COLUMNS[7:]}", 1)
+_PG_COLUMNS = introspection.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELECT c.oid, {_PG_SELECT_COLUMNS[7:]}", 1)
 POSTGRES_COLUMNS_AFTER = f"{_PG_COLUMNS} AND a.attrelid > CAST(:after AS oid) ORDER BY a.attrelid, a.attnum"
 POSTGRES_COLUMNS_OF = f"{_PG_COLUMNS} AND a.attrelid = ANY(CAST(:refs AS oid[])) ORDER BY a.attrelid, a.attnum"
 
@@ -114,7 +114,7 @@ def postgres_chunks(conn, schema, choose):
             column_rows = []
         after = rows[-1][0]
         with gc_paused():  # only while building: the generator waits with the collector as it found it
-            tables = sql_catalogue.assemble(
+            tables = introspection.assemble(
                 [row[1:7] for row in rows if row[0] in wanted], [row[1:] for row in column_rows], ()
             ) if wanted else []
         yield listed, tables

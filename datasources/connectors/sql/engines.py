@@ -3,71 +3,49 @@ from contextlib import contextmanager
 
 from datasources.connectors.base import (
     DATABASE_FIELDS,
+    LOGIN,
     Connector,
-    ConnectorError,
     TestOutcome,
     driver_missing,
     gc_paused,
     run_within,
 )
-from datasources.connectors.sql import catalogue as sql_catalogue
-from datasources.connectors.sql import chunks as sql_chunks
+from datasources.connectors.sql import chunks, introspection
 from datasources.connectors.sql.errors import classify
-from datasources.connectors.ssh import open_endpoint
-from datasources.connectors.targets import target_of
+from datasources.connectors.targets import endpoint_for, through_endpoint
 
 
 class SqlConnector(Connector):
     family = "sql"
     required = DATABASE_FIELDS
-
-    def test(self, source) -> TestOutcome:
-        return run_within(source.connection_timeout, self._test, source)
-
-    def discover(self, source):
-        # Connecting has connection_timeout; each catalogue query has query_timeout.
-        return run_within(source.connection_timeout + source.query_timeout, self._discover, source)
-
-    def _test(self, source):
-        raise ConnectorError("UNSUPPORTED", f"Testing {self.label} sources is not supported.")
-
-    def _discover(self, source):
-        raise ConnectorError("UNSUPPORTED", f"Schema discovery for {self.label} sources is not supported.")
+    form_fields = ("host", "port", "database_name", "schema_name", "connection_string")
+    form_credentials = LOGIN
 
 
 class SqlAlchemyConnector(SqlConnector):
-    """A dialect SQLAlchemy drives; subclasses give the URL, connect arguments and catalogue."""
+    """A dialect SQLAlchemy drives; subclasses give the URL, connect arguments and introspection queries."""
 
     drivername = ""
     driver_package = ""
     version_query = "SELECT version()"
-    catalogue: sql_catalogue.Catalogue | None = None
+    queries: introspection.Queries | None = None
     # A generator reading the catalogue a chunk at a time (see sql/chunks.py), or None: read at once.
     chunked_reader = None
     # Drivers whose login handshake no timeout of theirs bounds get a relay we close at the deadline.
     relay = False
 
-    def _test(self, source):
-        target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
-            with self.connection(source, target, endpoint) as conn:
-                self.limit_queries(conn, source.connection_timeout)
-                return TestOutcome(server_version=self.server_version(conn))
+    def reach(self, source, work):
+        return through_endpoint(self, source, work, relay=self.relay)
 
-    def _discover(self, source):
-        target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
-            with self.connection(source, target, endpoint) as conn:
-                self.prepare_session(conn, source.query_timeout)
-                return self.read_catalogue(conn, self.schema_filter(source, target))
+    def check(self, source, target, endpoint):
+        with self.connection(source, target, endpoint) as conn:
+            self.limit_queries(conn, source.connection_timeout)
+            return TestOutcome(server_version=self.server_version(conn))
 
-    def read_chunks(self, source, choose):
-        """The chunked reader over a discovery's connection; closing it closes the connection."""
-        target = target_of(source, self.default_port)
-        with open_endpoint(source, target, source.connection_timeout, relay=self.relay) as endpoint:
-            with self.connection(source, target, endpoint) as conn:
-                self.prepare_session(conn, source.query_timeout)
-                yield from self.chunked_reader(conn, self.schema_filter(source, target), choose)
+    def read_schema(self, source, target, endpoint):
+        with self.connection(source, target, endpoint) as conn:
+            self.prepare_session(conn, source.query_timeout)
+            return self.read_tables(conn, self.schema_filter(source, target))
 
     def server_version(self, conn) -> str:
         from sqlalchemy import text
@@ -76,7 +54,14 @@ class SqlAlchemyConnector(SqlConnector):
     def schema_filter(self, source, target):
         return source.schema_name or None
 
-    def read_catalogue(self, conn, schema):
+    def read_chunks(self, source, choose):
+        """The chunked reader over a discovery's connection; closing it closes the connection."""
+        with endpoint_for(self, source, relay=self.relay) as (target, endpoint):
+            with self.connection(source, target, endpoint) as conn:
+                self.prepare_session(conn, source.query_timeout)
+                yield from self.chunked_reader(conn, self.schema_filter(source, target), choose)
+
+    def read_tables(self, conn, schema):
         from sqlalchemy import text
         params = {"schema": schema}
 
@@ -89,16 +74,16 @@ class SqlAlchemyConnector(SqlConnector):
                 result.close()
 
         with gc_paused():
-            keys = self.catalogue.primary_keys
-            return sql_catalogue.assemble(
-                rows(self.catalogue.relations), rows(self.catalogue.columns), rows(keys) if keys else []
+            keys = self.queries.primary_keys
+            return introspection.assemble(
+                rows(self.queries.relations), rows(self.queries.columns), rows(keys) if keys else []
             )
 
     def limit_queries(self, conn, seconds):
         """Bound each later query by ``seconds`` (connection_timeout in a test, query_timeout in discovery)."""
 
     def prepare_session(self, conn, seconds):
-        """A discovery's session: its catalogue queries bounded by ``seconds``, plus what the engine's reader needs."""
+        """A discovery's session: its introspection queries bounded by ``seconds``, plus what the engine's reader needs."""
         self.limit_queries(conn, seconds)
 
     def url(self, target, endpoint):
@@ -144,8 +129,8 @@ class PostgresConnector(SqlAlchemyConnector):
     schemes = ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2")
     drivername, driver_package = "postgresql+psycopg", "psycopg"
     version_query = "SHOW server_version"
-    catalogue = sql_catalogue.POSTGRES
-    chunked_reader = staticmethod(sql_chunks.postgres_chunks)
+    queries = introspection.POSTGRES
+    chunked_reader = staticmethod(chunks.postgres_chunks)
     # libpq options a connection string may carry (the unsafe ones are refused at create time).
     passed_options = ("sslmode", "application_name", "target_session_attrs", "gssencmode", "channel_binding")
 
@@ -182,7 +167,7 @@ class RedshiftConnector(PostgresConnector):
     type_name, label, default_port = "redshift", "Amazon Redshift", 5439
     schemes = ("redshift", "redshift+psycopg2", "postgresql", "postgres")
     version_query = "SELECT version()"
-    catalogue = sql_catalogue.REDSHIFT
+    queries = introspection.REDSHIFT
     chunked_reader = None  # no xmin to fingerprint with; its catalogue is read at once
 
 
@@ -191,7 +176,7 @@ class MySqlConnector(SqlAlchemyConnector):
     schemes = ("mysql", "mysql+pymysql", "mysql+mysqldb")
     drivername, driver_package = "mysql+pymysql", "PyMySQL"
     version_query = "SELECT VERSION()"
-    catalogue = sql_catalogue.MYSQL
+    queries = introspection.MYSQL
 
     def connect_args(self, source, target, endpoint):
         # The handshake reads with read_timeout: connection_timeout until limit_queries raises it.
@@ -219,7 +204,7 @@ class SqlServerConnector(SqlAlchemyConnector):
     schemes = ("mssql", "sqlserver", "mssql+pymssql", "mssql+pyodbc")
     drivername, driver_package = "mssql+pymssql", "pymssql"
     version_query = "SELECT @@VERSION"
-    catalogue = sql_catalogue.SQLSERVER
+    queries = introspection.SQLSERVER
     relay = True  # FreeTDS retries a silent login past login_timeout
 
     def connect_args(self, source, target, endpoint):
@@ -236,7 +221,7 @@ class OracleConnector(SqlAlchemyConnector):
     schemes = ("oracle", "oracle+oracledb")
     drivername, driver_package = "oracle+oracledb", "oracledb"
     version_query = "SELECT banner FROM v$version WHERE ROWNUM = 1"
-    catalogue = sql_catalogue.ORACLE
+    queries = introspection.ORACLE
     relay = True  # the thin driver's tcp_connect_timeout does not cover the login exchange
 
     def url(self, target, endpoint):

@@ -8,11 +8,16 @@ domains are accepted (``network.check_unpinned_client``).
 """
 import json
 
-from datasources.connectors.base import ConnectorError, TestOutcome, driver_missing
-from datasources.connectors.sql import catalogue as sql_catalogue
+from datasources.connectors.base import (
+    LOGIN,
+    ConnectorError,
+    TestOutcome,
+    driver_missing,
+)
+from datasources.connectors.sql import introspection
 from datasources.connectors.sql.engines import SqlConnector
 from datasources.connectors.sql.errors import classify
-from datasources.connectors.targets import target_of
+from datasources.connectors.targets import by_host_name
 from datasources.security import network
 
 
@@ -25,19 +30,22 @@ def probe(target, timeout, label, provider_domains):
 class SnowflakeConnector(SqlConnector):
     type_name, label, default_port = "snowflake", "Snowflake", 443
     schemes = ("snowflake",)
+    form_credentials = (*LOGIN, "warehouse", "role")
 
-    def connect(self, source):
+    def reach(self, source, work):
+        return by_host_name(self, source, work)
+
+    def connect(self, source, target):
         try:
             import snowflake.connector
         except ImportError:
             raise driver_missing("snowflake-connector-python") from None
         if source.use_ssh_tunnel:
             raise ConnectorError("UNSUPPORTED", "Snowflake is reached over HTTPS; SSH tunnels are not supported.")
-        target = target_of(source, self.default_port)
         probe(target, source.connection_timeout, self.label, ("snowflakecomputing.com",))
         account = target.host.split(".snowflakecomputing.", 1)[0]
         try:
-            return target, snowflake.connector.connect(
+            return snowflake.connector.connect(
                 account=account, host=target.host, port=target.port, protocol="https",
                 user=target.username, password=target.password, database=target.database,
                 schema=source.schema_name, warehouse=target.credentials.get("warehouse"),
@@ -47,15 +55,15 @@ class SnowflakeConnector(SqlConnector):
         except snowflake.connector.errors.Error as exc:
             raise classify(exc, target) from None
 
-    def _test(self, source):
-        target, conn = self.connect(source)
+    def check(self, source, target, endpoint):
+        conn = self.connect(source, target)
         try:
             return TestOutcome(server_version=str(conn.cursor().execute("SELECT CURRENT_VERSION()").fetchone()[0]))
         finally:
             conn.close()
 
-    def _discover(self, source):
-        target, conn = self.connect(source)
+    def read_schema(self, source, target, endpoint):
+        conn = self.connect(source, target)
         schema = source.schema_name or None
         where = "table_schema <> 'INFORMATION_SCHEMA'" + (" AND table_schema = %(schema)s" if schema else "")
         try:
@@ -68,7 +76,7 @@ class SnowflakeConnector(SqlConnector):
                 f"FROM information_schema.columns WHERE {where} ORDER BY 1, 2, ordinal_position",
                 {"schema": schema}).fetchall()
             keys = [(r[3], r[4], r[5]) for r in cursor.execute("SHOW PRIMARY KEYS IN DATABASE").fetchall()]
-            return sql_catalogue.assemble(relations, columns, keys)
+            return introspection.assemble(relations, columns, keys)
         finally:
             conn.close()
 
@@ -76,16 +84,19 @@ class SnowflakeConnector(SqlConnector):
 class BigQueryConnector(SqlConnector):
     type_name, label, default_port = "bigquery", "Google BigQuery", 443
     schemes = ("bigquery",)
-    credential_keys = ("service_account_json",)
-    secret_keys = ("service_account_json",)
+    credential_keys = secret_keys = ("service_account_json",)
+    credential_labels = {"service_account_json": "Service account JSON"}
+    form_credentials = ()
 
-    def client(self, source):
+    def reach(self, source, work):
+        return by_host_name(self, source, work)
+
+    def client(self, source, target):
         try:
             from google.cloud import bigquery
             from google.oauth2 import service_account
         except ImportError:
             raise driver_missing("google-cloud-bigquery") from None
-        target = target_of(source, self.default_port)
         info = _service_account(target.credentials)
         probe(target, source.connection_timeout, self.label, ("googleapis.com",))
         try:
@@ -93,21 +104,21 @@ class BigQueryConnector(SqlConnector):
         except (ValueError, KeyError):
             raise ConnectorError("AUTH_FAILED", "credentials.service_account_json is not a usable service account key.") from None
         endpoint = None if target.host == "bigquery.googleapis.com" else f"https://{target.host}:{target.port}"
-        return target, bigquery.Client(
+        return bigquery.Client(
             project=target.database, credentials=credentials,
             client_options={"api_endpoint": endpoint} if endpoint else None,
         )
 
-    def _test(self, source):
-        target, client = self.client(source)
+    def check(self, source, target, endpoint):
+        client = self.client(source, target)
         try:
             list(client.list_datasets(max_results=1, timeout=source.connection_timeout))
         except Exception as exc:  # google.api_core / google.auth errors
             raise classify(exc, target) from None
         return TestOutcome(server_version="BigQuery API v2")
 
-    def _discover(self, source):
-        target, client = self.client(source)
+    def read_schema(self, source, target, endpoint):
+        client = self.client(source, target)
         tables = []
         try:
             datasets = [source.schema_name] if source.schema_name else [d.dataset_id for d in client.list_datasets()]
@@ -120,7 +131,7 @@ class BigQueryConnector(SqlConnector):
                 ).result(timeout=source.query_timeout)
                 rows = [tuple(r.values()) for r in rows]
                 relations = {(r[0], r[1], r[5]) for r in rows}
-                tables += sql_catalogue.assemble(relations, [r[:5] for r in rows], [])
+                tables += introspection.assemble(relations, [r[:5] for r in rows], [])
         except Exception as exc:
             raise classify(exc, target) from None
         return tables

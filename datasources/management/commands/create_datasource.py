@@ -4,8 +4,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from rest_framework import serializers
+
 from datasources.api.serializers import DataSourceSerializer
-from datasources.connectors import CONNECTORS
+from datasources.services.credentials import SECRET_KEYS
+from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
 from datasources.services.sources import data_source_create
 from rivergen.commands import (
     EXPECTED_ERRORS,
@@ -14,16 +17,21 @@ from rivergen.commands import (
     read_secret_stdin,
 )
 
-# Flags that map one-to-one onto body fields: (flag dest, type).
+INPUT_FIELDS = DataSourceInputSerializer._declared_fields
+# The flags follow the input serializer: a text or integer field is --its-name VALUE, a boolean is
+# --its-name (or --no-its-name when it defaults to true), a list is a repeatable singular flag.
+# Write-only fields are secrets: they come from --file, never from argv.
 FIELD_FLAGS = {
-    "name": str, "type": str, "workspace_id": int, "description": str, "host": str, "port": int,
-    "database_name": str, "schema_name": str, "file_path": str, "ssh_host": str, "ssh_port": int,
-    "ssh_username": str, "ssh_local_port": int, "connection_pool_size": int,
-    "connection_timeout": int, "query_timeout": int, "max_retries": int,
-    "schema_refresh_interval": int,
+    name: int if isinstance(field, serializers.IntegerField) else str
+    for name, field in INPUT_FIELDS.items()
+    if isinstance(field, (serializers.CharField, serializers.IntegerField, serializers.ChoiceField))
+    and not field.write_only
 }
+SWITCHES = [name for name, field in INPUT_FIELDS.items() if isinstance(field, serializers.BooleanField)]
+LISTS = [name for name, field in INPUT_FIELDS.items() if isinstance(field, serializers.ListField)]
+OBJECTS = [name for name, field in INPUT_FIELDS.items()
+           if isinstance(field, serializers.DictField) and not field.write_only]
 PLAIN_CREDENTIAL_FLAGS = ("username", "warehouse", "role")
-SECRET_KEYS = {key for connector in CONNECTORS.values() for key in connector.all_secret_keys()}
 
 
 class Command(BaseCommand):
@@ -39,12 +47,16 @@ class Command(BaseCommand):
         source.add_argument("--file", help="path to a JSON body like the API's ('-' for stdin)")
         source.add_argument("--json", help="a JSON body; must not contain secrets (argv is visible in ps)")
         for field, kind in FIELD_FLAGS.items():
-            parser.add_argument(f"--{field.replace('_', '-')}", dest=field, type=kind)
-        parser.add_argument("--use-ssh-tunnel", action="store_true", default=None)
-        parser.add_argument("--no-schema-auto-refresh", dest="schema_auto_refresh",
-                            action="store_false", default=None)
-        parser.add_argument("--tag", dest="tags", action="append", help="repeatable")
-        parser.add_argument("--metadata", help="a JSON object")
+            parser.add_argument(f"--{_flag(field)}", dest=field, type=kind)
+        for field in SWITCHES:
+            if DEFAULTS.get(field):
+                parser.add_argument(f"--no-{_flag(field)}", dest=field, action="store_false", default=None)
+            else:
+                parser.add_argument(f"--{_flag(field)}", dest=field, action="store_true", default=None)
+        for field in LISTS:
+            parser.add_argument(f"--{_flag(field).removesuffix('s')}", dest=field, action="append", help="repeatable")
+        for field in OBJECTS:
+            parser.add_argument(f"--{_flag(field)}", dest=field, help="a JSON object")
         for key in PLAIN_CREDENTIAL_FLAGS:
             parser.add_argument(f"--{key}", dest=f"credential_{key}", help=f"credentials.{key}")
         parser.add_argument("--credentials-file", help="a JSON object of credentials ('-' for stdin)")
@@ -72,11 +84,12 @@ class Command(BaseCommand):
             body = {}
         if not isinstance(body, dict):
             raise CommandError("The body must be a JSON object.")
-        for field in (*FIELD_FLAGS, "use_ssh_tunnel", "schema_auto_refresh", "tags"):
+        for field in (*FIELD_FLAGS, *SWITCHES, *LISTS):
             if options.get(field) is not None:
                 body[field] = options[field]
-        if options["metadata"]:
-            body["metadata"] = _load_json(options["metadata"], "--metadata")
+        for field in OBJECTS:
+            if options[field]:
+                body[field] = _load_json(options[field], f"--{_flag(field)}")
         credentials = body.get("credentials")
         credentials = dict(credentials) if isinstance(credentials, dict) else ({} if credentials is None else credentials)
         if isinstance(credentials, dict):
@@ -92,6 +105,10 @@ class Command(BaseCommand):
                 credentials["password"] = read_secret_stdin(stdin)
         body["credentials"] = credentials
         return body
+
+
+def _flag(field: str) -> str:
+    return field.replace("_", "-")
 
 
 def _read(path, stdin):

@@ -1,4 +1,4 @@
-"""Bulk catalogue queries: one query per kind of object (relations, columns, primary keys).
+"""Schema introspection: one bulk query per kind of object (relations, columns, primary keys).
 
 Each dialect gives three statements returning
 
@@ -20,7 +20,7 @@ from datasources.connectors.base import TABLE_KINDS, DiscoveredColumn, Discovere
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Queries:
     relations: str
     columns: str
     primary_keys: str | None  # None when the relations give the key's column positions
@@ -36,7 +36,7 @@ _PG_DESCRIPTION = "d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 # Type names come from format_type() read under ``search_path = pg_catalog`` (see
 # PostgresConnector.prepare_session): pg_catalog's types are unqualified (``integer``,
 # ``numeric(10,2)``) and every other type is schema-qualified (``public.mood``), whoever connects.
-POSTGRES = Catalogue(
+POSTGRES = Queries(
     relations=f"""SELECT n.nspname, c.relname, {_PG_KIND},
   CASE WHEN c.relkind = 'p' THEN (SELECT count(*) FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid) END,
   d.description, (SELECT i.indkey::text FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
@@ -60,7 +60,7 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND {_PG_RELKINDS} AND NOT c.relispart
 
 # Redshift speaks PostgreSQL 8.0: no partitions, no generated columns, primary keys only
 # through information_schema.
-REDSHIFT = Catalogue(
+REDSHIFT = Queries(
     relations=f"""SELECT n.nspname, c.relname, {_PG_KIND}, NULL, d.description
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND d.objsubid = 0
@@ -83,7 +83,7 @@ _MY_SCHEMAS = """t.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performa
 # MariaDB's sequences (TABLE_TYPE 'SEQUENCE') and temporary tables are left out; a system-versioned
 # table is a table. Views carry the comment 'VIEW', which is not the user's. COLUMN_DEFAULT is
 # passed on as the server shows it (MariaDB: 'NULL' for a nullable column without a default).
-MYSQL = Catalogue(
+MYSQL = Queries(
     relations=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME,
   CASE WHEN t.TABLE_TYPE = 'VIEW' THEN 'view' WHEN p.n > 0 THEN 'partitioned_table' ELSE 'table' END,
   p.n, CASE WHEN t.TABLE_TYPE <> 'VIEW' THEN NULLIF(t.TABLE_COMMENT, '') END
@@ -103,7 +103,7 @@ WHERE t.CONSTRAINT_NAME = 'PRIMARY' AND {_MY_SCHEMAS}""",
 
 _MS_SCHEMAS = "t.TABLE_SCHEMA NOT IN ('sys', 'INFORMATION_SCHEMA') AND (:schema IS NULL OR t.TABLE_SCHEMA = :schema)"
 
-SQLSERVER = Catalogue(
+SQLSERVER = Queries(
     relations=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, CASE WHEN t.TABLE_TYPE = 'VIEW' THEN 1 ELSE 0 END
 FROM INFORMATION_SCHEMA.TABLES t WHERE {_MS_SCHEMAS}""",
     columns=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.COLUMN_NAME, t.DATA_TYPE,
@@ -120,7 +120,7 @@ _OR_SCHEMAS = f"""owner NOT IN ({", ".join(f"'{o}'" for o in _ORACLE_SYSTEM)})
   AND (:schema IS NULL OR owner = :schema)"""
 
 # A materialized view's container table is in all_tables too: listed once, as materialized_view.
-ORACLE = Catalogue(
+ORACLE = Queries(
     relations=f"""SELECT owner, table_name, 'table' FROM all_tables WHERE {_OR_SCHEMAS}
   AND (owner, table_name) NOT IN (SELECT owner, mview_name FROM all_mviews)
 UNION ALL SELECT owner, view_name, 'view' FROM all_views WHERE {_OR_SCHEMAS}
@@ -140,9 +140,9 @@ def _kind(value) -> str:
 
 
 def assemble(relations, columns, primary_keys) -> list[DiscoveredTable]:
-    """Join the three result sets into tables with their columns, in catalogue order.
+    """Join the three result sets into tables with their columns, in the database's order.
 
-    The loop runs once per column of the whole catalogue (200,000 for a large one), so it looks a
+    The loop runs once per column of the whole schema (200,000 for a large one), so it looks a
     table up only when the table changes and keeps each table's key columns at hand.
     """
     tables, keys = {}, {}

@@ -1,12 +1,13 @@
-"""Reads of data sources shared by the API, the admin and the benchmark: scoping and filters."""
+"""Reads of data sources shared by the API, the admin and the benchmark: scoping, one source, filters."""
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.http import Http404
 
-from accounts.models import Membership
+from accounts.models import WRITE_ROLES, Membership
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, Status
 from rivergen.params import parse_int
@@ -17,8 +18,8 @@ NOT_EMPTY = ("workspace_id", "type", "status", "ordering")
 ORDERING_FIELDS = ("name", "created_at", "updated_at", "status")
 
 
-def data_sources_visible_to(user) -> QuerySet:
-    """The sources of the user's organizations.
+def data_sources_visible_to(user, *, roles=None) -> QuerySet:
+    """The sources of the user's organizations (``roles``: ``member_roles(user)``, when already read).
 
     The organization ids are read first (one small query) and inlined: as a subquery
     PostgreSQL plans a hash join over every source instead of using the
@@ -26,8 +27,27 @@ def data_sources_visible_to(user) -> QuerySet:
     """
     if user is None or not user.is_authenticated:
         return DataSource.objects.none()
-    organization_ids = list(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
-    return DataSource.objects.filter(organization_id__in=organization_ids)
+    return DataSource.objects.filter(organization_id__in=list(member_roles(user) if roles is None else roles))
+
+
+def member_roles(user) -> dict[int, str]:
+    """{organization id: the user's role there}."""
+    return dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+
+
+def data_source_for(user, pk, *, write=False) -> DataSource:
+    """One of the user's sources; another organization's id is the same 404 as a missing one.
+
+    ``write``: the user's role must allow testing and discovering it (else PermissionDenied),
+    read from the same memberships as the scope.
+    """
+    roles = member_roles(user) if user is not None and user.is_authenticated else {}
+    source = data_sources_visible_to(user, roles=roles).filter(pk=pk).first()
+    if source is None:
+        raise Http404
+    if write and not (user.is_superuser or roles[source.organization_id] in WRITE_ROLES):
+        raise PermissionDenied("Your role in this organization may not test or discover data sources.")
+    return source
 
 
 def has_tag(tag: str):

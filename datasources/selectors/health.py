@@ -1,28 +1,31 @@
-"""Reads of a source's health history (shared by the API and the admin) and its retention.
+"""Reads of a source's health history, shared by the API and the admin.
 
-``health_summary`` is what the health endpoint and the admin's panel show; ``health_checks_prune``
-deletes rows older than ``HEALTH_CHECK_RETENTION_DAYS`` in small batches (a periodic task).
+``health_summary`` is what the health endpoint and the admin's panel show, for a source read
+through ``selectors.sources.data_source_for`` (or the admin's scoped queryset).
 """
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from datasources.models import DataSource, HealthCheck
+from rivergen.params import choice_param
 
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 DEFAULT_WINDOW = "24h"
 LAST_CHECKS = 20
-PRUNE_BATCH = 1000
 
 
-def health_window(raw: str | None) -> str:
-    window = DEFAULT_WINDOW if raw is None else raw  # an empty value is a mistake, not the default
-    if window not in WINDOWS:
-        raise ValidationError({"window": [f"Must be one of {', '.join(WINDOWS)}."]})
-    return window
+def health_window(params, name: str = "window", *, lenient: bool = False) -> str:
+    """The window asked for in ``params`` (a QueryDict); absent is 24h, anything else a 400
+    (``lenient``, as the admin's panel links are: the default)."""
+    try:
+        return choice_param(params, name, WINDOWS, default=DEFAULT_WINDOW)
+    except ValidationError:
+        if lenient:
+            return DEFAULT_WINDOW
+        raise
 
 
 def health_checks_of(source: DataSource) -> QuerySet:
@@ -33,7 +36,7 @@ def health_checks_of(source: DataSource) -> QuerySet:
 def health_summary(*, source: DataSource, window: str = DEFAULT_WINDOW, now=None) -> dict:
     """Current status and since when, uptime, counts and latency percentiles in ``window``, last checks."""
     now = now or timezone.now()
-    since = now - WINDOWS[health_window(window)]
+    since = now - WINDOWS[health_window({"window": window})]
     rows = list(
         HealthCheck.objects.filter(data_source=source, checked_at__gte=since)
         .values_list("status", "latency_ms")
@@ -71,16 +74,3 @@ def _percentile(ordered: list[int], percent: int) -> int | None:
         return None
     rank = max(1, -(-percent * len(ordered) // 100))  # ceil without floats
     return ordered[rank - 1]
-
-
-def health_checks_prune(*, now=None, batch_size: int = PRUNE_BATCH, max_batches: int = 1000) -> int:
-    """Delete checks older than the retention, ``batch_size`` rows per statement; returns how many."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.HEALTH_CHECK_RETENTION_DAYS)
-    deleted = 0
-    for _ in range(max_batches):
-        ids = list(HealthCheck.objects.filter(checked_at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
-        if not ids:
-            break
-        deleted += HealthCheck.objects.filter(pk__in=ids).delete()[0]
-    return deleted
