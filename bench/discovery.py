@@ -5,21 +5,31 @@ default max_locks_per_transaction), then times, side by side in one run:
 
 - first discovery: a discovery job (claim, read, diff, store) into an empty catalogue;
 - refresh: the same job again, over the unchanged catalogue (the diff finds nothing to write);
-- read: the connector's discover() alone (three bulk catalogue queries, assembled);
+- refresh 1%: the job after an ALTER TABLE on 1 % of the tables (a column added to each);
+- read: the connector's discover() alone (the bulk catalogue queries, assembled);
 - export: GET /schema/export streamed to the end (server time, in-process);
-- SQLAlchemy per-table loop: Inspector.get_columns + get_pk_constraint for each table;
+- schema API p95: the first page, an exact schema= filter and a search= (20 requests each);
+- SQLAlchemy per-table loop: Inspector.get_columns + get_pk_constraint for each table (skipped
+  above 20,000 tables: it would run for minutes);
 - SQLAlchemy bulk inspector: get_multi_columns + get_multi_pk_constraint;
 - raw floor: one pg_catalog query returning every column, fetched.
+
+Each job, the export, the read, the API requests, the inspectors and the raw query run in a forked child of this
+process, so each reports its own peak RSS (a worker's memory: the ~100 MB of Django it starts with
+included) and none inherits another's heap. A child that runs
+past --limit seconds is killed and reported as such.
 
 The database gets a unique name per run (or --db-name NAME: reused if it exists). The script drops
 only a database it created, and keeps it with --keep.
 
 Usage:  .venv/bin/python bench/discovery.py [--tables 10000] [--columns 20] [--runs 3] [--db-name N] [--keep]
+                                           [--limit 600]
 Env:    BENCH_PG (admin DSN, default postgres://postgres@127.0.0.1:5432/postgres),
         DATABASE_URL (where Django stores the catalogue; default a scratch SQLite file).
 """
 import argparse
 import os
+import pickle
 import statistics
 import sys
 import tempfile
@@ -116,6 +126,51 @@ def bench_source(database: str):
     return source
 
 
+class OutOfTime(Exception):
+    pass
+
+
+def in_child(work, limit: float):
+    """``work()`` in a forked child: (its result, its peak RSS in MB). Killed after ``limit`` s."""
+    from django.db import connections
+
+    connections.close_all()  # the child opens its own; a shared socket would mix both conversations
+    for conn in connections.all():
+        getattr(conn, "close_pool", lambda: None)()  # pooled sockets too
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reader)
+        code = 0
+        try:
+            payload = ("ok", work())
+        except BaseException as exc:  # noqa: BLE001 - reported by the parent
+            payload, code = ("error", repr(exc)), 1
+        with os.fdopen(writer, "wb") as out:
+            pickle.dump(payload, out)
+        os._exit(code)
+    os.close(writer)
+    deadline = time.monotonic() + limit
+    while True:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.wait4(pid, 0)
+            os.close(reader)
+            raise OutOfTime(f"killed after {limit:g} s")
+        time.sleep(0.02)
+    with os.fdopen(reader, "rb") as pipe:
+        data = pipe.read()
+    if not data:
+        raise OutOfTime(f"child died (status {status}; out of memory?)")
+    kind, value = pickle.loads(data)
+    if kind != "ok":
+        raise RuntimeError(value)
+    return value, usage.ru_maxrss / 1024
+
+
 def job(source) -> float:
     from datasources.models import Discovery
     from datasources.services.discovery import discovery_run
@@ -128,50 +183,119 @@ def job(source) -> float:
     return elapsed
 
 
-def ours(source, user) -> dict:
+def alter_one_percent(database: str, tables: int, run: int, undo: bool = False):
+    """Add (or drop) one column on every hundredth table: what a 1 % changed refresh finds."""
+    import psycopg
+
+    with psycopg.connect(dsn_for(database), autocommit=True) as conn:
+        for t in range(run % 100, tables, 100):
+            verb = f"DROP COLUMN IF EXISTS bench_{run}" if undo else f"ADD COLUMN bench_{run} integer"
+            conn.execute(f"ALTER TABLE t{t:05d} {verb}")
+
+
+def api_p95s(source, user, requests: int = 20) -> dict:
     from rest_framework.test import APIClient
 
-    from datasources.connectors import connector_for
-    from datasources.models import DataSource, SchemaTable
+    client = APIClient()
+    client.force_authenticate(user)
+    url = f"/api/v1/data-sources/{source.pk}/schema"
+    result = {}
+    for key, query in (("api_page", ""), ("api_schema", "?schema=public"), ("api_search", "?search=t0042")):
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = client.get(url + query)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.status_code
+        times.sort()
+        result[key] = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return result
 
-    SchemaTable.objects.filter(data_source=source).delete()
-    DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=None)
-    first = job(source)
-    refresh = job(source)
-    started = time.perf_counter()
-    tables = connector_for("postgresql")().discover(source)
-    read = time.perf_counter() - started
+
+def export(source, user) -> tuple[float, int]:
+    from rest_framework.test import APIClient
+
     client = APIClient()
     client.force_authenticate(user)
     started = time.perf_counter()
     response = client.get(f"/api/v1/data-sources/{source.pk}/schema/export")
     lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
-    export = time.perf_counter() - started
-    assert response.status_code == 200 and lines == len(tables), (response.status_code, lines)
-    return {"first": first, "refresh": refresh, "read": read, "export": export,
-            "tables": len(tables), "columns": sum(len(t.columns) for t in tables)}
+    assert response.status_code == 200, response.status_code
+    return time.perf_counter() - started, lines
 
 
-def sqlalchemy_baselines(database: str) -> dict:
+def read(source) -> tuple[float, int, int]:
+    from datasources.connectors import connector_for
+
+    started = time.perf_counter()
+    tables = connector_for("postgresql")().discover(source)
+    return time.perf_counter() - started, len(tables), sum(len(t.columns) for t in tables)
+
+
+def empty_catalogue(source):
+    """Delete the stored catalogue in two statements (the ORM's cascade would load 100,000 rows first)."""
+    from django.db import connection, transaction
+
+    from datasources.models import DataSource, SchemaColumn, SchemaTable
+
+    tables, columns = SchemaTable._meta.db_table, SchemaColumn._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {columns} WHERE table_id IN (SELECT id FROM {tables} WHERE data_source_id = %s)",
+                       [source.pk])
+        cursor.execute(f"DELETE FROM {tables} WHERE data_source_id = %s", [source.pk])
+        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=None)
+
+
+def ours(source, user, database: str, args, run: int) -> dict:
+
+    empty_catalogue(source)
+    first, first_rss = in_child(lambda: job(source), args.limit)
+    refresh, refresh_rss = in_child(lambda: job(source), args.limit)
+    alter_one_percent(database, args.tables, run)
+    try:
+        changed, changed_rss = in_child(lambda: job(source), args.limit)
+    finally:
+        alter_one_percent(database, args.tables, run, undo=True)
+    in_child(lambda: job(source), args.limit)  # back to the unaltered catalogue
+    (exported, lines), export_rss = in_child(lambda: export(source, user), args.limit)
+    (elapsed, tables, columns), read_rss = in_child(lambda: read(source), args.limit)
+    assert lines == tables, (lines, tables)
+    return {"first": first, "refresh": refresh, "changed": changed, "read": elapsed, "export": exported,
+            **in_child(lambda: api_p95s(source, user), args.limit)[0],
+            "rss_first": first_rss, "rss_refresh": refresh_rss, "rss_changed": changed_rss,
+            "rss_export": export_rss, "rss_read": read_rss, "tables": tables, "columns": columns}
+
+
+def sqlalchemy_baselines(database: str, args) -> dict:
     from sqlalchemy import create_engine, inspect
 
-    engine = create_engine(dsn_for(database).replace("postgres://", "postgresql+psycopg://", 1))
-    try:
+    def loop():
+        engine = create_engine(dsn_for(database).replace("postgres://", "postgresql+psycopg://", 1))
         started = time.perf_counter()
         inspector = inspect(engine)  # a fresh Inspector: no cached reflection between runs
         for name in inspector.get_table_names(schema="public"):
             inspector.get_columns(name, schema="public")
             inspector.get_pk_constraint(name, schema="public")
-        loop = time.perf_counter() - started
+        return time.perf_counter() - started
+
+    def bulk():
+        engine = create_engine(dsn_for(database).replace("postgres://", "postgresql+psycopg://", 1))
         started = time.perf_counter()
         inspector = inspect(engine)
         columns = inspector.get_multi_columns(schema="public")
         inspector.get_multi_pk_constraint(schema="public")
-        bulk = time.perf_counter() - started
         assert columns
-        return {"loop": loop, "bulk": bulk}
-    finally:
-        engine.dispose()
+        return time.perf_counter() - started
+
+    result = {}
+    for key, work in (("loop", loop), ("bulk", bulk)):
+        if key == "loop" and (args.tables > 20000 or args.no_loop):
+            continue
+        try:
+            result[key], result[f"rss_{key}"] = in_child(work, args.limit)
+        except OutOfTime as exc:
+            print(f"SQLAlchemy {key}: {exc}")
+    return result
 
 
 def raw_floor(database: str) -> float:
@@ -194,28 +318,38 @@ def bench_user():
     return user
 
 
+ROWS = [
+    ("first discovery (job: read + diff + store)", "first", "rss_first"),
+    ("refresh of the unchanged catalogue (job)", "refresh", "rss_refresh"),
+    ("refresh with 1 % of tables changed (job)", "changed", "rss_changed"),
+    ("read (connector discover: bulk queries)", "read", "rss_read"),
+    ("export (GET /schema/export, streamed)", "export", "rss_export"),
+    ("schema API first page, p95 of 20", "api_page", None),
+    ("schema API schema=public, p95 of 20", "api_schema", None),
+    ("schema API search=, p95 of 20", "api_search", None),
+    ("SQLAlchemy per-table Inspector loop", "loop", "rss_loop"),
+    ("SQLAlchemy bulk get_multi_* inspector", "bulk", "rss_bulk"),
+    ("raw pg_catalog query (floor)", "raw", None),
+]
+
+
 def report(args, runs, vendor):
     def median(key):
         return statistics.median(r[key] for r in runs)
 
     floor = median("raw")
-    rows = [
-        ("first discovery (job: read + diff + store)", "first"),
-        ("refresh of the unchanged catalogue (job)", "refresh"),
-        ("read (connector discover: bulk queries)", "read"),
-        ("export (GET /schema/export, streamed)", "export"),
-        ("SQLAlchemy per-table Inspector loop", "loop"),
-        ("SQLAlchemy bulk get_multi_* inspector", "bulk"),
-        ("raw pg_catalog query (floor)", "raw"),
-    ]
     print(f"\n{runs[0]['tables']} tables, {runs[0]['columns']} columns; catalogue stored in Django on {vendor}; "
-          f"median of {args.runs} runs")
-    print(f"| {'what':44} | {'median s':>8} | {'p95 s':>6} | {'x raw':>6} |")
-    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 8}|{'-' * 8}|")
-    for label, key in rows:
+          f"median of {args.runs} runs; peak RSS of the forked worker")
+    print(f"| {'what':44} | {'median s':>8} | {'p95 s':>6} | {'x raw':>6} | {'peak RSS MB':>11} |")
+    print(f"|{'-' * 46}|{'-' * 10}|{'-' * 8}|{'-' * 8}|{'-' * 13}|")
+    for label, key, rss in ROWS:
+        if any(key not in r for r in runs):
+            print(f"| {label:44} | {'n/a':>8} | {'':>6} | {'':>6} | {'':>11} |")
+            continue
         values = sorted(r[key] for r in runs)
         p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
-        print(f"| {label:44} | {median(key):8.3f} | {p95:6.3f} | {median(key) / floor:6.1f} |")
+        memory = f"{median(rss):11.0f}" if rss else f"{'':>11}"
+        print(f"| {label:44} | {median(key):8.3f} | {p95:6.3f} | {median(key) / floor:6.1f} | {memory} |")
 
 
 def main():
@@ -225,6 +359,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db-name", help="use (and keep) this database; built if missing")
     parser.add_argument("--keep", action="store_true", help="keep the database this run created")
+    parser.add_argument("--no-loop", action="store_true", help="skip the SQLAlchemy per-table loop")
+    parser.add_argument("--limit", type=float, default=600, help="seconds before a child is killed")
     args = parser.parse_args()
     name = args.db_name or f"rivergen_bench_{uuid.uuid4().hex[:10]}"
     created = create_database(name)
@@ -237,7 +373,8 @@ def main():
         user = bench_user()
         runs = []
         for run in range(1, args.runs + 1):
-            result = {**ours(source, user), **sqlalchemy_baselines(name), "raw": raw_floor(name)}
+            result = {**ours(source, user, name, args, run), **sqlalchemy_baselines(name, args),
+                      "raw": in_child(lambda: raw_floor(name), args.limit)[0]}
             runs.append(result)
             print(f"run {run}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.items() if isinstance(v, float)))
         report(args, runs, connection.vendor)

@@ -55,6 +55,7 @@ class TableDiff:
     removed: list[tuple[int, tuple[str, str], str]] = field(default_factory=list)  # (id, key, kind)
     changed: list[tuple[int, DiscoveredTable]] = field(default_factory=list)  # (stored id, new table)
     signatures: dict[tuple[str, str], str] = field(default_factory=dict)
+    fingerprints: dict[tuple[str, str], str] = field(default_factory=dict)  # the server's, when it gives them
     rewrite_all: bool = False  # duplicate names cannot be matched one to one
 
     def changes(self) -> list[Change]:
@@ -71,8 +72,13 @@ class ColumnDiff:
     changes: list[Change] = field(default_factory=list)
 
 
+def key_of(schema: str | None, name: str) -> tuple[str, str]:
+    """A table's key as stored: "" for no schema, names cut to the columns' lengths."""
+    return (schema or "")[:255], name[:1024]
+
+
 def key(table: DiscoveredTable) -> tuple[str, str]:
-    return (table.schema or "")[:255], table.name[:1024]
+    return key_of(table.schema, table.name)
 
 
 def column_values(column: DiscoveredColumn, index: int) -> tuple:

@@ -1,15 +1,17 @@
 """The whole stored catalogue as NDJSON: one line per table, its columns inside, in (schema, name) order.
 
-Tables are read in keyset-paginated chunks, so memory stays constant whatever the catalogue's
-size. Columns come through a plain cursor and are written as JSON text directly: for 200,000
+Tables come from one ordered query read through a cursor (server-side on PostgreSQL), their
+columns a chunk of tables at a time, so memory stays constant whatever the catalogue's size, and
+each chunk costs one index lookup instead of re-seeking the ordered tables. Columns come through a plain cursor and are written as JSON text directly: for 200,000
 columns, ORM rows and dicts for the generic encoder would cost several times the query.
 """
 from json.encoder import encode_basestring
 
-from django.db import connection
-from django.db.models import Q
+from itertools import islice
 
-from datasources.catalogue.read import COLUMN_KEYS, TABLE_KEYS
+from django.db import connection
+
+from datasources.catalogue.read import COLUMN_KEYS, TABLE_KEYS, one_snapshot
 from datasources.models import SchemaColumn, SchemaTable
 
 CHUNK = 500  # tables per query (an IN list under SQLite's parameter limit)
@@ -44,19 +46,13 @@ def _table(row, columns) -> str:
 
 
 def catalogue_lines(source):
-    """Yield the export as bytes, a chunk of tables at a time."""
-    after = ("", "", 0)
-    while tables := _tables_after(source, after):
-        columns = _columns_of([row[0] for row in tables])
-        yield "".join(_table(row, columns.get(row[0], ())) for row in tables).encode()
-        after = (tables[-1][1], tables[-1][2], tables[-1][0])
-
-
-def _tables_after(source, after) -> list[tuple]:
-    schema, name, pk = after
-    later = Q(schema_name__gt=schema) | Q(schema_name=schema, name__gt=name) | Q(schema_name=schema, name=name, pk__gt=pk)
-    tables = SchemaTable.objects.filter(later, data_source=source).order_by("schema_name", "name", "id")
-    return list(tables.values_list("pk", "schema_name", *TABLE_KEYS)[:CHUNK])
+    """Yield the export as bytes, a chunk of tables at a time, all from one snapshot of the catalogue."""
+    with one_snapshot():
+        ordered = SchemaTable.objects.filter(data_source=source).order_by("schema_name", "name", "id")
+        rows = ordered.values_list("pk", "schema_name", *TABLE_KEYS).iterator(chunk_size=CHUNK)
+        while tables := list(islice(rows, CHUNK)):
+            columns = _columns_of([row[0] for row in tables])
+            yield "".join(_table(row, columns.get(row[0], ())) for row in tables).encode()
 
 
 def _columns_of(table_ids) -> dict[int, list[str]]:

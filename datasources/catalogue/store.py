@@ -16,8 +16,12 @@ from datasources.models import DataSource, Discovery, SchemaChange, SchemaColumn
 
 BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per ... IN (...), well under every backend's parameter limit
-TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature")
+TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature", "fingerprint", "column_names")
 KINDS = frozenset(SchemaTable.Kind.values)  # Kind.values builds a new list at every call
+
+
+def column_names(table) -> str:
+    return "\n".join(c.name[:1024] for c in table.columns).lower()
 
 
 def _kind(table) -> str:
@@ -43,24 +47,30 @@ def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable],
     With a ``discovery``, the changes found are recorded against it in the same transaction.
     """
     with gc_paused(), transaction.atomic():
-        # Locks the source row: two discoveries of one source store one after the other.
-        discovered_at = DataSource.objects.select_for_update().filter(pk=source.pk).values_list(
-            "schema_discovered_at", flat=True).first()
+        discovered_at = lock_catalogue(source)
         stored = list(SchemaTable.objects.filter(data_source=source).values_list(
             "pk", "schema_name", "name", "signature", "kind"))
         baseline = discovered_at is None or any(row[3] == "" for row in stored)
         diff = catalogue_diff.diff_tables(stored, tables)
-        changes = _write(source, diff)
+        changes = write_diff(source, diff)
         if baseline or diff.rewrite_all:
             changes = []
         now = timezone.now()
         if discovery is not None and changes:
-            _record(source, discovery, changes, now)
+            record_changes(source, discovery, changes, now)
         DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
     return StoreResult(len(tables), sum(len(t.columns) for t in tables), baseline, changes)
 
 
-def _write(source, diff) -> list:
+def lock_catalogue(source):
+    """Lock the source row, so that two discoveries of one source store one after the other;
+    its ``schema_discovered_at`` (None before the first catalogue)."""
+    return DataSource.objects.select_for_update().filter(pk=source.pk).values_list(
+        "schema_discovered_at", flat=True).first()
+
+
+def write_diff(source, diff) -> list:
+    """Write what ``diff`` found; the changes it makes (those of changed tables included)."""
     changes = diff.changes()
     _delete_tables([pk for pk, _, _ in diff.removed])
     table_ids = _insert_tables(source, diff)
@@ -85,7 +95,7 @@ def _table_row(source, table, diff, pk=None) -> SchemaTable:
     schema, name = catalogue_diff.key(table)
     return SchemaTable(
         pk=pk, data_source_id=source.pk, schema_name=schema, name=name, signature=diff.signatures[(schema, name)],
-        kind=_kind(table),
+        kind=_kind(table), fingerprint=diff.fingerprints.get((schema, name), ""), column_names=column_names(table),
         column_count=len(table.columns), partition_count=table.partition_count, comment=table.comment,
     )
 
@@ -106,12 +116,14 @@ def _insert_tables(source, diff) -> list[int]:
                        [meta.db_table, len(diff.added)])
         ids = [row[0] for row in cursor.fetchall()]
         rows = (
-            (pk, source.pk, *key, _kind(t), len(t.columns), t.partition_count, t.comment, diff.signatures[key])
+            (pk, source.pk, *key, _kind(t), len(t.columns), t.partition_count, t.comment, diff.signatures[key],
+             diff.fingerprints.get(key, ""), column_names(t))
             for pk, t, key in zip(ids, diff.added, map(catalogue_diff.key, diff.added))
         )
         fields = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
-                  "comment", "signature")
-        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text"], rows)
+                  "comment", "signature", "fingerprint", "column_names")
+        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text",
+                                     "text"], rows)
     return ids
 
 
@@ -177,7 +189,7 @@ def _insert_columns(rows):
             cursor.executemany(sql, batch)
 
 
-def _record(source, discovery, changes, now):
+def record_changes(source, discovery, changes, now):
     SchemaChange.objects.bulk_create([
         SchemaChange(
             data_source_id=source.pk, discovery_id=discovery.pk, change_type=c.change_type,

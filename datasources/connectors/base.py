@@ -34,6 +34,10 @@ The hooks, one signature each:
 - ``read_schema(source, target, endpoint) -> list[DiscoveredTable]``: the source's tables and
   columns; connecting gets ``connection_timeout``, each introspection query ``query_timeout``.
 
+A SQL connector with a ``chunked_reader`` (PostgreSQL) also offers ``read_chunks(source, choose)``,
+a generator of the catalogue a chunk of tables at a time, with per-table fingerprints, which
+discovery streams into the store instead of calling ``discover`` (``connectors/sql/chunks.py``).
+
 ``test(source)`` and ``discover(source)`` are the entry points the services call (with a
 ``DataSource`` instance, saved or not); the base class implements them once, as ``reach`` plus
 the hook, under ``run_within``'s deadline (``own_deadline = False`` leaves the deadline to the

@@ -1,6 +1,7 @@
 """Where a source points (its fields merged with its connection string and credentials), and the
 two ways a connector's ``reach`` gets there: through a checked endpoint, or by host name.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -42,10 +43,20 @@ def target_of(source, default_port=None) -> Target:
     )
 
 
-def through_endpoint(connector, source, work, *, relay: bool = False):
-    """``work(source, target, endpoint)`` with the checked address or an SSH tunnel's local end."""
+@contextmanager
+def endpoint_for(connector, source, *, relay: bool = False):
+    """``(target, endpoint)`` while open: the checked address or an SSH tunnel's local end.
+
+    For work that goes on after a call returns (a discovery read a chunk at a time).
+    """
     target = target_of(source, connector.default_port)
     with open_endpoint(source, target, source.connection_timeout, relay=relay) as endpoint:
+        yield target, endpoint
+
+
+def through_endpoint(connector, source, work, *, relay: bool = False):
+    """``work(source, target, endpoint)`` with the checked address or an SSH tunnel's local end."""
+    with endpoint_for(connector, source, relay=relay) as (target, endpoint):
         return work(source, target, endpoint)
 
 

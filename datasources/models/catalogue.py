@@ -71,6 +71,13 @@ class SchemaTable(models.Model):
     # and touches only the tables whose digest changed. "" marks a row stored before digests
     # covered every field: the next discovery rewrites it as a new baseline.
     signature = models.CharField(max_length=64, blank=True, default="")
+    # What the source's server said about the table's catalogue rows when it was last read (see
+    # datasources/connectors/sql/chunks.py): a refresh reads the columns only of tables whose
+    # fingerprint differs. "" when the engine gives none, which always means "read it".
+    fingerprint = models.CharField(max_length=255, blank=True, default="")
+    # Its columns' names, lower-cased, one a line: what ?search= matches, in one row per table
+    # instead of a probe into 2,000,000 column rows.
+    column_names = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["schema_name", "name", "id"]

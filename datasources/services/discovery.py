@@ -8,6 +8,9 @@ source's row lock while no other run of that source holds a live claim. A redeli
 claim is still live, or whose source is busy, raises ``DiscoveryBusy`` and is retried later; once a
 dead worker's claim expires, the next delivery takes over. Only the holder of the claim stores, under
 the discovery's row lock, so a discovery never runs twice at once for a source and never stores twice.
+
+Connectors that read their catalogue in chunks (PostgreSQL) are streamed into the store, which reads
+only the tables whose server-side fingerprint changed (``full=True`` reads them all).
 """
 import logging
 import uuid
@@ -18,11 +21,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from datasources.catalogue.store import catalogue_replace
+from datasources.catalogue.stream import catalogue_store_chunks
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource, Discovery
 from datasources.services.connections import scrub
-from datasources.services.deadline import GRACE_SECONDS, call_with_deadline
+from datasources.services.deadline import GRACE_SECONDS, Prefetched, call_with_deadline
 from datasources.services.events import discovery_failed_publish, schema_changed_publish
 from datasources.services.jobs import enqueue_after_commit
 
@@ -54,7 +58,7 @@ class DiscoveryBusy(Exception):
         self.retry_in = retry_in
 
 
-def discovery_run(discovery_id: int) -> Discovery | None:
+def discovery_run(discovery_id: int, *, full: bool = False) -> Discovery | None:
     """Run a queued discovery (or one whose run died); None when it is finished or gone."""
     token = uuid.uuid4()
     discovery = _claim(discovery_id, token)
@@ -64,11 +68,10 @@ def discovery_run(discovery_id: int) -> Discovery | None:
     connector = connector_for(source.type)()
     deadline = source.connection_timeout + source.query_timeout
     try:
-        tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
         with transaction.atomic():  # the catalogue, its changes and their counts commit together
             if not _still_held(discovery_id, token):
                 return None  # the claim expired and another run took over: it stores, not this one
-            stored = catalogue_replace(source=source, tables=tables or [], discovery=discovery)
+            stored = _store(connector, source, discovery, deadline, full)
             finished = _succeeded(discovery, stored)
             if finished.changes_found():  # never for the baseline; sent only if this commits
                 schema_changed_publish(source=source, discovery_id=discovery_id, **finished.changes_summary())
@@ -117,6 +120,23 @@ def _still_held(discovery_id: int, token) -> bool:
     return Discovery.objects.select_for_update().filter(
         pk=discovery_id, claim=token, status=Discovery.Status.RUNNING,
     ).exists()
+
+
+def _store(connector, source, discovery, deadline, full):
+    if getattr(connector, "chunked_reader", None) is None:
+        tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
+        return catalogue_replace(source=source, tables=tables or [], discovery=discovery)
+    readers = []
+
+    def read(choose):
+        readers.append(Prefetched(connector.read_chunks(source, choose), deadline, what="schema discovery"))
+        return readers[-1]
+
+    try:
+        return catalogue_store_chunks(source=source, read=read, discovery=discovery, full=full)
+    finally:
+        for reader in readers:
+            reader.close()
 
 
 def _succeeded(discovery: Discovery, stored) -> Discovery:

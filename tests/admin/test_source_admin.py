@@ -169,14 +169,15 @@ def test_site_header_is_rivergen(client, root, path):
 
 
 def test_schema_browser_searches_columns_and_survives_odd_pages(staff_client, org):
-    from datasources.models import SchemaColumn, SchemaTable
+    from datasources.catalogue.store import catalogue_replace
+    from datasources.connectors.base import DiscoveredColumn, DiscoveredTable
 
     staff_client.post(ADD, form_data(org))
     source = DataSource.objects.get()
-    tables = SchemaTable.objects.bulk_create(
-        SchemaTable(data_source=source, schema_name="public", name=f"t{i:03d}") for i in range(120)
-    )
-    SchemaColumn.objects.create(table=tables[7], name="customer_email", data_type="text", position=1)
+    catalogue_replace(source=source, tables=[  # the store is the catalogue's only writer
+        DiscoveredTable("public", f"t{i:03d}", columns=[DiscoveredColumn("customer_email", "text")] if i == 7 else [])
+        for i in range(120)
+    ])
     change = f"/admin/datasources/datasource/{source.pk}/change/"
 
     found = staff_client.get(change, {"table_q": "EMAIL"}).content.decode()

@@ -146,3 +146,16 @@ def test_a_catalogue_stored_before_digests_is_rebaselined(source):
                                discovery=Discovery.objects.create(data_source=source))
     assert result.baseline and result.changes == [] and not SchemaChange.objects.exists()
     assert SchemaTable.objects.get().kind == "materialized_view"
+
+
+def test_search_text_holds_the_column_names_and_the_migration_fills_it_for_older_rows(source):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    catalogue_replace(source=source, tables=[table("orders", "id", "Customer_Email")])
+    stored = SchemaTable.objects.get(data_source=source)
+    assert stored.column_names == "id\ncustomer_email"
+    SchemaTable.objects.filter(pk=stored.pk).update(column_names="")  # as stored before the migration
+    import_module("datasources.migrations.0005_catalogue_fingerprints").fill_column_names(apps, None)
+    assert SchemaTable.objects.get(pk=stored.pk).column_names == "id\ncustomer_email"

@@ -10,9 +10,9 @@ from datasources.connectors.base import (
     gc_paused,
     run_within,
 )
-from datasources.connectors.sql import introspection
+from datasources.connectors.sql import chunks, introspection
 from datasources.connectors.sql.errors import classify
-from datasources.connectors.targets import through_endpoint
+from datasources.connectors.targets import endpoint_for, through_endpoint
 
 
 class SqlConnector(Connector):
@@ -29,6 +29,8 @@ class SqlAlchemyConnector(SqlConnector):
     driver_package = ""
     version_query = "SELECT version()"
     queries: introspection.Queries | None = None
+    # A generator reading the catalogue a chunk at a time (see sql/chunks.py), or None: read at once.
+    chunked_reader = None
     # Drivers whose login handshake no timeout of theirs bounds get a relay we close at the deadline.
     relay = False
 
@@ -51,6 +53,13 @@ class SqlAlchemyConnector(SqlConnector):
 
     def schema_filter(self, source, target):
         return source.schema_name or None
+
+    def read_chunks(self, source, choose):
+        """The chunked reader over a discovery's connection; closing it closes the connection."""
+        with endpoint_for(self, source, relay=self.relay) as (target, endpoint):
+            with self.connection(source, target, endpoint) as conn:
+                self.prepare_session(conn, source.query_timeout)
+                yield from self.chunked_reader(conn, self.schema_filter(source, target), choose)
 
     def read_tables(self, conn, schema):
         from sqlalchemy import text
@@ -121,6 +130,7 @@ class PostgresConnector(SqlAlchemyConnector):
     drivername, driver_package = "postgresql+psycopg", "psycopg"
     version_query = "SHOW server_version"
     queries = introspection.POSTGRES
+    chunked_reader = staticmethod(chunks.postgres_chunks)
     # libpq options a connection string may carry (the unsafe ones are refused at create time).
     passed_options = ("sslmode", "application_name", "target_session_attrs", "gssencmode", "channel_binding")
 
@@ -158,6 +168,7 @@ class RedshiftConnector(PostgresConnector):
     schemes = ("redshift", "redshift+psycopg2", "postgresql", "postgres")
     version_query = "SELECT version()"
     queries = introspection.REDSHIFT
+    chunked_reader = None  # no xmin to fingerprint with; its catalogue is read at once
 
 
 class MySqlConnector(SqlAlchemyConnector):

@@ -1,0 +1,120 @@
+"""Storing a catalogue read a chunk at a time: a worker holds one chunk, whatever the catalogue's size.
+
+Each chunk of relations arrives with the server's fingerprints; only the tables whose fingerprint
+differs from the stored one (or every table, for a full read) are read, diffed and written, as
+they arrive. The whole discovery is one transaction: readers keep the previous catalogue until it
+commits, and a discovery that fails, times out or whose worker dies is rolled back to it by the
+database (README, "Discovery at estate scale").
+
+``read(choose)`` gives the chunks ``(listed, tables)``: ``listed`` the relations
+``(ref, schema, name, fingerprint)``, ``tables`` the DiscoveredTables of the refs ``choose(listed)``
+returned. ``choose`` may run in the reader's thread, a chunk ahead of the writing: it touches
+only the in-memory index of stored tables, never the database.
+"""
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from datasources.catalogue import diff as catalogue_diff
+from datasources.catalogue import store
+from datasources.connectors.base import gc_paused
+from datasources.models import DataSource, Discovery, SchemaColumn, SchemaTable
+
+# After writing or deleting this many tables (twenty times as many columns), the planner's
+# statistics are refreshed at once rather than whenever autovacuum comes by: with stale ones
+# it reads 2,000,000 columns by sequential scan to export or page through 500 tables.
+ANALYZE_AFTER = 20000
+ROW = ("pk", "schema_name", "name", "signature", "kind")  # what diff_tables compares
+ID_CHUNK = 500
+
+
+@dataclass
+class _Progress:
+    full: bool
+    baseline: bool
+    # The stored tables not yet listed by the server: "schema\0name" -> (id, fingerprint, column_count).
+    # About 150 bytes a table (no columns): what remains at the end has vanished.
+    unlisted: dict = field(default_factory=dict)
+    listed: dict = field(default_factory=dict)  # the same, moved here by choose() until its chunk is written
+    unread_columns: int = 0  # of the tables whose fingerprint did not change (counted by choose())
+    changes: list = field(default_factory=list)
+    tables: int = 0
+    columns: int = 0
+    rewritten: int = 0  # tables inserted, rewritten or deleted
+
+    def choose(self, listed) -> set:
+        """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
+        wanted = set()
+        for ref, schema, name, fingerprint in listed:
+            schema, name = catalogue_diff.key_of(schema, name)
+            entry = self.unlisted.pop(f"{schema}\0{name}", None)
+            if entry is not None:
+                self.listed[(schema, name)] = entry
+            if self.full or entry is None or not fingerprint or entry[1] != fingerprint:
+                wanted.add(ref)
+            else:
+                self.unread_columns += entry[2]
+        return wanted
+
+
+def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | None = None,
+                           full: bool = False) -> store.StoreResult:
+    """Make the stored catalogue equal what ``read`` lists; readers see the old one or the new one.
+
+    ``full`` reads every table's columns, whatever the fingerprints say.
+    """
+    with gc_paused(), transaction.atomic():
+        discovered_at = store.lock_catalogue(source)
+        stored = SchemaTable.objects.filter(data_source=source)
+        baseline = discovered_at is None or stored.filter(signature="").exists()
+        progress = _Progress(full=full or baseline, baseline=baseline)
+        rows = stored.values_list("schema_name", "name", "pk", "fingerprint", "column_count")
+        progress.unlisted = {f"{schema}\0{name}": rest for schema, name, *rest in rows.iterator(chunk_size=10000)}
+        for listed, tables in read(progress.choose):
+            _store_chunk(source, listed, tables, progress)
+        removed = _rows([pk for pk, _, _ in progress.unlisted.values()])
+        vanished = catalogue_diff.TableDiff(removed=[(pk, (schema, name), kind) for pk, schema, name, _, kind in removed])
+        changes = progress.changes + store.write_diff(source, vanished)
+        if baseline:
+            changes = []
+        now = timezone.now()
+        if discovery is not None and changes:
+            store.record_changes(source, discovery, changes, now)
+        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
+    if progress.rewritten + len(removed) >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SchemaTable._meta.db_table}, {SchemaColumn._meta.db_table}")
+    return store.StoreResult(progress.tables, progress.columns + progress.unread_columns, baseline, changes)
+
+
+def _store_chunk(source, listed, tables, progress: _Progress):
+    fingerprints = {catalogue_diff.key_of(schema, name): fingerprint for _, schema, name, fingerprint in listed}
+    known = {key: progress.listed.pop(key) for key in fingerprints if key in progress.listed}
+    progress.tables += len(listed)
+    fetched = [catalogue_diff.key(t) for t in tables]
+    diff = catalogue_diff.diff_tables(_rows([known[k][0] for k in fetched if k in known]), tables)
+    diff.fingerprints = fingerprints
+    changes = store.write_diff(source, diff)
+    if not progress.baseline:
+        progress.changes += changes
+    progress.columns += sum(len(t.columns) for t in tables)
+    progress.rewritten += len(diff.added) + len(diff.changed) + len(diff.removed)
+    rewritten = {pk for pk, _ in diff.changed}
+    # Read again but found equal (a fingerprint that moved without a change): keep the new fingerprint.
+    _set_fingerprints([(known[k][0], fingerprints[k]) for k in fetched
+                       if k in known and known[k][0] not in rewritten and known[k][1] != fingerprints[k]])
+
+
+def _rows(ids) -> list[tuple]:
+    """Stored tables as diff_tables takes them, by id."""
+    rows = []
+    for start in range(0, len(ids), ID_CHUNK):
+        rows += SchemaTable.objects.filter(pk__in=ids[start:start + ID_CHUNK]).values_list(*ROW)
+    return rows
+
+
+def _set_fingerprints(pairs):
+    if pairs:
+        SchemaTable.objects.bulk_update([SchemaTable(pk=pk, fingerprint=fp) for pk, fp in pairs], ["fingerprint"],
+                                        batch_size=store.BATCH_SIZE)

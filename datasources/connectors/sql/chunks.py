@@ -1,0 +1,120 @@
+"""Reading a catalogue a chunk of tables at a time, each table with a fingerprint from the server.
+
+A catalogue of 100,000 tables holds 2,000,000 columns: read at once, they alone fill a worker's
+memory. The reader is a generator of ``(listed, tables)`` per chunk: ``listed`` the chunk's
+relations ``(ref, schema, name, fingerprint)``, ``tables`` the DiscoveredTables of those that
+``choose(listed)`` (the store's, called from the reader's thread) returned the refs of. The store
+chooses only the tables whose fingerprint differs from the stored one, so an unchanged refresh
+reads no column at all.
+
+A fingerprint is computed by the server from the versions of the catalogue rows that describe
+the table (PostgreSQL: the ``xmin`` of its pg_class, pg_attribute, pg_attrdef, pg_description
+and primary-key pg_index rows, with their counts): any DDL on the table writes one of them, so
+its fingerprint changes. Reading them costs one pass over pg_attribute's index, no type names,
+no expressions. A fingerprint may change when nothing readable did (VACUUM FREEZE): the store
+then compares the table's columns and finds nothing, which costs a read, never a false change.
+What it does not see is a change made only to another object the columns name (a type renamed,
+a domain's NOT NULL): a full read (``full=True``, and every first discovery) does.
+
+Columns come in two ways: when a chunk wants most of its tables (a first discovery), from one
+server-side cursor over every column in table order, read in step with the relations; when it
+wants few (a refresh), by a lookup of those tables' columns.
+"""
+import itertools
+
+from datasources.connectors.base import gc_paused
+from datasources.connectors.sql import introspection
+
+CHUNK = 2000  # tables per chunk: about 40,000 columns in memory at a time
+FETCH = 10000  # rows per round trip of a server-side cursor
+
+_CURSOR_NUMBERS = itertools.count()  # cursor names must differ within a transaction
+_PG_SELECT_COLUMNS = "SELECT n.nspname, c.relname, a.attname"
+
+POSTGRES_RELATIONS = f"""SELECT c.oid, n.nspname, c.relname, {introspection._PG_KIND},
+  CASE WHEN c.relkind = 'p' THEN (SELECT count(*) FROM pg_catalog.pg_inherits h WHERE h.inhparent = c.oid) END,
+  d.description, i.indkey::text,
+  concat_ws(' ', c.xmin, c.relkind, coalesce(a.n, 0), coalesce(a.x, 0), coalesce(ad.n, 0), coalesce(ad.x, 0),
+    coalesce(cd.n, 0), coalesce(cd.x, 0), coalesce(i.indexrelid, 0), coalesce(i.xmin::text, '-'))
+FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND {introspection._PG_DESCRIPTION} AND d.objsubid = 0
+LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
+LEFT JOIN (SELECT attrelid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_attribute
+  WHERE attnum > 0 GROUP BY attrelid) a ON a.attrelid = c.oid
+LEFT JOIN (SELECT adrelid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_attrdef
+  GROUP BY adrelid) ad ON ad.adrelid = c.oid
+LEFT JOIN (SELECT objoid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_description
+  WHERE classoid = 'pg_catalog.pg_class'::pg_catalog.regclass GROUP BY objoid) cd ON cd.objoid = c.oid
+WHERE {introspection._PG_RELKINDS} AND NOT c.relispartition AND {introspection._PG_SCHEMAS}
+ORDER BY c.oid"""
+
+# The bulk columns query, each row led by its table's oid: every column after one oid, in table
+# order (a first discovery), or those of some tables (a refresh).
+_PG_COLUMNS = introspection.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELECT c.oid, {_PG_SELECT_COLUMNS[7:]}", 1)
+POSTGRES_COLUMNS_AFTER = f"{_PG_COLUMNS} AND a.attrelid > CAST(:after AS oid) ORDER BY a.attrelid, a.attnum"
+POSTGRES_COLUMNS_OF = f"{_PG_COLUMNS} AND a.attrelid = ANY(CAST(:refs AS oid[])) ORDER BY a.attrelid, a.attnum"
+
+
+def _server_cursor(conn, sql, params):
+    """A named (server-side) cursor of the driver: rows come ``fetchmany`` at a time, as plain tuples.
+
+    (SQLAlchemy's streamed result would do, but buffers its first row ahead of the cursor.)
+    """
+    from sqlalchemy import text
+
+    compiled = text(sql).compile(dialect=conn.dialect)
+    cursor = conn.connection.dbapi_connection.cursor(name=f"rivergen_catalogue_{next(_CURSOR_NUMBERS)}")
+    cursor.execute(compiled.string, compiled.construct_params(params))
+    return cursor
+
+
+class _Ordered:
+    """A server-side cursor read in step with the relations: the rows up to a given oid."""
+
+    def __init__(self, cursor):
+        self.cursor, self.rows, self.index = cursor, [], 0
+
+    def until(self, last_ref) -> list:
+        taken = []
+        while True:
+            if self.index == len(self.rows):
+                self.rows, self.index = self.cursor.fetchmany(FETCH), 0
+                if not self.rows:
+                    return taken
+            rows, start = self.rows, self.index
+            end = start
+            while end < len(rows) and rows[end][0] <= last_ref:
+                end += 1
+            taken += rows[start:end]
+            self.index = end
+            if end < len(rows):
+                return taken
+
+
+def postgres_chunks(conn, schema, choose):
+    """The reader generator over a connection prepared for discovery (see the module docstring)."""
+    from sqlalchemy import text
+
+    params = {"schema": schema}
+    # The cursors are read to the end: plan them for all their rows, not the first tenth.
+    conn.execute(text("SET cursor_tuple_fraction = 1"))
+    relations = _server_cursor(conn, POSTGRES_RELATIONS, params)
+    columns, after = None, 0
+    while rows := relations.fetchmany(CHUNK):
+        listed = [(row[0], row[1], row[2], row[7]) for row in rows]
+        wanted = choose(listed)
+        if columns is None and wanted and len(wanted) * 2 >= len(rows):
+            columns = _Ordered(_server_cursor(conn, POSTGRES_COLUMNS_AFTER, {**params, "after": after}))
+        if columns is not None:
+            column_rows = [row for row in columns.until(rows[-1][0]) if row[0] in wanted]
+        elif wanted:
+            result = conn.execute(text(POSTGRES_COLUMNS_OF), {**params, "refs": sorted(wanted)})
+            column_rows = result.cursor.fetchall()
+        else:
+            column_rows = []
+        after = rows[-1][0]
+        with gc_paused():  # only while building: the generator waits with the collector as it found it
+            tables = introspection.assemble(
+                [row[1:7] for row in rows if row[0] in wanted], [row[1:] for row in column_rows], ()
+            ) if wanted else []
+        yield listed, tables
