@@ -34,3 +34,6 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "organization")
     search_fields = ("user__username", "organization__name")
     autocomplete_fields = ("user",)
+
+
+from accounts import audit_admin  # noqa: E402,F401  (registers the audit log's read-only admin)

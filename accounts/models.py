@@ -55,3 +55,6 @@ class Membership(models.Model):
     @property
     def can_write(self):
         return self.role in WRITE_ROLES
+
+
+from accounts.audit import AuditEvent  # noqa: E402,F401  (the audit log's model, in its own module)

@@ -2,7 +2,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
-from accounts.models import WRITE_ROLES, Membership, Organization, Workspace
+from accounts.models import WRITE_ROLES, Membership, Organization, Role, Workspace
 
 WRITE_REFUSED = "Your role in this organization may not create or change data sources."
 
@@ -90,3 +90,10 @@ def can_write(user, organization) -> bool:
     if user.is_superuser:
         return True
     return Membership.objects.filter(user=user, organization=organization, role__in=WRITE_ROLES).exists()
+
+
+def admin_organization_ids(user) -> list[int]:
+    """The organizations ``user`` administers (every one for a superuser)."""
+    if user.is_superuser:
+        return list(Organization.objects.values_list("pk", flat=True))
+    return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "rivergen.middleware.RequestIdMiddleware",  # first: every response, errors too, echoes the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -289,3 +290,7 @@ AXES_CLIENT_IP_CALLABLE = "rivergen.throttling.client_address"
 # --- Connection tests: how many may run at once, so that a few editors cannot tie up the workers ---
 DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)
 DATASOURCES_TESTS_PER_PROCESS = env.int("DATASOURCES_TESTS_PER_PROCESS", default=16)
+
+# --- Audit log: events older than this are deleted by a periodic task (the only delete allowed) ---
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+CELERY_BEAT_SCHEDULE["prune-audit-events"] = {"task": "accounts.tasks.prune_audit_events", "schedule": 86400}

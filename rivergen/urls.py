@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.audit_api import AuditEventsExportView, AuditEventsView
 from accounts.views import TokenRefreshView, TokenView
 from rivergen.health import healthz, readyz
 from datasources.api.urls import urlpatterns as datasource_urls
@@ -10,6 +11,8 @@ from datasources.api.urls import urlpatterns as datasource_urls
 api_v1 = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="token"),
     re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
+    re_path(r"^audit-events/?$", AuditEventsView.as_view(), name="audit-events"),
+    re_path(r"^audit-events/export/?$", AuditEventsExportView.as_view(), name="audit-events-export"),
     *datasource_urls,
 ]
 

@@ -2,16 +2,10 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 
-from accounts.models import Membership, Organization, Role
+from accounts.selectors import admin_organization_ids
 from datasources.models import Webhook, WebhookAttempt
 
 ADMINS_ONLY = "Only organization admins manage webhooks."
-
-
-def admin_organization_ids(user) -> list[int]:
-    if user.is_superuser:
-        return list(Organization.objects.values_list("pk", flat=True))
-    return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))
 
 
 def webhooks_visible_to(user) -> QuerySet:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 
+from accounts.audit_log import field_changes, record
 from datasources.models import DataSource, HealthCheck, Status
 from datasources.services.events import event_publish
 from rivergen.serializers import utc_text
@@ -16,8 +17,10 @@ from rivergen.serializers import utc_text
 HEALTH_CHANGED = "data_source.health_changed"
 
 
-def health_check_record(*, source: DataSource, result, trigger: str = HealthCheck.Trigger.MANUAL) -> HealthCheck:
-    """Store ``result`` (a connections.TestResult) as the latest check of ``source``."""
+def health_check_record(*, source: DataSource, result, trigger: str = HealthCheck.Trigger.MANUAL,
+                        actor=None) -> HealthCheck:
+    """Store ``result`` (a connections.TestResult) as the latest check of ``source``, with its
+    ``data_source.tested`` audit event (``actor`` None: the request's user, or the system)."""
     with transaction.atomic():
         # The row lock orders concurrent checks of one source, so each sees the status it changes.
         previous = (
@@ -36,6 +39,9 @@ def health_check_record(*, source: DataSource, result, trigger: str = HealthChec
             error_code=result.error_code, message=result.message or "", latency_ms=result.latency_ms,
             trigger=trigger,
         )
+        record("data_source.tested", organization_id=source.organization_id, actor=actor,
+               target=("data_source", source.pk, source.name),
+               changes=field_changes({"status": before}, {"status": after}))
         if _is_transition(before, after):
             event_publish(organization_id=source.organization_id, type=HEALTH_CHANGED, data={
                 "data_source_id": source.pk, "data_source_name": source.name,
