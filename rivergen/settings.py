@@ -165,6 +165,10 @@ SPECTACULAR_SETTINGS = {
         "DiscoveryStatusEnum": "datasources.models.catalogue.Discovery.Status",
         "HealthCheckStatusEnum": "datasources.models.health.HealthCheck.Status",
         "WebhookDeliveryStatusEnum": "datasources.models.webhooks.WebhookDelivery.Status",
+        "AuditActionEnum": "accounts.audit.ACTIONS",
+        "AuditActorTypeEnum": "accounts.audit.ACTOR_TYPES",
+        "AuditTargetTypeEnum": "accounts.audit.TARGET_TYPES",
+        "AuditViaEnum": "rivergen.request_context.VIA",
     },
 }
 

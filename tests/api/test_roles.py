@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import AuditEvent
 from datasources.models import DataSource, Discovery, StoredFile, Webhook, WebhookDelivery
 from tests.support import client_for
 
@@ -81,6 +82,9 @@ MATRIX = [
     row("rotate its secret",  "webhook-rotate-secret",        "post",   HOOK + "/rotate-secret",              None,      200, 403, 403, 404, 403, 401),
     row("ping webhook",       "webhook-ping",                 "post",   HOOK + "/ping",                       None,      202, 403, 403, 404, 403, 401),
     row("list deliveries",    "webhook-deliveries",           "get",    HOOK + "/deliveries",                 None,      200, 403, 403, 404, 403, 401),
+    # the audit log is for organization admins; an outsider reads its own organization's events only
+    row("list audit events",  "audit-events",                 "get",    "/api/v1/audit-events",               None,      200, 403, 403, 200, 403, 401),
+    row("export audit events","audit-events-export",          "get",    "/api/v1/audit-events/export",        None,      200, 403, 403, 200, 403, 401),
 ]
 # Routes of /api/v1 that answer before any role exists (tested in tests/api/test_auth.py).
 NOT_ROLE_BOUND = {"token", "token-refresh"}
@@ -108,6 +112,7 @@ def stored_state() -> list:
         list(StoredFile.objects.order_by("pk").values_list("pk", "name")),
         list(Webhook.objects.order_by("pk").values_list("pk", "url", "is_active", "secret", "updated_at")),
         list(WebhookDelivery.objects.order_by("pk").values_list("pk")),
+        list(AuditEvent.objects.order_by("pk").values_list("pk")),
     ]
 
 
