@@ -1,9 +1,9 @@
 """Reads of the audit log: organization admins see their organizations' events, newest first."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from accounts.audit import ACTIONS, ACTOR_TYPES, TARGET_TYPES, AuditEvent
-from accounts.selectors import admin_organization_ids
+from accounts.selectors import administered_organization_ids
 from rivergen.params import choice_param, int_param, moment_param
 
 ADMINS_ONLY = "Only organization admins read the audit log."
@@ -11,9 +11,7 @@ ADMINS_ONLY = "Only organization admins read the audit log."
 
 def audit_events_visible_to(user) -> QuerySet:
     """Events of the organizations ``user`` administers; PermissionDenied for an admin of none."""
-    organization_ids = admin_organization_ids(user)
-    if not organization_ids:
-        raise PermissionDenied(ADMINS_ONLY)
+    organization_ids = administered_organization_ids(user, ADMINS_ONLY)
     return AuditEvent.objects.filter(organization_id__in=organization_ids).order_by("-occurred_at", "-id")
 
 

@@ -97,3 +97,11 @@ def admin_organization_ids(user) -> list[int]:
     if user.is_superuser:
         return list(Organization.objects.values_list("pk", flat=True))
     return list(Membership.objects.filter(user=user, role=Role.ADMIN).values_list("organization_id", flat=True))
+
+
+def administered_organization_ids(user, refusal: str) -> list[int]:
+    """``admin_organization_ids``, or PermissionDenied(``refusal``) for a user who is admin nowhere."""
+    organization_ids = admin_organization_ids(user)
+    if not organization_ids:
+        raise PermissionDenied(refusal)
+    return organization_ids

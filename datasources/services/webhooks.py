@@ -14,10 +14,11 @@ from django.db import transaction
 from rest_framework import serializers
 
 from accounts.audit_log import field_changes, record
+from accounts.selectors import admin_organization_ids
 from datasources.models import EVENT_TYPES, Webhook, WebhookDelivery
 from datasources.models.webhooks import PING
 from datasources.security import network
-from datasources.selectors.webhooks import ADMINS_ONLY, admin_organization_ids
+from datasources.selectors.webhooks import ADMINS_ONLY
 from datasources.services.events import delivery_queue, event_body
 from rivergen.errors import ConnectorError
 from rivergen.fields import (
