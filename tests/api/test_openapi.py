@@ -168,3 +168,9 @@ def test_the_audit_log_is_documented(schema):
     assert media["x-item-schema"] == {"$ref": "#/components/schemas/AuditEvent"}
     event = schema["components"]["schemas"]["AuditEvent"]["properties"]
     assert set(event) == {"id", "occurred_at", "organization_id", "action", "actor", "target", "changes", "request"}
+
+
+def test_every_response_documents_its_request_id(schema):
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            assert "X-Request-ID" in response.get("headers", {}), (path, method, code)
