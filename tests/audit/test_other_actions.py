@@ -105,3 +105,12 @@ def test_key_rotation_from_the_cli_records_one_event(alice, spec_body):
     assert (event.actor_type, event.via, event.organization_id) == ("system", "cli", None)
     assert event.changes["changed"] == {"from": None, "to": 1}
     assert event.changes["completed"] == {"from": None, "to": True}
+
+
+def test_an_admin_lockout_is_recorded_as_the_admins(alice, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(2):
+        client.post("/admin/login/", {"username": "alice", "password": "wrong"})
+    event = only_event("auth.locked_out")
+    assert (event.via, event.target_id, event.ip) == ("admin", alice.pk, "203.0.113.9")
