@@ -114,3 +114,20 @@ def test_an_admin_lockout_is_recorded_as_the_admins(alice, settings):
         client.post("/admin/login/", {"username": "alice", "password": "wrong"})
     event = only_event("auth.locked_out")
     assert (event.via, event.target_id, event.ip) == ("admin", alice.pk, "203.0.113.9")
+
+
+def test_a_rotation_that_fails_midway_still_records_what_it_did(alice, spec_body, monkeypatch):
+    from django.db import DatabaseError
+
+    with override_settings(**OLD, **NO_PREVIOUS):
+        data_source_create(actor=alice, data=spec_body)
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("disk full (planted)")
+
+    monkeypatch.setattr("datasources.security.crypto._write_if_unchanged", broken)
+    with override_settings(**NEW, **OLD_AS_PREVIOUS), pytest.raises(DatabaseError):
+        call_command("rotate_encryption_keys", stdout=StringIO(), stderr=StringIO())
+    event = only_event("encryption_keys.rotated")
+    assert event.changes["completed"] == {"from": None, "to": False}
+    assert event.changes["changed"] == {"from": None, "to": 0}
