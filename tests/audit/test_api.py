@@ -116,3 +116,15 @@ def test_request_id_is_echoed_when_valid_and_made_up_otherwise(api, sent, echoed
 def test_every_response_carries_a_request_id(client):
     for path in ("/api/v1/data-sources", "/api/v1/nowhere", "/healthz", "/admin/login/"):
         assert client.get(path)["X-Request-ID"]
+
+
+@pytest.mark.parametrize("since, status", [
+    ("2818-01-15T11:18:40.1-17:45", 200),  # an offset PostgreSQL would refuse: read in UTC
+    ("9999-12-31T23:00:00-05:00", 400),  # past the last moment there is
+])
+def test_odd_offsets_are_read_in_utc(api, since, status):
+    for path in (URL, f"{URL}/export"):
+        response = api.get(path, {"since": since})
+        assert response.status_code == status
+        if status == 200 and path.endswith("export"):
+            assert b"".join(response.streaming_content) == b""
