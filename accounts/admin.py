@@ -75,3 +75,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from accounts import audit_admin  # noqa: E402,F401  (registers the audit log's read-only admin)

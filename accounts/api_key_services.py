@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.api_keys import IDENTITY_PREFIX, ApiKey, key_hash, new_key
+from accounts.audit_log import record
 from accounts.models import Membership, Role, Workspace
 from accounts.selectors import (
     KEYS_ADMINS_ONLY,
@@ -55,7 +56,9 @@ def api_key_create(*, actor, data) -> tuple[ApiKey, str]:
             organization_id=organization_id, workspace_ids=workspace_ids, identity=identity,
             expires_at=timezone.now() + timedelta(days=values["expires_in_days"]), created_by=actor,
         )
-        # AUDIT: api_key.created (issue 19, item 3)
+        record("api_key.created", organization_id=organization_id, actor=actor, target=("api_key", api_key.pk, api_key.name),
+               changes={"role": {"from": None, "to": api_key.role}, "workspace_ids": {"from": None, "to": workspace_ids},
+                        "expires_at": {"from": None, "to": api_key.expires_at.isoformat()}})
     return api_key, key
 
 
@@ -68,7 +71,8 @@ def api_key_rotate(*, api_key: ApiKey, actor) -> str:
     with transaction.atomic():
         api_key.prefix, api_key.key_hash = prefix, key_hash(key)
         api_key.save(update_fields=["prefix", "key_hash"])
-        # AUDIT: api_key.rotated (issue 19, item 3)
+        record("api_key.rotated", organization_id=api_key.organization_id, actor=actor,
+               target=("api_key", api_key.pk, api_key.name), changes={"key": {"changed": True}})
     return key
 
 
@@ -82,7 +86,8 @@ def api_key_revoke(*, api_key: ApiKey, actor) -> ApiKey:
         api_key.save(update_fields=["revoked_at"])
         api_key.identity.is_active = False
         api_key.identity.save(update_fields=["is_active"])
-        # AUDIT: api_key.revoked (issue 19, item 3)
+        record("api_key.revoked", organization_id=api_key.organization_id, actor=actor,
+               target=("api_key", api_key.pk, api_key.name))
     return api_key
 
 

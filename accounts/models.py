@@ -52,6 +52,7 @@ class Membership(models.Model):
 
 # Defined in their own modules; imported here so that Django registers them with the app.
 from accounts.api_keys import ApiKey  # noqa: E402
+from accounts.audit import AuditEvent  # noqa: E402
 from accounts.idempotency import IdempotentRequest  # noqa: E402
 
-__all__ = ["ApiKey", "IdempotentRequest", "Membership", "Organization", "Role", "WRITE_ROLES", "Workspace"]
+__all__ = ["ApiKey", "AuditEvent", "IdempotentRequest", "Membership", "Organization", "Role", "WRITE_ROLES", "Workspace"]

@@ -160,3 +160,11 @@ def api_keys_visible_to(user):
     if not organization_ids:
         raise PermissionDenied(KEYS_ADMINS_ONLY)
     return ApiKey.objects.filter(organization_id__in=organization_ids).select_related("created_by")
+
+
+def administered_organization_ids(user, refusal: str) -> list[int]:
+    """``admin_organization_ids``, or PermissionDenied(``refusal``) for a user who is admin nowhere."""
+    organization_ids = admin_organization_ids(user)
+    if not organization_ids:
+        raise PermissionDenied(refusal)
+    return organization_ids

@@ -10,8 +10,10 @@ each kind's capacity to itself. Broker and options come from Django settings (th
 """
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
+
+from rivergen import request_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rivergen.settings")
 
@@ -31,3 +33,18 @@ app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
 app.conf.task_default_queue = "default"
 app.conf.task_routes = {task: {"queue": queue, "routing_key": queue} for task, queue in ROUTES.items()}
 app.autodiscover_tasks()
+
+_running = {}  # task id -> its context, from task_prerun to task_postrun (same thread)
+
+
+@signals.task_prerun.connect
+def _run_as_scheduler(task_id=None, task=None, **kwargs):
+    # Whatever a job changes is the scheduler's doing (the audit log's ``via``), eager jobs included.
+    _running[task_id] = request_context.enter("scheduler")
+
+
+@signals.task_postrun.connect
+def _end_scheduler_run(task_id=None, task=None, **kwargs):
+    manager = _running.pop(task_id, None)
+    if manager is not None:
+        request_context.leave(manager)

@@ -3,10 +3,11 @@ import json
 import sys
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from rivergen.errors import ConflictError
+from rivergen.request_context import request_context
 
 
 def print_json(command, payload):
@@ -49,3 +50,11 @@ def read_secret_stdin(stdin=None) -> str:
 
 
 EXPECTED_ERRORS = (ValidationError, DRFValidationError, ConflictError, PermissionDenied)
+
+
+class CliCommand(BaseCommand):
+    """A command whose writes the audit log shows as ``via: cli``, with one request id per run."""
+
+    def execute(self, *args, **options):
+        with request_context(via="cli"):
+            return super().execute(*args, **options)

@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 
 from rivergen.params import check_all_text
+from rivergen.request_context import request_context, request_id_or_new
+from rivergen.throttling import client_address
 
 logger = logging.getLogger(__name__)
 
@@ -46,3 +48,22 @@ class ApiErrorEnvelopeMiddleware:
 
         logger.error("Unhandled error under /api/: %s", type(exception).__name__)
         return json_500(request)
+
+
+class RequestIdMiddleware:
+    """Every response carries ``X-Request-ID``: the client's (if 1-200 visible ASCII characters)
+    or a new one. The request runs in a ``request_context`` with that id, the client's address
+    and user agent, and its surface (``admin`` under /admin/, else ``api``), for the audit log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_or_new(request.META.get("HTTP_X_REQUEST_ID"))
+        request.request_id = request_id
+        via = "admin" if request.path.startswith("/admin/") else "api"
+        with request_context(via=via, request_id=request_id, ip=client_address(request),
+                             user_agent=request.META.get("HTTP_USER_AGENT", ""), request=request):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response

@@ -57,6 +57,14 @@ IDEMPOTENT_ERRORS = {
 }
 
 
+# rivergen.middleware.RequestIdMiddleware: on every response, and the audit log's request.id.
+REQUEST_ID_HEADER = {
+    "description": "The request's X-Request-ID if it sent a valid one (1-200 visible ASCII characters), "
+                   "else a new id; audit events of this request carry it as request.id.",
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
+}
+
+
 def _errors_of(operation, method) -> list[str]:
     """The error statuses an operation can answer with: no 403/404/409 without a token, no
     409 on a read, no 413/415 without a request body."""
@@ -196,4 +204,6 @@ def wrap_in_envelope(result, generator, request, public):
                     "description": IDEMPOTENT_ERRORS[code] if idempotent and code in IDEMPOTENT_ERRORS else ERRORS[code],
                     "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
                 })
+            for response in responses.values():
+                response.setdefault("headers", {})["X-Request-ID"] = REQUEST_ID_HEADER
     return result

@@ -80,7 +80,11 @@ def moment_param(params, name: str):
         moment = None
     if moment is None:
         raise ValidationError({name: ["Must be an ISO 8601 date or date-time."]})
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:
+        # In UTC: PostgreSQL refuses offsets past 15:59 that Python accepts (up to 23:59).
+        return moment.replace(tzinfo=timezone.utc) if not moment.tzinfo else moment.astimezone(timezone.utc)
+    except OverflowError:  # 9999-12-31T23:00-05:00 is past the last representable moment
+        raise ValidationError({name: ["Must be an ISO 8601 date or date-time."]}) from None
 
 
 def check_all_text(params) -> None:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "rivergen.middleware.RequestIdMiddleware",  # first: every response, errors too, echoes the id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -171,6 +172,10 @@ SPECTACULAR_SETTINGS = {
         "DiscoveryStatusEnum": "datasources.models.catalogue.Discovery.Status",
         "HealthCheckStatusEnum": "datasources.models.health.HealthCheck.Status",
         "WebhookDeliveryStatusEnum": "datasources.models.webhooks.WebhookDelivery.Status",
+        "AuditActionEnum": "accounts.audit.ACTIONS",
+        "AuditActorTypeEnum": "accounts.audit.ACTOR_TYPES",
+        "AuditTargetTypeEnum": "accounts.audit.TARGET_TYPES",
+        "AuditViaEnum": "rivergen.request_context.VIA",
     },
 }
 
@@ -307,3 +312,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)
 DATASOURCES_TESTS_PER_PROCESS = env.int("DATASOURCES_TESTS_PER_PROCESS", default=16)
 DATASOURCES_TESTS_PER_ORGANIZATION = env.int("DATASOURCES_TESTS_PER_ORGANIZATION", default=32)
+
+# --- Audit log: events older than this are deleted by a periodic task (the only delete allowed) ---
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+CELERY_BEAT_SCHEDULE["prune-audit-events"] = {"task": "accounts.tasks.prune_audit_events", "schedule": 86400}

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from accounts.api_key_views import ApiKeyViewSet
+from accounts.audit_api import AuditEventsExportView, AuditEventsView
 from accounts.views import TokenRefreshView, TokenView
 from rivergen.health import healthz, readyz
 from rivergen.views import api_not_found, favicon
@@ -18,6 +19,8 @@ accounts_router.register("api-keys", ApiKeyViewSet, basename="api-key")
 api_v1 = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="token"),
     re_path(r"^auth/token/refresh/?$", TokenRefreshView.as_view(), name="token-refresh"),
+    re_path(r"^audit-events/?$", AuditEventsView.as_view(), name="audit-events"),
+    re_path(r"^audit-events/export/?$", AuditEventsExportView.as_view(), name="audit-events-export"),
     *datasource_urls,
     *accounts_router.urls,
 ]

@@ -4,12 +4,19 @@ Forms hand their values to ``datasources.services``; nothing here validates or w
 Modules: ``sources`` and ``files`` (the model admins), ``forms`` and ``typeinfo`` (the type-aware
 source form), ``views`` (test connection, discover, panel fragments), ``panels`` (the change
 page's panel registry; see its docstring to add one), ``source_panels`` and ``watch_panels`` (the built-in panels: connection,
-health history, discovery, schema changes, schema) and
+health history, discovery, schema changes, schema), ``audit_panel`` (the source's last audit events) and
 ``webhooks`` (webhooks and their deliveries, read-only: they are managed through the API).
 """
 from django.contrib import admin
 
-from datasources.admin import files, source_panels, sources, watch_panels, webhooks  # noqa: F401  (register admins and panels)
+from datasources.admin import (  # noqa: F401  (register admins and panels)
+    audit_panel,
+    files,
+    source_panels,
+    sources,
+    watch_panels,
+    webhooks,
+)
 
 admin.site.site_header = "RiverGen"
 admin.site.site_title = "RiverGen admin"

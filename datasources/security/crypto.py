@@ -184,13 +184,14 @@ def encrypted_columns():
     ]
 
 
-def rotate_encryption(*, batch_size: int = 500, dry_run: bool = False) -> RotationReport:
+def rotate_encryption(*, batch_size: int = 500, dry_run: bool = False, report=None) -> RotationReport:
     """Re-encrypt, batch by batch, every value the previous keys open; idempotent.
 
     Works on the stored bytes (not through the model) and writes each value only if
     it is still the bytes it read, so that concurrent saves are never overwritten.
+    ``report`` (filled as it goes) lets a caller see the counts of a run that fails midway.
     """
-    report = RotationReport()
+    report = report if report is not None else RotationReport()
     for model, column in encrypted_columns():
         last_pk = None
         while True:

@@ -1,8 +1,7 @@
 """Reads of webhook endpoints and their delivery log: only an organization's admins see them."""
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 
-from accounts.selectors import admin_organization_ids
+from accounts.selectors import administered_organization_ids
 from datasources.models import Webhook, WebhookAttempt
 
 ADMINS_ONLY = "Only organization admins manage webhooks."
@@ -10,9 +9,7 @@ ADMINS_ONLY = "Only organization admins manage webhooks."
 
 def webhooks_visible_to(user) -> QuerySet:
     """The endpoints a user manages, newest first; PermissionDenied for a user who is admin nowhere."""
-    organization_ids = admin_organization_ids(user)
-    if not organization_ids:
-        raise PermissionDenied(ADMINS_ONLY)
+    organization_ids = administered_organization_ids(user, ADMINS_ONLY)
     return Webhook.objects.filter(organization_id__in=organization_ids).order_by("-created_at", "-id")
 
 

@@ -68,7 +68,7 @@ def data_source_test_connection(*, source: DataSource, trigger: str = "manual", 
             result = connection_test_run(source)
     else:
         result = connection_test_run(source)
-    health_check_record(source=source, result=result, trigger=trigger)
+    health_check_record(source=source, result=result, trigger=trigger, actor=actor)
     source.refresh_from_db(fields=[
         "status", "last_tested_at", "last_successful_connection_at", "last_failed_connection_at",
         "failure_count", "failure_reason",

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts.audit_log import record
 from datasources.catalogue.store import catalogue_replace
 from datasources.catalogue.stream import catalogue_store_chunks
 from datasources.connectors import connector_for
@@ -37,8 +38,11 @@ CLAIM_MARGIN_SECONDS = 10
 
 
 def discovery_queue(*, source: DataSource, actor=None) -> Discovery:
-    """Record a queued discovery and send it to the workers once the row is committed."""
-    discovery = Discovery.objects.create(data_source=source, requested_by=actor)
+    """Record a queued discovery (and its audit event) and send it to the workers once committed."""
+    with transaction.atomic():
+        discovery = Discovery.objects.create(data_source=source, requested_by=actor)
+        record("data_source.discovery_requested", organization_id=source.organization_id, actor=actor,
+               target=("data_source", source.pk, source.name))
     enqueue_after_commit("discover_schema", discovery.pk, on_failure=lambda: _queue_failed(discovery.pk))
     return discovery
 

@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.text import get_valid_filename
 
+from accounts.audit_log import field_changes, record
 from accounts.selectors import can_write, check_workspace_in_scope, memberships_of, write_target
 from datasources.models import StoredFile
 from datasources.selectors.files import sources_using_file
@@ -63,6 +64,8 @@ def stored_file_create(*, actor, upload, workspace_id=None, organization=None) -
             saved = default_storage.save(f"organizations/{organization.pk}/files/{row.pk}/{filename}", upload)
             row.name = saved
             row.save(update_fields=["name"])
+            record("file.uploaded", organization_id=organization.pk, actor=actor, target=_target(row),
+                   changes=field_changes({}, {"name": row.name, "size": row.size, "content_type": content_type}))
     except Exception:
         if saved:
             default_storage.delete(saved)
@@ -80,5 +83,10 @@ def stored_file_delete(*, actor, stored_file: StoredFile) -> None:
             f"The file is used by data source(s): {', '.join(users)}. Delete or change them first."
         )
     with transaction.atomic():
+        record("file.deleted", organization_id=stored_file.organization_id, actor=actor, target=_target(stored_file))
         stored_file.delete()
         transaction.on_commit(lambda: default_storage.delete(stored_file.name))
+
+
+def _target(stored_file: StoredFile) -> tuple:
+    return ("file", stored_file.pk, stored_file.name or stored_file.filename)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 
+from accounts.audit_log import field_changes, record
 from datasources.models import DataSource, HealthCheck, Status
 from datasources.services.events import event_publish
 from rivergen.serializers import utc_text
@@ -16,8 +17,10 @@ from rivergen.serializers import utc_text
 HEALTH_CHANGED = "data_source.health_changed"
 
 
-def health_check_record(*, source: DataSource, result, trigger: str = HealthCheck.Trigger.MANUAL) -> HealthCheck:
-    """Store ``result`` (a connections.TestResult) as the latest check of ``source``."""
+def health_check_record(*, source: DataSource, result, trigger: str = HealthCheck.Trigger.MANUAL,
+                        actor=None) -> HealthCheck:
+    """Store ``result`` (a connections.TestResult) as the latest check of ``source``, with its
+    ``data_source.tested`` audit event (``actor`` None: the request's user, or the system)."""
     with transaction.atomic():
         # The row lock orders concurrent checks of one source, so each sees the status it changes.
         previous = (
@@ -26,7 +29,7 @@ def health_check_record(*, source: DataSource, result, trigger: str = HealthChec
         )
         if previous is None:  # deleted while it was being tested
             return HealthCheck(data_source=source, checked_at=result.tested_at, status=result.status)
-        check = _apply(source, result, trigger, *previous)
+        check = _apply(source, result, trigger, *previous, actor=actor)
         check.save()
     return check
 
@@ -51,10 +54,14 @@ def health_checks_record_many(*, results: list, trigger: str = HealthCheck.Trigg
     return len(checks)
 
 
-def _apply(source: DataSource, result, trigger: str, before: str, interval: int) -> HealthCheck:
-    """Update the source's health fields (its row is locked) and publish a change; the unsaved check."""
+def _apply(source: DataSource, result, trigger: str, before: str, interval: int, actor=None) -> HealthCheck:
+    """Update the source's health fields (its row is locked), record the ``data_source.tested`` audit
+    event (``actor`` None: the request's user, or the system) and publish a change; the unsaved check."""
     after = Status.ACTIVE if result.succeeded else Status.ERROR
     DataSource.objects.filter(pk=source.pk).update(**_health_fields(result), **_next_check(result.tested_at, interval))
+    record("data_source.tested", organization_id=source.organization_id, actor=actor,
+           target=("data_source", source.pk, source.name),
+           changes=field_changes({"status": before}, {"status": after}))
     if _is_transition(before, after):
         event_publish(organization_id=source.organization_id, type=HEALTH_CHANGED, data={
             "data_source_id": source.pk, "data_source_name": source.name,

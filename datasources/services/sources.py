@@ -3,7 +3,7 @@
 The API, the admin and ``manage.py create_datasource`` all call these functions
 with the raw input; parsing, rules and the write happen here once.
 """
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,6 +20,12 @@ from datasources.security.crypto import Unreadable
 from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.jobs import enqueue_after_commit
 from datasources.services.rules import apply_rules
+from datasources.services.source_audit import (
+    source_created_record,
+    source_deleted_record,
+    source_state,
+    source_updated_record,
+)
 from rivergen.errors import ConflictError
 from rivergen.fields import parse_object
 
@@ -47,7 +53,7 @@ def data_source_create(*, actor, data, organization=None) -> DataSource:
     # The create queues the first test itself (trigger "created"): the first scheduled one is one interval later.
     interval = source.health_check_interval
     source.health_next_check_at = now + timedelta(seconds=interval) if interval else None
-    _save(source)
+    _save(source, lambda: source_created_record(source, actor))
     if source.schema_auto_refresh and settings.DATASOURCES_CHECK_NEW_SOURCES:
         # The 201 answers at once; the first test and discovery run in the background.
         enqueue_after_commit("check_new_source", source.pk)
@@ -91,13 +97,14 @@ def data_source_update(*, source: DataSource, actor, data, partial=True) -> Data
     resend. Stored secrets never follow a change of destination (``_check_rebind``).
     """
     state = data_source_updated_state(source=source, actor=actor, data=data, partial=partial)
+    before = source_state(source)
     if state["health_check_interval"] != source.health_check_interval:
         source.health_next_check_at = timezone.now() if state["health_check_interval"] else None
     for field, value in state.items():
         setattr(source, field, value)
     source.updated_by = actor
     source.updated_at = timezone.now()
-    _save(source)
+    _save(source, lambda: source_updated_record(source, before, actor))
     return source
 
 
@@ -145,6 +152,7 @@ def data_source_delete(*, source: DataSource, actor=None) -> None:
     if actor is not None:
         _require_write(actor, source)
     with transaction.atomic():
+        source_deleted_record(source, actor)
         source.delete()
 
 
@@ -217,13 +225,13 @@ def _check_rebind(source, state, sent_credentials, *, sent_connection_string):
         ]})
 
 
-def _save(source: DataSource):
-    # Outside a transaction the INSERT or UPDATE is atomic by itself: BEGIN and COMMIT would
-    # only add two round trips. Inside one (the admin), the savepoint keeps it usable after a clash.
-    connection = transaction.get_connection()
+def _save(source: DataSource, audit):
+    """Save ``source`` and its audit event in one transaction (a savepoint inside the admin's, which
+    stays usable after a clash of names)."""
     try:
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        with transaction.atomic():
             source.save()
+            audit()
     except IntegrityError:
         _check_name_free(source.organization_id, source.name, source.pk)
         raise  # not the name: a real fault

@@ -12,6 +12,7 @@ from django.core.validators import RegexValidator
 from django.db import transaction
 from rest_framework import serializers
 
+from accounts.audit_log import field_changes, record
 from accounts.selectors import admin_organization_ids, administered_organization_id
 from datasources.models import EVENT_TYPES, Webhook, WebhookDelivery
 from datasources.models.webhooks import PING
@@ -74,10 +75,12 @@ def webhook_create(*, actor, data) -> tuple[Webhook, str]:
     values = parse_object(WebhookInputSerializer, data, partial=False)
     organization_id = administered_organization_id(actor, values.pop("organization_id", None), refused=ADMINS_ONLY)
     secret = _new_secret()
-    webhook = Webhook.objects.create(
-        organization_id=organization_id, created_by=actor, secret=secret,
-        description=values.pop("description", None) or "", **values,
-    )
+    with transaction.atomic():
+        webhook = Webhook.objects.create(
+            organization_id=organization_id, created_by=actor, secret=secret,
+            description=values.pop("description", None) or "", **values,
+        )
+        _record("webhook.created", webhook, actor, {**field_changes({}, _state(webhook)), "secret": {"changed": True}})
     return webhook, secret
 
 
@@ -87,15 +90,20 @@ def webhook_update(*, webhook: Webhook, actor, data, partial=True) -> Webhook:
     values.pop("organization_id", None)  # an endpoint never moves between organizations
     if "description" in values or not partial:
         values["description"] = values.get("description") or ""
+    before = _state(webhook)
     for field, value in values.items():
         setattr(webhook, field, value)
-    webhook.save()
+    with transaction.atomic():
+        webhook.save()
+        _record("webhook.updated", webhook, actor, field_changes(before, _state(webhook)))
     return webhook
 
 
 def webhook_delete(*, webhook: Webhook, actor) -> None:
     _require_admin(actor, webhook)
-    webhook.delete()
+    with transaction.atomic():
+        _record("webhook.deleted", webhook, actor)
+        webhook.delete()
 
 
 def webhook_rotate_secret(*, webhook: Webhook, actor) -> str:
@@ -103,7 +111,9 @@ def webhook_rotate_secret(*, webhook: Webhook, actor) -> str:
     _require_admin(actor, webhook)
     secret = _new_secret()
     webhook.secret = secret
-    webhook.save(update_fields=["secret", "updated_at"])
+    with transaction.atomic():
+        webhook.save(update_fields=["secret", "updated_at"])
+        _record("webhook.secret_rotated", webhook, actor, {"secret": {"changed": True}})
     return secret
 
 
@@ -119,3 +129,12 @@ def webhook_ping(*, webhook: Webhook, actor) -> WebhookDelivery:
 def _require_admin(actor, webhook):
     if webhook.organization_id not in admin_organization_ids(actor):
         raise PermissionDenied(ADMINS_ONLY)
+
+
+def _state(webhook: Webhook) -> dict:
+    return {field: getattr(webhook, field) for field in ("url", "events", "is_active", "description")}
+
+
+def _record(action: str, webhook: Webhook, actor, changes=None) -> None:
+    record(action, organization_id=webhook.organization_id, actor=actor,
+           target=("webhook", webhook.pk, webhook.url), changes=changes)

@@ -167,3 +167,13 @@ def test_a_generated_client_parses_every_operation(generated, live_server, admin
     assert call("v1_data_sources_destroy", 200, client=client, id=csv.id) is None
     assert call("v1_storage_files_destroy", 200, client=client, id=stored.id) is None
     assert call("v1_data_sources_destroy", 200, client=client, id=sql.id) is None
+
+    audit = call("audit_events_list", 200, client=client, page_size=100)
+    assert {e.action.value for e in audit} >= {
+        "data_source.created", "data_source.updated", "data_source.tested", "data_source.discovery_requested",
+        "data_source.deleted", "file.uploaded", "file.deleted", "webhook.created", "webhook.secret_rotated"}
+    assert audit[0].actor.label == admin.username and audit[0].request.via.value == "api"
+    audit_export = op("audit_events_export").sync_detailed(
+        client=client, action=[models.AuditEventsExportActionItem("webhook.created")])
+    assert audit_export.status_code == 200
+    assert [json.loads(line)["action"] for line in audit_export.content.splitlines()] == ["webhook.created"]

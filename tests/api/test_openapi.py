@@ -155,3 +155,22 @@ def test_the_export_is_documented_as_a_line_stream_of_tables(schema):
     assert media["schema"]["type"] == "string"
     assert media["x-item-schema"] == {"$ref": "#/components/schemas/SchemaExportLine"}
     assert "columns" in schema["components"]["schemas"]["SchemaExportLine"]["properties"]
+
+
+def test_the_audit_log_is_documented(schema):
+    assert success_data(schema, "/api/v1/audit-events", "get") == {
+        "type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}}
+    listing = schema["paths"]["/api/v1/audit-events"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {
+        "action", "actor_type", "actor_id", "target_type", "target_id", "since", "until", "page", "page_size"}
+    assert {"401", "403"} <= set(listing["responses"])
+    media = schema["paths"]["/api/v1/audit-events/export"]["get"]["responses"]["200"]["content"]["application/x-ndjson"]
+    assert media["x-item-schema"] == {"$ref": "#/components/schemas/AuditEvent"}
+    event = schema["components"]["schemas"]["AuditEvent"]["properties"]
+    assert set(event) == {"id", "occurred_at", "organization_id", "action", "actor", "target", "changes", "request"}
+
+
+def test_every_response_documents_its_request_id(schema):
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            assert "X-Request-ID" in response.get("headers", {}), (path, method, code)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import ApiKey
+from accounts.models import ApiKey, AuditEvent
 from datasources.models import DataSource, Discovery, StoredFile, Webhook, WebhookDelivery
 from tests.support import client_for
 
@@ -91,6 +91,9 @@ MATRIX = [
     row("read API key",       "api-key-detail",               "get",    KEY,                                  None,      200, 403, 403, 404, 403, 401),
     row("revoke API key",     "api-key-detail",               "delete", KEY,                                  None,      200, 403, 403, 404, 403, 401),
     row("rotate API key",     "api-key-rotate",               "post",   KEY + "/rotate",                      None,      200, 403, 403, 404, 403, 401),
+    # the audit log is for organization admins; an outsider reads its own organization's events only
+    row("list audit events",  "audit-events",                 "get",    "/api/v1/audit-events",               None,      200, 403, 403, 200, 403, 401),
+    row("export audit events","audit-events-export",          "get",    "/api/v1/audit-events/export",        None,      200, 403, 403, 200, 403, 401),
 ]
 # Routes of /api/v1 that answer before any role exists (tested in tests/api/test_auth.py).
 NOT_ROLE_BOUND = {"token", "token-refresh"}
@@ -120,6 +123,7 @@ def stored_state() -> list:
         list(Webhook.objects.order_by("pk").values_list("pk", "url", "is_active", "secret", "updated_at")),
         list(WebhookDelivery.objects.order_by("pk").values_list("pk")),
         list(ApiKey.objects.order_by("pk").values_list("pk", "prefix", "key_hash", "revoked_at")),
+        list(AuditEvent.objects.order_by("pk").values_list("pk")),
     ]
 
 

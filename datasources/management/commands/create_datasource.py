@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from rest_framework import serializers
 
@@ -11,6 +11,7 @@ from datasources.services.credentials import SECRET_KEYS
 from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
 from datasources.services.sources import data_source_create
 from rivergen.commands import (
+    CliCommand,
     EXPECTED_ERRORS,
     as_command_error,
     print_json,
@@ -34,7 +35,7 @@ OBJECTS = [name for name, field in INPUT_FIELDS.items()
 PLAIN_CREDENTIAL_FLAGS = ("username", "warehouse", "role")
 
 
-class Command(BaseCommand):
+class Command(CliCommand):
     help = (
         "Create a data source as USER through the same validation as the API; prints it as JSON. "
         "Secrets come from --file, --credentials-file or --password-stdin, never from argv."

@@ -1,10 +1,11 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from datasources.security.crypto import previous_keys, rotate_encryption
-from rivergen.commands import print_json
+from datasources.security.crypto import previous_keys
+from datasources.services.keys import encryption_keys_rotate
+from rivergen.commands import CliCommand, print_json
 
 
-class Command(BaseCommand):
+class Command(CliCommand):
     help = (
         "Re-encrypt every encrypted value stored under the previous keys (OLD_SECRET_KEY / "
         "OLD_CRYPTOGRAPHY_KEY in the environment) with the current SECRET_KEY / CRYPTOGRAPHY_KEY. "
@@ -23,7 +24,7 @@ class Command(BaseCommand):
                 "OLD_SECRET_KEY / OLD_CRYPTOGRAPHY_KEY are not set (or equal the current keys): "
                 "only checking that every value opens with the current keys."
             )
-        report = rotate_encryption(batch_size=batch_size, dry_run=dry_run)
+        report = encryption_keys_rotate(batch_size=batch_size, dry_run=dry_run)
         print_json(self, {"dry_run": dry_run, **report.as_dict()})
         if report.unreadable:
             # The values are named by model, field and row id only: never their contents.
