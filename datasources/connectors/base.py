@@ -16,6 +16,10 @@ What a class declares:
   (write-only everywhere, password inputs in the admin);
 - ``schemes`` lists the connection-string schemes the type accepts; empty
   means the type takes no connection string;
+- ``tls_modes`` the TLS modes a source of the type may ask for (empty: it does not connect over
+  TLS and ``tls`` must be null), ``tls_default`` the mode an omitted ``tls`` means, and
+  ``tls_honoured`` whether its hooks apply ``tls`` (otherwise a test with a ``tls`` object answers
+  ``UNSUPPORTED`` rather than connect some other way);
 - what the admin form shows: ``form_fields`` (the connection fields, further limited to what
   the type accepts), ``form_credentials`` (the spec's credential keys it asks for; the type's
   own ``credential_keys`` always follow them) and ``credential_labels`` (labels and hints for
@@ -79,8 +83,11 @@ SPEC_CREDENTIAL_KEYS = (
 )
 # Accepted for every type: an SSH tunnel may log in with a password instead of a key, and
 # may pin the server's host key (a public key line or a SHA256 fingerprint; not a secret).
-COMMON_CREDENTIAL_KEYS = ("ssh_password", "ssh_host_key")
-SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password")
+# The private key of a TLS client certificate (``tls.client_certificate``) is a secret of every type.
+COMMON_CREDENTIAL_KEYS = ("ssh_password", "ssh_host_key", "tls_client_key")
+SPEC_SECRET_KEYS = (
+    "password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password", "tls_client_key",
+)
 SPEC_CREDENTIAL_LABELS = {
     "username": "Username",
     "password": "Password",
@@ -90,6 +97,7 @@ SPEC_CREDENTIAL_LABELS = {
     "ssh_passphrase": "SSH key passphrase",
     "ssh_password": "SSH password",
     "ssh_host_key": "SSH host key (public key line or SHA256 fingerprint)",
+    "tls_client_key": "TLS client private key (PEM)",
     "warehouse": "Warehouse",
     "role": "Role",
 }
@@ -101,6 +109,8 @@ DATABASE_FIELDS = (("host", "port", "database_name"), ("connection_string",))
 @dataclass
 class TestOutcome:
     server_version: str | None = None
+    # What the handshake achieved: {"encrypted", "verified", "protocol", "server_certificate"}.
+    tls: dict | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +154,9 @@ class Connector(ABC):
     form_credentials = (*LOGIN, "api_key", "oauth_token")
     credential_labels: dict = {}
     own_deadline = True
+    tls_modes = ()
+    tls_default = None
+    tls_honoured = False
 
     @classmethod
     def accepted_credential_keys(cls) -> tuple:
@@ -153,7 +166,22 @@ class Connector(ABC):
     def all_secret_keys(cls) -> tuple:
         return SPEC_SECRET_KEYS + tuple(cls.secret_keys)
 
+    @classmethod
+    def tls_of(cls, tls) -> dict | None:
+        """A source's ``tls``, or the type's default as one (None: the type has no TLS)."""
+        if tls:
+            return tls
+        return {"mode": cls.tls_default, "ca_certificate": None, "client_certificate": None} if cls.tls_default else None
+
+    @classmethod
+    def tls_is_default(cls, tls) -> bool:
+        """True when ``tls`` asks for nothing but what the driver does by itself (the default mode)."""
+        return tls == {"mode": cls.tls_default, "ca_certificate": None, "client_certificate": None}
+
     def test(self, source) -> TestOutcome:
+        if not self.tls_honoured and getattr(source, "tls", None) and not self.tls_is_default(source.tls):
+            raise ConnectorError("UNSUPPORTED", f"{self.label} sources do not apply TLS settings yet: "
+                                                "remove tls to connect as the driver's default does.")
         return self._bounded(source.connection_timeout, source, self.check)
 
     def discover(self, source) -> list[DiscoveredTable]:

@@ -18,6 +18,8 @@ class HttpApiConnector(Connector):
     credential_labels = {"api_key_header": "API key header (default X-API-Key)"}
     form_fields = ("host", "port", "connection_string")
     form_credentials = ("api_key", "oauth_token", *LOGIN)
+    # An https URL is always verified by default; an http one has no TLS to set.
+    tls_modes, tls_default = ("disable", "require", "verify-ca", "verify-full"), "verify-full"
 
     def reach(self, source, work):
         return by_host_name(self, source, work, tunnel_refusal="HTTP API sources do not support SSH tunnels.")

@@ -13,10 +13,12 @@ share them. The response shape is ``datasources.api.serializers``.
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
+from datasources.security.tls import MODES, parse_tls
 from rivergen.serializers import FieldsOnceSerializer
 from rivergen.fields import (
     OptionalCharField,
@@ -103,6 +105,31 @@ class HealthIntervalField(StrictIntegerField):
         return value
 
 
+PEM_SCHEMA = {"type": ["string", "null"], "description": "PEM text, at most 64 KiB"}
+TLS_SCHEMA = {
+    "type": ["object", "null"], "additionalProperties": False, "required": ["mode"],
+    "properties": {"mode": {"enum": list(MODES)}, "ca_certificate": PEM_SCHEMA, "client_certificate": PEM_SCHEMA},
+    "description": "TLS to the source; null or {} takes the type's default mode. The client key is "
+                   "credentials.tls_client_key.",
+}
+
+
+@extend_schema_field(TLS_SCHEMA)
+class TlsField(StrictDictField):
+    """``{"mode", "ca_certificate", "client_certificate"}``, checked by ``security.tls``."""
+    json_schema = TLS_SCHEMA
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return parse_tls(value or None)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                {key.removeprefix("tls.") if key != "tls" else "non_field_errors": messages
+                 for key, messages in exc.message_dict.items()}
+            ) from None
+
+
 class DataSourceInputSerializer(FieldsOnceSerializer):
     """Parses a create or update body. Unknown top-level keys are ignored."""
 
@@ -132,6 +159,7 @@ class DataSourceInputSerializer(FieldsOnceSerializer):
     schema_auto_refresh = _bool()
     schema_refresh_interval = _int(60, 2592000)
     health_check_interval = HealthIntervalField(required=False, allow_null=True, min_value=0, max_value=86400)
+    tls = TlsField(required=False, allow_null=True)
     credentials = StrictDictField(child=CredentialValueField(allow_null=True), write_only=True)
     metadata = StrictDictField(required=False, allow_null=True)
     tags = StrictListField(

@@ -13,6 +13,7 @@ from datasources.connectors.base import (
 from datasources.connectors.sql import introspection
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.targets import through_endpoint
+from datasources.security.tls import MODES
 
 
 class SqlConnector(Connector):
@@ -20,6 +21,7 @@ class SqlConnector(Connector):
     required = DATABASE_FIELDS
     form_fields = ("host", "port", "database_name", "schema_name", "connection_string")
     form_credentials = LOGIN
+    tls_modes, tls_default = MODES, "prefer"
 
 
 class SqlAlchemyConnector(SqlConnector):
