@@ -52,7 +52,9 @@ driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
 Error codes: ``AUTH_FAILED``, ``HOST_UNREACHABLE`` (refused, unresolvable, or
 not reachable from the SSH server), ``TIMEOUT``, ``DATABASE_NOT_FOUND``,
 ``SSL_ERROR``, ``DRIVER_MISSING``, ``DESTINATION_NOT_ALLOWED`` (network policy),
-``CREDENTIALS_UNREADABLE``, ``UNSUPPORTED``, and also ``HTTP_REDIRECT`` (an HTTP
+``CREDENTIALS_UNREADABLE``, ``UNSUPPORTED``, ``TLS_UNAVAILABLE`` (the mode demands TLS, the server
+offers none), ``TLS_REQUIRED`` (the server refuses a connection without TLS), ``PERMISSION_DENIED``
+(the login cannot read the catalogue discovery needs), and also ``HTTP_REDIRECT`` (an HTTP
 source answered 3xx; redirects are never followed), ``HTTP_ERROR`` (an HTTP
 source answered another 4xx/5xx), ``LOCAL_PORT_IN_USE`` (``ssh_local_port`` is
 taken), ``SSH_HOST_KEY_MISMATCH`` (the SSH server's key is not the pinned
@@ -73,6 +75,7 @@ from abc import ABC
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from rivergen import milestones
 from rivergen.errors import (
     ConnectorError,  # noqa: F401  (defined beside the other error types; connectors import it from here)
 )
@@ -233,9 +236,11 @@ def run_within(seconds: float, work, *args, timeout_message: str | None = None):
     outcome = {}
     finished = threading.Event()
     closers = []
+    marks = milestones.current()
 
     def target():
         _deadline.closers = closers
+        milestones.adopt(marks)
         try:
             outcome["value"] = work(*args)
         except BaseException as exc:  # handed to the caller's thread below

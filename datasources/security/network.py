@@ -14,6 +14,7 @@ import socket
 from django.conf import settings
 
 from rivergen.errors import ConnectorError
+from rivergen.milestones import milestone
 
 POLICIES = ("open", "private", "public")
 # Metadata services that do not live in 169.254/16 (AWS over IPv6, Alibaba, Oracle, ECS task role).
@@ -67,7 +68,7 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
-        raise ConnectorError("HOST_UNREACHABLE", f"The host name {host!r} cannot be resolved.") from None
+        raise ConnectorError("HOST_UNREACHABLE", f"The host name {host!r} cannot be resolved.", step="resolve") from None
     addresses = []
     for family, *_rest, sockaddr in sorted(infos, key=lambda info: info[0] != socket.AF_INET):
         if sockaddr[0] not in addresses:
@@ -88,6 +89,7 @@ def checked_address(host: str, port: int) -> str:
                 "DESTINATION_NOT_ALLOWED",
                 f"{host} resolves to {reason}, which the network policy '{policy}' does not allow.",
             )
+    milestone("resolve")
     return addresses[0]
 
 
@@ -109,7 +111,7 @@ def check_tunnel_target(host: str):
     for *_rest, sockaddr in infos:
         reason = refusal(sockaddr[0], "open")
         if reason:
-            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.")
+            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which is never allowed.", step="resolve")
 
 
 def check_unpinned_client(host: str, label: str, provider_domains: tuple[str, ...]):

@@ -98,6 +98,7 @@ def _check_pem_text(pem, field):
 class Material:
     """Paths of the private files a driver reads; None where the source gives nothing."""
     mode: str
+    directory: str = ""
     ca: str | None = None
     cert: str | None = None
     key: str | None = None
@@ -108,7 +109,7 @@ def material(tls: dict, client_key: str | None):
     """Write the source's PEMs to a private directory for the connection's lifetime."""
     directory = tempfile.mkdtemp(prefix="rg-tls-")  # 0700, a fresh random name
     try:
-        found = Material(tls["mode"])
+        found = Material(tls["mode"], directory)
         for attr, pem in (("ca", tls.get("ca_certificate")), ("cert", tls.get("client_certificate")),
                           ("key", client_key if tls.get("client_certificate") else None)):
             if pem:
