@@ -73,6 +73,29 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
 # Response shapes of the other operations: named so that a generated client gets one class each.
 
+class ServerCertificateSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    issuer = serializers.CharField()
+    not_after = serializers.DateTimeField()
+    days_left = serializers.IntegerField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the certificate (DER), hex")
+
+
+class TlsOutcomeSerializer(serializers.Serializer):
+    encrypted = serializers.BooleanField()
+    verified = serializers.BooleanField()
+    protocol = serializers.CharField(allow_null=True, help_text="TLSv1.2, TLSv1.3…")
+    server_certificate = ServerCertificateSerializer(allow_null=True)
+
+
+class TestStepSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=["resolve", "ssh_tunnel", "connect", "tls", "authenticate", "read_catalogue"])
+    status = serializers.ChoiceField(choices=["passed", "failed", "skipped"])
+    duration_ms = serializers.IntegerField()
+    error_code = serializers.CharField(allow_null=True)
+    message = serializers.CharField(allow_null=True)
+
+
 class ConnectionTestSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["succeeded", "failed"])
     error_code = serializers.CharField(allow_null=True)
@@ -80,6 +103,8 @@ class ConnectionTestSerializer(serializers.Serializer):
     latency_ms = serializers.IntegerField()
     server_version = serializers.CharField(allow_null=True)
     tested_at = serializers.DateTimeField()
+    tls = TlsOutcomeSerializer(allow_null=True, help_text="What the handshake achieved; null when it did not happen")
+    steps = TestStepSerializer(many=True, help_text="In order; after a failed step the rest are skipped")
 
 
 class CredentialKeySerializer(serializers.Serializer):

@@ -105,3 +105,23 @@ def test_a_server_without_tls(password_postgres):
 def test_a_login_that_cannot_use_the_schema_is_permission_denied(tls_postgres):
     error = connector_error(pg(tls_postgres, "verify-full", user="blind", schema_name="hidden"))
     assert error.code == "PERMISSION_DENIED" and "hidden" in error.message
+
+
+def test_through_the_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_postgres, sshd):
+    def tunnelled(mode, **kwargs):
+        source = pg(tls_postgres, mode, **kwargs)
+        for field, value in sshd.fields().items():
+            setattr(source, field, value)
+        source.credentials["ssh_private_key"] = sshd.keys["plain"]
+        return source
+
+    client = shared_authority().issue("certuser", client=True)
+    tls_postgres.serve(shared_authority().issue("localhost", names=("localhost",)))  # not 127.0.0.1
+    try:  # the tunnel's local end is 127.0.0.1, but the name checked is still the source's host
+        outcome = run_test(tunnelled("verify-full", user="certuser", cert=client.cert_pem, key=client.key_pem))
+        assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"
+        tls_postgres.serve(shared_authority().issue("db.elsewhere.test"))
+        error = connector_error(tunnelled("verify-full"))
+        assert error.code == "SSL_ERROR" and "does not match the host name" in error.message
+    finally:
+        tls_postgres.serve(tls_postgres.server)

@@ -14,7 +14,7 @@ from datasources.connectors.base import (
 from datasources.connectors.sql import introspection, secure
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.targets import through_endpoint
-from datasources.security.tls import CLIENT_KEY, MODES, VERIFYING, Material, material
+from datasources.security.tls import CLIENT_KEY, MODES, VERIFYING, material
 from rivergen.milestones import milestone
 
 
@@ -49,6 +49,12 @@ class SqlAlchemyConnector(SqlConnector):
 
     def check_catalogue(self, conn, source, target):
         """PERMISSION_DENIED when the login cannot read the schema discovery would read."""
+        from sqlalchemy import text
+        schema = self.schema_filter(source, target)
+        query = self.queries.schema_readable if self.queries else None
+        if schema and query and not conn.execute(text(query), {"schema": schema}).scalar():
+            raise ConnectorError("PERMISSION_DENIED", f"The login {target.username!r} cannot read schema {schema!r} "
+                                                      "(it does not exist, or the login may not use it).")
 
     def tls_settings(self, source, target) -> dict:
         return self.tls_of(source.tls)
@@ -182,30 +188,6 @@ class PostgresConnector(SqlAlchemyConnector):
             return classify(exc, target, why=secure.postgres_failure_reason(found, endpoint, source.connection_timeout))
         return error
 
-    def check_catalogue(self, conn, source, target):
-        from sqlalchemy import text
-        if not source.schema_name:
-            return
-        usable = conn.execute(text(
-            "SELECT pg_catalog.has_schema_privilege(oid, 'USAGE') FROM pg_catalog.pg_namespace WHERE nspname = :s"
-        ), {"s": source.schema_name}).scalar()
-        if not usable:
-            raise ConnectorError("PERMISSION_DENIED", f"The login {target.username!r} cannot read schema "
-                                                      f"{source.schema_name!r} (it does not exist or needs USAGE).")
-
-    def limit_queries(self, conn, seconds):
-        from sqlalchemy import text
-        conn.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
-
-    def prepare_session(self, conn, seconds):
-        from sqlalchemy import text
-        self.limit_queries(conn, seconds)
-        # Type names and defaults are then qualified by one rule whatever the user's search_path:
-        # pg_catalog's unqualified, every other schema's qualified.
-        conn.execute(text("SET search_path = pg_catalog"))
-        # Catalogue queries are short; JIT compiling them (their cost estimate invites it) is not.
-        conn.execute(text("SELECT set_config('jit', 'off', false) FROM pg_catalog.pg_settings WHERE name = 'jit'"))
-
 
 class RedshiftConnector(PostgresConnector):
     type_name, label, default_port = "redshift", "Amazon Redshift", 5439
@@ -242,34 +224,12 @@ class MySqlConnector(SqlAlchemyConnector):
 
     def failure(self, exc, source, target, endpoint, found):
         error = classify(exc, target)
-        if error.code == "AUTH_FAILED" and found.mode == "disable" and self._login_over_tls(source, target, endpoint):
+        # MariaDB refuses a plain login under require_secure_transport like a wrong password.
+        if error.code == "AUTH_FAILED" and found.mode == "disable" and secure.pymysql_login_over_tls(
+                target, endpoint, self.connect_args(source, target, endpoint)):
             return ConnectorError("TLS_REQUIRED", f"{target.describe()} refuses connections without TLS "
                                                   "(it answers them like a wrong password): set tls.mode to require or verify-full.")
         return error
-
-    def _login_over_tls(self, source, target, endpoint) -> bool:
-        """MariaDB refuses a plain login under require_secure_transport like a wrong password: the
-        same login over (unverified) TLS tells which it was."""
-        import pymysql
-        try:
-            pymysql.connect(host=endpoint.address, port=endpoint.port, user=target.username or "",
-                            password=target.password or "", database=target.database,
-                            ssl=secure.host_checking_context(Material("require"), endpoint.hostname),
-                            **self.connect_args(source, target, endpoint)).close()
-        except pymysql.MySQLError:
-            return False
-        return True
-
-    def check_catalogue(self, conn, source, target):
-        from sqlalchemy import text
-        schema = self.schema_filter(source, target)
-        if schema and not conn.execute(text(
-            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :s"), {"s": schema}).scalar():
-            raise ConnectorError("PERMISSION_DENIED", f"The login {target.username!r} cannot see database {schema!r}.")
-
-    def schema_filter(self, source, target):
-        # In MySQL a database is a schema: read the one named, not the whole server.
-        return source.schema_name or target.database or None
 
 
 class MariaDbConnector(MySqlConnector):

@@ -6,6 +6,8 @@ from datasources.security.tls import handshake_failure
 # Lower-cased fragments, checked in order; the first match wins.
 PATTERNS = (
     ("TLS_UNAVAILABLE", ("does not support ssl", "server doesn't support it")),
+    # Before "can't connect": PyMySQL wraps a failed handshake in its connect error.
+    ("SSL_ERROR", ("certificate verify failed", "[ssl")),
     ("AUTH_FAILED", ("password authentication failed", "requires a valid client certificate", "authentication failed", "no pg_hba.conf entry",
                      "role \"", "access denied for user", "login failed", "ora-01017", "ora-01005",
                      "incorrect username or password", "no password supplied", "invalid credentials",

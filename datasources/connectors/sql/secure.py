@@ -116,3 +116,15 @@ def pymysql_report(raw, found: Material) -> dict:
     encrypted = isinstance(sock, ssl.SSLSocket)
     return report(encrypted=encrypted, mode=found.mode, protocol=sock.version() if encrypted else None,
                   der=sock.getpeercert(binary_form=True) if encrypted else None)
+
+
+def pymysql_login_over_tls(target, endpoint, connect_args) -> bool:
+    """Whether the same login succeeds over (unverified) TLS: then the server only refused plain text."""
+    import pymysql
+    try:
+        pymysql.connect(host=endpoint.address, port=endpoint.port, user=target.username or "",
+                        password=target.password or "", database=target.database,
+                        ssl=host_checking_context(Material("require"), endpoint.hostname), **connect_args).close()
+    except pymysql.MySQLError:
+        return False
+    return True
