@@ -66,6 +66,15 @@ def postgres_password(ctx):
     return body, [canary("password")]
 
 
+def postgres_tls_client_key(ctx):
+    from tests.support.certificates import shared_authority
+    client = shared_authority().issue("postgres", client=True)
+    body = _base(ctx.workspace, "postgresql", port=ctx.password_postgres.port, database_name="postgres",
+                 tls={"mode": "prefer", "client_certificate": client.cert_pem},
+                 credentials={"username": "postgres", "password": canary("password"), "tls_client_key": client.key_pem})
+    return body, [canary("password"), client.key_pem.splitlines()[1], "PRIVATE KEY"]
+
+
 def postgres_connection_string(ctx):
     secret = canary("connection-string")
     body = _base(ctx.workspace, "postgresql", host=None, credentials={},
@@ -147,6 +156,7 @@ SUCCEEDING = {"s3 stored aws keys"}
 CASES = {
     "postgresql password": postgres_password,
     "postgresql connection string": postgres_connection_string,
+    "postgresql tls client key": postgres_tls_client_key,
     "mariadb password": mariadb_password,
     "http api key and oauth token": http_api_keys,
     "ssh private key and passphrase": ssh_key,
