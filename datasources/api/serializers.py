@@ -1,9 +1,11 @@
 """The response shapes of a data source: the spec's keys, then which secrets are set."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
 from datasources.services.credentials import secrets_set
+from datasources.services.expiry import current_certificate
 from datasources.services.inputs import DataSourceInputSerializer
 from rivergen.serializers import renderer
 
@@ -43,6 +45,18 @@ EXTRA_FIELDS = [
 data_source_data = renderer(DataSourceSerializer)
 
 
+class ServerCertificateSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    issuer = serializers.CharField()
+    not_after = serializers.DateTimeField()
+    days_left = serializers.IntegerField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the certificate (DER), hex")
+
+
+class WatchedCertificateSerializer(ServerCertificateSerializer):
+    expiring = serializers.BooleanField(help_text="within TLS_CERTIFICATE_WARNING_DAYS of not_after")
+
+
 class DataSourceDetailSerializer(DataSourceSerializer):
     """Read, list and update responses: the spec's keys, then which secrets are stored.
 
@@ -54,10 +68,12 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     credentials_set = serializers.SerializerMethodField()
     credentials_readable = serializers.SerializerMethodField()
     has_connection_string = serializers.SerializerMethodField()
+    server_certificate = serializers.SerializerMethodField(
+        help_text="The server certificate of the last successful test; days_left as of now")
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [
-            "credentials_set", "credentials_readable", "has_connection_string",
+            "credentials_set", "credentials_readable", "has_connection_string", "server_certificate",
         ]
         read_only_fields = fields
 
@@ -70,16 +86,12 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     def get_has_connection_string(self, source) -> bool:
         return bool(source.connection_string)
 
+    @extend_schema_field(WatchedCertificateSerializer(allow_null=True))
+    def get_server_certificate(self, source):
+        return current_certificate(source)
+
 
 # Response shapes of the other operations: named so that a generated client gets one class each.
-
-class ServerCertificateSerializer(serializers.Serializer):
-    subject = serializers.CharField()
-    issuer = serializers.CharField()
-    not_after = serializers.DateTimeField()
-    days_left = serializers.IntegerField()
-    sha256 = serializers.CharField(help_text="SHA-256 of the certificate (DER), hex")
-
 
 class TlsOutcomeSerializer(serializers.Serializer):
     encrypted = serializers.BooleanField()

@@ -24,6 +24,7 @@ VERIFIED_ONLY = ("verify-full",)  # types that only speak verified HTTPS
 MAX_PEM_BYTES = 64 * 1024
 KEYS = ("mode", "ca_certificate", "client_certificate")
 CLIENT_KEY = "tls_client_key"
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def strength(mode: str | None) -> int:
@@ -148,14 +149,23 @@ def certificate_summary(der: bytes | None) -> dict | None:
     from cryptography import x509
 
     certificate = x509.load_der_x509_certificate(der)
-    not_after = certificate.not_valid_after_utc
+    not_after = certificate.not_valid_after_utc.strftime(UTC_FORMAT)
     return {
         "subject": certificate.subject.rfc4514_string(),
         "issuer": certificate.issuer.rfc4514_string(),
-        "not_after": not_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "days_left": (not_after - datetime.now(timezone.utc)).days,
+        "not_after": not_after,
+        "days_left": days_until(not_after),
         "sha256": hashlib.sha256(der).hexdigest(),
     }
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def days_until(not_after: str) -> int:
+    """Whole days from now to ``not_after`` (negative once expired)."""
+    return (parse_utc(not_after) - datetime.now(timezone.utc)).days
 
 
 def handshake_failure(exc: BaseException) -> str:

@@ -10,7 +10,9 @@ from django.db import transaction
 from django.db.models import F
 
 from datasources.models import DataSource, HealthCheck, Status
+from datasources.security.tls import parse_utc
 from datasources.services.events import event_publish
+from datasources.services.expiry import certificate_fields
 from rivergen.serializers import utc_text
 
 HEALTH_CHANGED = "data_source.health_changed"
@@ -22,19 +24,21 @@ def health_check_record(*, source: DataSource, result, trigger: str = HealthChec
         # The row lock orders concurrent checks of one source, so each sees the status it changes.
         previous = (
             DataSource.objects.select_for_update().filter(pk=source.pk)
-            .values_list("status", "health_check_interval").first()
+            .values_list("status", "health_check_interval", "tls_expiry_announced").first()
         )
         if previous is None:  # deleted while it was being tested
             return HealthCheck(data_source=source, checked_at=result.tested_at, status=result.status)
-        before, interval = previous
+        before, interval, announced = previous
         after = Status.ACTIVE if result.succeeded else Status.ERROR
+        certificate = (result.tls or {}).get("server_certificate")
         DataSource.objects.filter(pk=source.pk).update(
-            **_health_fields(result), **_next_check(result.tested_at, interval)
+            **_health_fields(result), **_next_check(result.tested_at, interval),
+            **certificate_fields(source, result, certificate, announced),
         )
         check = HealthCheck.objects.create(
             data_source_id=source.pk, checked_at=result.tested_at, status=result.status,
             error_code=result.error_code, message=result.message or "", latency_ms=result.latency_ms,
-            trigger=trigger,
+            trigger=trigger, certificate_not_after=parse_utc(certificate["not_after"]) if certificate else None,
         )
         if _is_transition(before, after):
             event_publish(organization_id=source.organization_id, type=HEALTH_CHANGED, data={
