@@ -10,6 +10,7 @@ from tests.support.netns import hidden_redis  # noqa: F401  (fixture)
 from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
 from tests.support.tls_mariadb import tls_mariadb  # noqa: F401  (fixture)
 from tests.support.tls_postgres import tls_postgres  # noqa: F401  (fixture)
+from tests.support.tls_redis import tls_redis  # noqa: F401  (fixture)
 from tests.support.servers import (  # noqa: F401  (fixtures)
     http_server,
     mariadb,

@@ -185,3 +185,14 @@ def handshake_failure(exc: BaseException) -> str:
         if fragment in text:
             return reason
     return "the TLS handshake failed"
+
+
+def tls_report(mode: str, seen: dict) -> dict:
+    """The test result's ``tls`` from what a handshake left in ``seen`` (protocol, der); empty: none."""
+    encrypted = bool(seen)
+    return {
+        "encrypted": encrypted,
+        "verified": encrypted and mode in VERIFYING,
+        "protocol": seen.get("protocol"),
+        "server_certificate": certificate_summary(seen.get("der")),
+    }

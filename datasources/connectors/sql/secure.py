@@ -10,7 +10,7 @@ import ssl
 import struct
 
 from datasources.security import network
-from datasources.security.tls import VERIFYING, Material, certificate_summary, client_context
+from datasources.security.tls import VERIFYING, Material, client_context, tls_report
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)  # PostgreSQL's "may we speak TLS?"
 
@@ -55,12 +55,7 @@ def host_checking_context(found: Material, hostname: str) -> ssl.SSLContext:
 
 
 def report(*, encrypted: bool, mode: str, protocol=None, der=None) -> dict:
-    return {
-        "encrypted": encrypted,
-        "verified": encrypted and mode in VERIFYING,
-        "protocol": protocol if encrypted else None,
-        "server_certificate": certificate_summary(der) if encrypted else None,
-    }
+    return tls_report(mode, {"protocol": protocol, "der": der} if encrypted else {})
 
 
 def postgres_report(raw, found: Material, endpoint, timeout) -> dict:
