@@ -196,3 +196,18 @@ def tls_report(mode: str, seen: dict) -> dict:
         "protocol": seen.get("protocol"),
         "server_certificate": certificate_summary(seen.get("der")),
     }
+
+
+def recording(context: ssl.SSLContext, seen: dict, hostname: str | None = None) -> ssl.SSLContext:
+    """``context`` for a driver that wraps its own sockets: the handshake's version and certificate
+    are noted in ``seen``; with ``hostname``, that name is checked whatever address was dialled."""
+
+    class _Recording(ssl.SSLContext):
+        def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):
+            secured = context.wrap_socket(sock, *args, server_hostname=hostname or server_hostname, **kwargs)
+            seen.update(protocol=secured.version(), der=secured.getpeercert(binary_form=True))
+            return secured
+
+    wrapper = _Recording(ssl.PROTOCOL_TLS_CLIENT)
+    wrapper.check_hostname, wrapper.verify_mode = False, ssl.CERT_NONE  # the inner context decides
+    return wrapper

@@ -10,7 +10,7 @@ import ssl
 import struct
 
 from datasources.security import network
-from datasources.security.tls import VERIFYING, Material, client_context, tls_report
+from datasources.security.tls import VERIFYING, Material, client_context, recording, tls_report
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)  # PostgreSQL's "may we speak TLS?"
 
@@ -43,15 +43,7 @@ def pymysql_options(found: Material, hostname: str) -> dict:
 def host_checking_context(found: Material, hostname: str) -> ssl.SSLContext:
     """A context that checks ``hostname`` (the source's host), whatever address the driver dialled
     (a checked address, or a tunnel's local end)."""
-    context = client_context(found)
-
-    class _Context(ssl.SSLContext):
-        def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):
-            return context.wrap_socket(sock, *args, server_hostname=hostname, **kwargs)
-
-    wrapper = _Context(ssl.PROTOCOL_TLS_CLIENT)
-    wrapper.check_hostname, wrapper.verify_mode = False, ssl.CERT_NONE
-    return wrapper
+    return recording(client_context(found), {}, hostname)
 
 
 def report(*, encrypted: bool, mode: str, protocol=None, der=None) -> dict:
