@@ -182,15 +182,15 @@ class Connector(ABC):
         return tls == {"mode": cls.tls_default, "ca_certificate": None, "client_certificate": None}
 
     def test(self, source) -> TestOutcome:
-        if not self.tls_honoured and getattr(source, "tls", None) and not self.tls_is_default(source.tls):
-            raise ConnectorError("UNSUPPORTED", f"{self.label} sources do not apply TLS settings yet: "
-                                                "remove tls to connect as the driver's default does.")
         return self._bounded(source.connection_timeout, source, self.check)
 
     def discover(self, source) -> list[DiscoveredTable]:
         return self._bounded(source.connection_timeout + source.query_timeout, source, self.read_schema)
 
     def _bounded(self, seconds, source, hook):
+        if not self.tls_honoured and getattr(source, "tls", None) and not self.tls_is_default(source.tls):
+            raise ConnectorError("UNSUPPORTED", f"{self.label} sources do not apply TLS settings yet: "
+                                                "remove tls to connect as the driver's default does.")
         if not self.own_deadline:
             return self.reach(source, hook)
         return run_within(seconds, self.reach, source, hook)

@@ -104,3 +104,16 @@ def test_weakening_tls_needs_the_secrets_again(api, spec_body, before, after, ne
     else:
         assert response.status_code == 200, response.json()
     assert DataSource.objects.get(pk=created["id"]).tls == after
+
+
+@pytest.mark.parametrize("type_name", ["sqlserver", "oracle", "mongodb", "cassandra", "elasticsearch"])
+def test_families_that_do_not_apply_tls_yet_answer_unsupported(type_name):
+    from datasources.connectors import connector_for
+    from tests.support.servers import connector_error, make_source
+
+    source = make_source(type_name, host="127.0.0.1", port=9, database_name="db",
+                         tls={"mode": "verify-full", "ca_certificate": None, "client_certificate": None})
+    for action in ("test", "discover"):
+        error = connector_error(source, action)
+        assert error.code == "UNSUPPORTED" and "do not apply TLS settings yet" in error.message
+    assert connector_for(type_name).tls_honoured is False
