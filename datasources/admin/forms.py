@@ -20,7 +20,12 @@ from datasources.admin.errors import (
     credential_field_name,
     service_error_details,
 )
-from datasources.admin.source_fields import ADVANCED, IDENTITY, PLAIN_FIELDS, derived_form_fields
+from datasources.admin.source_fields import (
+    ADVANCED,
+    IDENTITY,
+    PLAIN_FIELDS,
+    derived_form_fields,
+)
 from datasources.admin.typeinfo import (
     CONNECTION_FIELDS,
     SSH_CREDENTIALS,

@@ -3,7 +3,11 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from datasources.admin.forms import DataSourceAdminForm, credential_field_name, source_field_names
+from datasources.admin.forms import (
+    DataSourceAdminForm,
+    credential_field_name,
+    source_field_names,
+)
 from datasources.admin.panels import render_panels
 from datasources.admin.scoping import OrganizationScopedAdmin
 from datasources.admin.source_fields import fieldsets as source_fieldsets

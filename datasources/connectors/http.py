@@ -4,7 +4,13 @@ import re
 from datasources.connectors.base import LOGIN, Connector, ConnectorError, TestOutcome
 from datasources.connectors.targets import by_host_name
 from datasources.connectors.web import base_url_of, check_status, get
-from datasources.security.tls import CLIENT_KEY, client_context, material, recording, tls_report
+from datasources.security.tls import (
+    CLIENT_KEY,
+    client_context,
+    material,
+    recording,
+    tls_report,
+)
 from rivergen.milestones import milestone
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")

@@ -13,7 +13,7 @@ import ssl
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 
@@ -160,12 +160,12 @@ def certificate_summary(der: bytes | None) -> dict | None:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
 
 
 def days_until(not_after: str) -> int:
     """Whole days from now to ``not_after`` (negative once expired)."""
-    return (parse_utc(not_after) - datetime.now(timezone.utc)).days
+    return (parse_utc(not_after) - datetime.now(UTC)).days
 
 
 def handshake_failure(exc: BaseException) -> str:

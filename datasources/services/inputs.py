@@ -19,7 +19,6 @@ from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
 from datasources.security.tls import MODES, parse_tls
-from rivergen.serializers import FieldsOnceSerializer
 from rivergen.fields import (
     OptionalCharField,
     StrictBooleanField,
@@ -28,6 +27,7 @@ from rivergen.fields import (
     StrictIntegerField,
     StrictListField,
 )
+from rivergen.serializers import FieldsOnceSerializer
 
 METADATA_MAX_BYTES = 16 * 1024
 MAX_TAGS = 50

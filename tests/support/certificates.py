@@ -1,7 +1,7 @@
 """A private CA and certificates made with ``cryptography``, for real TLS servers in tests."""
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from cryptography import x509
@@ -34,7 +34,7 @@ class Authority:
 
     def __init__(self, name="RiverGen Test CA"):
         self.key = _key()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self.certificate = (
             x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
             .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
@@ -47,7 +47,7 @@ class Authority:
 
     def issue(self, common_name, *, names=(), client=False, days=30, expired=False) -> Issued:
         key = _key()
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         start, end = (now - timedelta(days=10), now - timedelta(days=1)) if expired else (
             now - timedelta(hours=1), now + timedelta(days=days))
         alternatives = [x509.IPAddress(ipaddress.ip_address(n)) if n[0].isdigit() else x509.DNSName(n)

@@ -56,8 +56,8 @@ def tls_mariadb():
             time.sleep(0.2)
         password = secrets.token_urlsafe(12)
         subprocess.run(["mariadb", f"--socket={socket_path}", "-uroot", "-e",
-                        f"CREATE USER 'app'@'%' IDENTIFIED BY '{password}'; CREATE DATABASE shop; "
-                        "GRANT ALL ON shop.* TO 'app'@'%';"], check=True, capture_output=True, timeout=30)
+                        (f"CREATE USER 'app'@'%' IDENTIFIED BY '{password}'; CREATE DATABASE shop; "
+                         "GRANT ALL ON shop.* TO 'app'@'%';")], check=True, capture_output=True, timeout=30)
         yield TlsMariaDb(port=port, password=password)
     finally:
         process.terminate()

@@ -15,7 +15,13 @@ from datasources.connectors.base import (
     driver_missing,
 )
 from datasources.connectors.nosql.base import NoSqlConnector
-from datasources.security.tls import CLIENT_KEY, client_context, handshake_failure, material, tls_report
+from datasources.security.tls import (
+    CLIENT_KEY,
+    client_context,
+    handshake_failure,
+    material,
+    tls_report,
+)
 from rivergen.milestones import milestone
 
 SAMPLE_KEYS = 1000

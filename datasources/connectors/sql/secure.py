@@ -10,7 +10,13 @@ import ssl
 import struct
 
 from datasources.security import network
-from datasources.security.tls import VERIFYING, Material, client_context, recording, tls_report
+from datasources.security.tls import (
+    VERIFYING,
+    Material,
+    client_context,
+    recording,
+    tls_report,
+)
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)  # PostgreSQL's "may we speak TLS?"
 
