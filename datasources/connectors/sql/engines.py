@@ -189,6 +189,19 @@ class PostgresConnector(SqlAlchemyConnector):
         return error
 
 
+    def limit_queries(self, conn, seconds):
+        from sqlalchemy import text
+        conn.execute(text(f"SET statement_timeout = {int(seconds) * 1000}"))
+
+    def prepare_session(self, conn, seconds):
+        from sqlalchemy import text
+        self.limit_queries(conn, seconds)
+        # Type names and defaults are then qualified by one rule whatever the user's search_path:
+        # pg_catalog's unqualified, every other schema's qualified.
+        conn.execute(text("SET search_path = pg_catalog"))
+        # Catalogue queries are short; JIT compiling them (their cost estimate invites it) is not.
+        conn.execute(text("SELECT set_config('jit', 'off', false) FROM pg_catalog.pg_settings WHERE name = 'jit'"))
+
 class RedshiftConnector(PostgresConnector):
     type_name, label, default_port = "redshift", "Amazon Redshift", 5439
     schemes = ("redshift", "redshift+psycopg2", "postgresql", "postgres")
@@ -231,6 +244,10 @@ class MySqlConnector(SqlAlchemyConnector):
                                                   "(it answers them like a wrong password): set tls.mode to require or verify-full.")
         return error
 
+
+    def schema_filter(self, source, target):
+        # In MySQL a database is a schema: read the one named, not the whole server.
+        return source.schema_name or target.database or None
 
 class MariaDbConnector(MySqlConnector):
     type_name, label, default_port = "mariadb", "MariaDB", 3306
