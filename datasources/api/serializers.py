@@ -6,7 +6,7 @@ from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
 from datasources.services.credentials import secrets_set
 from datasources.services.expiry import current_certificate
-from datasources.services.inputs import DataSourceInputSerializer
+from datasources.services.inputs import DataSourceInputSerializer, TlsField
 from rivergen.serializers import renderer
 
 
@@ -70,6 +70,8 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     has_connection_string = serializers.SerializerMethodField()
     server_certificate = serializers.SerializerMethodField(
         help_text="The server certificate of the last successful test; days_left as of now")
+    # The model's JSON column would show as any value: read it through its input declaration's shape.
+    tls = TlsField(read_only=True)
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [

@@ -46,6 +46,8 @@ def parse_tls(value) -> dict | None:
     parsed = {"mode": mode}
     for key in ("ca_certificate", "client_certificate"):
         pem = value.get(key)
+        if isinstance(pem, str) and not pem.strip():
+            pem = None  # blank, like an empty text field: none given
         if pem is not None:
             certificates(pem, f"tls.{key}")
         parsed[key] = pem

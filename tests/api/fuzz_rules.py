@@ -23,6 +23,10 @@ UNEXPRESSIBLE = {
     "ssh_host": "required when use_ssh_tunnel is true (a rule across fields)",
     "ssh_username": "required when use_ssh_tunnel is true (a rule across fields)",
     "metadata": "at most 16 KiB once serialised as JSON",
+    "tls": "PEM text must parse as X.509 certificates",
+    "tls.mode": "the modes a type accepts differ by type (verified HTTPS only for warehouses and clouds)",
+    "tls.client_certificate": "a client certificate goes with credentials.tls_client_key (a rule across fields)",
+    "credentials.tls_client_key": "the key must be a PEM private key matching tls.client_certificate",
     "file": "a multipart part must be an actual file, which a generated string field is not",
     "url": "a webhook URL must resolve, to an address the network policy allows, with a valid port",
 }
