@@ -16,10 +16,11 @@ class PayloadTooLarge(Exception):
 class ConnectorError(Exception):
     """A connection, test or discovery failed: ``code`` is stable, ``message`` never quotes a secret."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, step: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.step = step  # where a test failed, when the code alone does not say (resolve, ssh_tunnel)
 
 
 class TooBusy(Exception):

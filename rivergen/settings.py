@@ -228,6 +228,9 @@ CELERY_BEAT_SCHEDULE.update({
 # --- Health history and scheduled checks ---
 # Default interval of a new source's scheduled connection test (seconds; 0 = off; else 30-86400).
 HEALTH_CHECK_INTERVAL_SECONDS = env.int("HEALTH_CHECK_INTERVAL_SECONDS", default=300)
+# A source's server certificate this close to expiry shows on its health and is announced once
+# (webhook data_source.certificate_expiring).
+TLS_CERTIFICATE_WARNING_DAYS = env.int("TLS_CERTIFICATE_WARNING_DAYS", default=21)
 # Connection tests one round (one worker process) runs at once, in threads.
 HEALTH_CHECK_CONCURRENCY = env.int("HEALTH_CHECK_CONCURRENCY", default=200)
 HEALTH_CHECK_RETENTION_DAYS = env.int("HEALTH_CHECK_RETENTION_DAYS", default=30)

@@ -9,6 +9,9 @@ from tests.support import client_for, need, require_services  # noqa: F401  (tes
 from tests.support.netns import hidden_redis  # noqa: F401  (fixture)
 from tests.support.password_postgres import password_postgres  # noqa: F401  (fixture)
 from tests.support.receiver import receiver  # noqa: F401  (fixture)
+from tests.support.tls_mariadb import tls_mariadb  # noqa: F401  (fixture)
+from tests.support.tls_postgres import tls_postgres  # noqa: F401  (fixture)
+from tests.support.tls_redis import tls_redis  # noqa: F401  (fixture)
 from tests.support.servers import (  # noqa: F401  (fixtures)
     http_server,
     mariadb,

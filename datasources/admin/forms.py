@@ -20,8 +20,19 @@ from datasources.admin.errors import (
     credential_field_name,
     service_error_details,
 )
-from datasources.admin.source_fields import ADVANCED, IDENTITY, PLAIN_FIELDS, derived_form_fields
-from datasources.admin.typeinfo import CONNECTION_FIELDS, SSH_CREDENTIALS, credential_label, form_layout
+from datasources.admin.source_fields import (
+    ADVANCED,
+    IDENTITY,
+    PLAIN_FIELDS,
+    derived_form_fields,
+)
+from datasources.admin.typeinfo import (
+    CONNECTION_FIELDS,
+    SSH_CREDENTIALS,
+    TLS_CREDENTIALS,
+    credential_label,
+    form_layout,
+)
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, StoredFile
 from datasources.services.credentials import CREDENTIAL_KEYS, SECRET_KEYS
@@ -34,7 +45,7 @@ from datasources.services.sources import (
     parse_input,
 )
 
-MULTILINE_SECRETS = {"ssh_private_key", "service_account_json"}
+MULTILINE_SECRETS = {"ssh_private_key", "service_account_json", "tls_client_key"}
 MAX_FILE_CHOICES = 500
 
 
@@ -209,6 +220,9 @@ def source_field_names(type_name: str, credentials: dict) -> set:
     if layout["ssh"]:
         names.update(("use_ssh_tunnel", "ssh_host", "ssh_port", "ssh_username", "ssh_local_port"))
         keys.update(SSH_CREDENTIALS)
+    if layout["tls_modes"]:
+        names.update(("tls", "server_certificate"))
+        keys.update(TLS_CREDENTIALS)
     names.update(credential_field_name(k) for k in keys if k in CREDENTIAL_KEYS)
     return names
 

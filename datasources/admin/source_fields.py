@@ -19,8 +19,9 @@ OWN_FIELDS = ("workspace_id", "file_path", "connection_string", "credentials", "
 # Input fields sent to the service as the form cleaned them.
 PLAIN_FIELDS = tuple(name for name in INPUT_FIELDS if name not in OWN_FIELDS or name == "file_path")
 IDENTITY = ("name", "type", "description", "tags")
+TLS_FIELDS = ("tls",)
 ADVANCED = [name for name in INPUT_FIELDS
-            if name not in (*IDENTITY, *CONNECTION_FIELDS, *SSH_FIELDS, "workspace_id", "credentials")]
+            if name not in (*IDENTITY, *CONNECTION_FIELDS, *SSH_FIELDS, *TLS_FIELDS, "workspace_id", "credentials")]
 LOOKS = {
     "description": {"widget": lambda: forms.Textarea(attrs={"rows": 2})},
     "use_ssh_tunnel": {"label": "Use SSH tunnel"},
@@ -31,6 +32,10 @@ LOOKS = {
     "connection_timeout": {"help_text": "Seconds; a hard deadline for a test."},
     "query_timeout": {"help_text": "Seconds."},
     "schema_refresh_interval": {"help_text": "Seconds."},
+    "tls": {"label": "TLS", "widget": lambda: forms.Textarea(attrs={"rows": 4}), "help_text": (
+        'JSON: {"mode": "verify-full", "ca_certificate": "-----BEGIN CERTIFICATE-----\\n…", '
+        '"client_certificate": null}. Modes: disable, prefer, require, verify-ca, verify-full. '
+        "Blank: the type's default. The client certificate's key goes in the secret field below.")},
 }
 # Defaults the settings choose (the input serializer applies them when the value is absent).
 SETTING_DEFAULTS = {"health_check_interval": lambda: settings.HEALTH_CHECK_INTERVAL_SECONDS}
@@ -66,7 +71,7 @@ def _form_field(name, field):
     raise TypeError(f"The source form cannot show {name} ({type(field).__name__}): give it a form field.")
 
 
-def fieldsets(credential_fields, ssh_credential_fields) -> list:
+def fieldsets(credential_fields, ssh_credential_fields, tls_credential_fields=()) -> list:
     """The add page's fieldsets; a change page keeps the fields its source's type shows."""
     return [
         # The type first, as Superset and Metabase ask: the rest of the form follows from it.
@@ -74,5 +79,6 @@ def fieldsets(credential_fields, ssh_credential_fields) -> list:
         ("Connection", {"fields": [*CONNECTION_FIELDS, "upload_file"]}),
         ("Credentials", {"fields": list(credential_fields)}),
         ("SSH tunnel", {"fields": [*SSH_FIELDS, *ssh_credential_fields], "classes": ["rg-ssh"]}),
+        ("TLS", {"fields": [*TLS_FIELDS, *tls_credential_fields, "server_certificate"], "classes": ["rg-tls"]}),
         ("Advanced", {"fields": list(ADVANCED), "classes": ["collapse"]}),
     ]

@@ -8,11 +8,12 @@ from datasources.admin.forms import DataSourceAdminForm, credential_field_name, 
 from datasources.admin.panels import render_panels
 from datasources.admin.scoping import OrganizationScopedAdmin
 from datasources.admin.source_fields import fieldsets as source_fieldsets
-from datasources.admin.typeinfo import SSH_CREDENTIALS, form_layout
+from datasources.admin.typeinfo import SSH_CREDENTIALS, TLS_CREDENTIALS, form_layout
 from datasources.admin.views import SourceViews
 from datasources.models import DataSource, Status
 from datasources.selectors.sources import has_tag
 from datasources.services.credentials import CREDENTIAL_KEYS, secrets_set
+from datasources.services.expiry import current_certificate
 from datasources.services.sources import data_source_delete
 
 BADGE_COLOURS = {Status.ACTIVE: "#1e7e34", Status.ERROR: "#b02a37", Status.INACTIVE: "#6c757d"}
@@ -43,16 +44,17 @@ class DataSourceAdmin(OrganizationScopedAdmin):
                    ("workspace", admin.RelatedOnlyFieldListFilter), TagFilter, "schema_auto_refresh")
     search_fields = ("name", "description", "host")
     list_select_related = ("organization", "workspace")
-    readonly_fields = ("credentials_set",)
+    readonly_fields = ("credentials_set", "server_certificate")
 
     class Media:
         css = {"all": ["datasources/admin/admin.css"]}
         js = ["datasources/admin/source_form.js"]
 
     def get_fieldsets(self, request, obj=None):
-        credentials = [credential_field_name(k) for k in CREDENTIAL_KEYS if k not in SSH_CREDENTIALS]
+        credentials = [credential_field_name(k) for k in CREDENTIAL_KEYS
+                       if k not in (*SSH_CREDENTIALS, *TLS_CREDENTIALS)]
         ssh_credentials = [credential_field_name(k) for k in SSH_CREDENTIALS]
-        fieldsets = source_fieldsets(credentials, ssh_credentials)
+        fieldsets = source_fieldsets(credentials, ssh_credentials, [credential_field_name(k) for k in TLS_CREDENTIALS])
         if obj is not None:  # only the source's type's fields; no JavaScript needed for that
             shown = source_field_names(obj.type, obj.credentials if isinstance(obj.credentials, dict) else {})
             fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f in shown]})
@@ -114,6 +116,17 @@ class DataSourceAdmin(OrganizationScopedAdmin):
         if obj.connection_string:
             names.append("connection_string")
         return format_html_join(", ", "{}", ((n,) for n in names)) or "none"
+
+    @admin.display(description="Server certificate")
+    def server_certificate(self, obj):
+        certificate = current_certificate(obj) if obj and obj.pk else None
+        if not certificate:
+            return "none seen yet (shown after a successful test over TLS)"
+        return format_html(
+            "{}<br>issued by {}<br>valid until {} ({} days left){}<br>SHA-256 {}",
+            certificate["subject"], certificate["issuer"], certificate["not_after"], certificate["days_left"],
+            " — expiring soon" if certificate["expiring"] else "", certificate["sha256"],
+        )
 
     def save_model(self, request, obj, form, change):
         """Write through the same service as the API (the form's ``clean`` only checked)."""

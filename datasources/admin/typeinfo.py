@@ -10,6 +10,7 @@ from datasources.services.types import SSH_FIELDS, type_registry
 
 CONNECTION_FIELDS = Connector.form_fields
 SSH_CREDENTIALS = ("ssh_private_key", "ssh_passphrase", "ssh_password", "ssh_host_key")
+TLS_CREDENTIALS = ("tls_client_key",)
 CREDENTIAL_LABELS = {
     **{key: label for connector in CONNECTORS.values() for key, label in connector.credential_labels.items()},
     **SPEC_CREDENTIAL_LABELS,
@@ -37,9 +38,11 @@ def _layout(connector: type[Connector], entry: dict) -> dict:
         "fields": [f for f in connector.form_fields if f in accepted],
         # Marked required on the form: the type's first way to say where it is (the others are alternatives).
         "required": list(entry["required_fields"][0]) if entry["required_fields"] else [],
-        "credentials": [k for k in shown if k in keys and k not in SSH_CREDENTIALS],
+        "credentials": [k for k in shown if k in keys and k not in (*SSH_CREDENTIALS, *TLS_CREDENTIALS)],
         "ssh": "use_ssh_tunnel" in accepted,
+        "tls_modes": list(connector.tls_modes),
+        "tls_default": connector.tls_default,
     }
 
 
-__all__ = ["CONNECTION_FIELDS", "SSH_CREDENTIALS", "SSH_FIELDS", "credential_label", "form_layout"]
+__all__ = ["CONNECTION_FIELDS", "SSH_CREDENTIALS", "SSH_FIELDS", "TLS_CREDENTIALS", "credential_label", "form_layout"]

@@ -71,10 +71,11 @@ class SourceViews:
         except TooBusy as exc:
             messages.error(request, str(exc))
             return self._back(source)
+        checklist = steps_text(result)
         if result.succeeded:
-            messages.success(request, f"Connection succeeded in {result.latency_ms} ms.")
+            messages.success(request, f"Connection succeeded in {result.latency_ms} ms. {checklist}")
         else:
-            messages.error(request, f"Connection failed: {result.error_code}: {result.message}")
+            messages.error(request, f"Connection failed: {result.error_code}: {result.message} {checklist}")
         return self._back(source)
 
     def discover(self, request, object_id):
@@ -115,3 +116,16 @@ class SourceViews:
 def _invalid(errors) -> JsonResponse:
     return JsonResponse({"status": "invalid", "errors": {k: [str(m) for m in v] for k, v in errors.items()}},
                         status=400)
+
+
+STEP_MARKS = {"passed": "✓", "failed": "✗", "skipped": "–"}
+
+
+def steps_text(result) -> str:
+    """The test's steps as one checklist line, with the TLS summary."""
+    steps = ", ".join(f"{STEP_MARKS[step['status']]} {step['name']}" for step in result.steps)
+    tls = result.tls
+    if tls:
+        steps += (f". TLS: {tls['protocol']}, {'verified' if tls['verified'] else 'not verified'}"
+                  if tls["encrypted"] else ". TLS: not encrypted")
+    return f"Steps: {steps}." if steps else ""

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.views import APIView
 
 from datasources.api.pagination import EnvelopePagination
+from datasources.api.serializers import WatchedCertificateSerializer
 from datasources.models import HealthCheck
 from datasources.selectors.health import (
     WINDOWS,
@@ -12,13 +13,15 @@ from datasources.selectors.health import (
     health_window,
 )
 from datasources.selectors.sources import data_source_for
+from datasources.services.expiry import current_certificate
 from rivergen.api import success
 
 
 class HealthCheckSerializer(serializers.ModelSerializer):
     class Meta:
         model = HealthCheck
-        fields = ["id", "checked_at", "status", "error_code", "message", "latency_ms", "trigger"]
+        fields = ["id", "checked_at", "status", "error_code", "message", "latency_ms", "trigger",
+                  "certificate_not_after"]
         read_only_fields = fields
 
 
@@ -37,6 +40,8 @@ class HealthSummarySerializer(serializers.Serializer):
     failures = serializers.IntegerField()
     latency_ms = LatencySerializer()
     last_checks = HealthCheckSerializer(many=True, help_text="the last 20 checks, newest first")
+    server_certificate = WatchedCertificateSerializer(
+        allow_null=True, help_text="of the last successful check; expiring within TLS_CERTIFICATE_WARNING_DAYS")
 
 
 class HealthView(APIView):
@@ -48,7 +53,7 @@ class HealthView(APIView):
     def get(self, request, pk):
         source = data_source_for(request.user, pk)
         window = health_window(request.query_params)
-        summary = health_summary(source=source, window=window)
+        summary = {**health_summary(source=source, window=window), "server_certificate": current_certificate(source)}
         return success(HealthSummarySerializer(summary).data, "Data source health")
 
 

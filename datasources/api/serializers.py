@@ -8,7 +8,8 @@ from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
 from datasources.selectors.discoveries import latest_discovery
 from datasources.services.credentials import secrets_set
-from datasources.services.inputs import DataSourceInputSerializer
+from datasources.services.expiry import current_certificate
+from datasources.services.inputs import DataSourceInputSerializer, TlsField
 from rivergen.serializers import renderer
 
 
@@ -47,6 +48,18 @@ EXTRA_FIELDS = [
 data_source_data = renderer(DataSourceSerializer)
 
 
+class ServerCertificateSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    issuer = serializers.CharField()
+    not_after = serializers.DateTimeField()
+    days_left = serializers.IntegerField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the certificate (DER), hex")
+
+
+class WatchedCertificateSerializer(ServerCertificateSerializer):
+    expiring = serializers.BooleanField(help_text="within TLS_CERTIFICATE_WARNING_DAYS of not_after")
+
+
 class DataSourceDetailSerializer(DataSourceSerializer):
     """Read, list and update responses: the spec's keys, then which secrets are stored.
 
@@ -58,10 +71,14 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     credentials_set = serializers.SerializerMethodField()
     credentials_readable = serializers.SerializerMethodField()
     has_connection_string = serializers.SerializerMethodField()
+    server_certificate = serializers.SerializerMethodField(
+        help_text="The server certificate of the last successful test; days_left as of now")
+    # The model's JSON column would show as any value: read it through its input declaration's shape.
+    tls = TlsField(read_only=True)
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [
-            "credentials_set", "credentials_readable", "has_connection_string",
+            "credentials_set", "credentials_readable", "has_connection_string", "server_certificate",
         ]
         read_only_fields = fields
 
@@ -73,6 +90,10 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
     def get_has_connection_string(self, source) -> bool:
         return bool(source.connection_string)
+
+    @extend_schema_field(WatchedCertificateSerializer(allow_null=True))
+    def get_server_certificate(self, source):
+        return current_certificate(source)
 
 
 class DataSourceReadSerializer(DataSourceDetailSerializer):
@@ -93,6 +114,21 @@ class DataSourceReadSerializer(DataSourceDetailSerializer):
 
 # Response shapes of the other operations: named so that a generated client gets one class each.
 
+class TlsOutcomeSerializer(serializers.Serializer):
+    encrypted = serializers.BooleanField()
+    verified = serializers.BooleanField()
+    protocol = serializers.CharField(allow_null=True, help_text="TLSv1.2, TLSv1.3…")
+    server_certificate = ServerCertificateSerializer(allow_null=True)
+
+
+class TestStepSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=["resolve", "ssh_tunnel", "connect", "tls", "authenticate", "read_catalogue"])
+    status = serializers.ChoiceField(choices=["passed", "failed", "skipped"])
+    duration_ms = serializers.IntegerField()
+    error_code = serializers.CharField(allow_null=True)
+    message = serializers.CharField(allow_null=True)
+
+
 class ConnectionTestSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["succeeded", "failed"])
     error_code = serializers.CharField(allow_null=True)
@@ -100,6 +136,8 @@ class ConnectionTestSerializer(serializers.Serializer):
     latency_ms = serializers.IntegerField()
     server_version = serializers.CharField(allow_null=True)
     tested_at = serializers.DateTimeField()
+    tls = TlsOutcomeSerializer(allow_null=True, help_text="What the handshake achieved; null when it did not happen")
+    steps = TestStepSerializer(many=True, help_text="In order; after a failed step the rest are skipped")
 
 
 class CredentialKeySerializer(serializers.Serializer):

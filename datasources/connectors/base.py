@@ -7,15 +7,13 @@ What a class declares:
 
 - ``type_name``, ``label``, ``family`` (``sql``, ``nosql``, ``files``, ``http``,
   ``other``) and ``default_port`` describe the type for the type registry (``GET /types``);
-- ``required`` is the rule a source of the type must satisfy: a tuple of
-  alternatives, each a tuple of field names that must all be set together
-  (``(("host", "port", "database_name"), ("connection_string",))`` reads
-  "host, port and database name, or a connection string");
-- ``credential_keys`` lists the credential keys the type accepts beyond the
-  spec's eight, and ``secret_keys`` which of all accepted keys are secrets
-  (write-only everywhere, password inputs in the admin);
-- ``schemes`` lists the connection-string schemes the type accepts; empty
-  means the type takes no connection string;
+- ``required`` is the rule a source of the type must satisfy: a tuple of alternatives, each a
+  tuple of field names that must all be set together (``(("host", "port", "database_name"),
+  ("connection_string",))`` reads "host, port and database name, or a connection string");
+- ``credential_keys`` lists the credential keys the type accepts beyond the spec's eight, and
+  ``secret_keys`` which of all accepted keys are secrets (write-only, password inputs in the admin);
+- ``schemes`` lists the connection-string schemes the type accepts (empty: no connection string);
+- ``tls_modes``, ``tls_default``, ``tls_honoured``: its TLS (see ``connectors.tls_settings``);
 - what the admin form shows: ``form_fields`` (the connection fields, further limited to what
   the type accepts), ``form_credentials`` (the spec's credential keys it asks for; the type's
   own ``credential_keys`` always follow them) and ``credential_labels`` (labels and hints for
@@ -49,15 +47,16 @@ The hooks reach the real system, honour the source's timeouts, open an SSH tunne
 contains a secret. Drivers are imported inside methods so that a missing
 driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
 
-Error codes: ``AUTH_FAILED``, ``HOST_UNREACHABLE`` (refused, unresolvable, or
-not reachable from the SSH server), ``TIMEOUT``, ``DATABASE_NOT_FOUND``,
-``SSL_ERROR``, ``DRIVER_MISSING``, ``DESTINATION_NOT_ALLOWED`` (network policy),
-``CREDENTIALS_UNREADABLE``, ``UNSUPPORTED``, and also ``HTTP_REDIRECT`` (an HTTP
-source answered 3xx; redirects are never followed), ``HTTP_ERROR`` (an HTTP
-source answered another 4xx/5xx), ``LOCAL_PORT_IN_USE`` (``ssh_local_port`` is
-taken), ``SSH_HOST_KEY_MISMATCH`` (the SSH server's key is not the pinned
-``credentials.ssh_host_key``) and ``CONNECTION_FAILED`` (anything the driver reported that fits none
-of these; the driver's own text is not passed on, it may quote a DSN).
+Error codes: ``AUTH_FAILED``, ``HOST_UNREACHABLE`` (refused, unresolvable, or not reachable from the
+SSH server), ``TIMEOUT``, ``DATABASE_NOT_FOUND``, ``SSL_ERROR``, ``DRIVER_MISSING``,
+``DESTINATION_NOT_ALLOWED`` (network policy), ``CREDENTIALS_UNREADABLE``, ``UNSUPPORTED``,
+``TLS_UNAVAILABLE`` (the mode demands TLS, the server offers none), ``TLS_REQUIRED`` (the server
+refuses a connection without TLS), ``PERMISSION_DENIED`` (the login cannot read the catalogue
+discovery needs), ``HTTP_REDIRECT`` (an HTTP source answered 3xx; redirects are never followed),
+``HTTP_ERROR`` (another 4xx/5xx), ``LOCAL_PORT_IN_USE`` (``ssh_local_port`` is taken),
+``SSH_HOST_KEY_MISMATCH`` (the SSH server's key is not the pinned ``credentials.ssh_host_key``) and
+``CONNECTION_FAILED`` (anything else the driver reported; its own text is not passed on, it may
+quote a DSN).
 
 ``run_within`` gives the hard deadline: the work runs in a daemon thread and
 the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
@@ -74,6 +73,8 @@ from abc import ABC
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from datasources.connectors.tls_settings import TlsSettings
+from rivergen import milestones
 from rivergen.errors import (
     ConnectorError,  # noqa: F401  (defined beside the other error types; connectors import it from here)
 )
@@ -84,8 +85,10 @@ SPEC_CREDENTIAL_KEYS = (
 )
 # Accepted for every type: an SSH tunnel may log in with a password instead of a key, and
 # may pin the server's host key (a public key line or a SHA256 fingerprint; not a secret).
-COMMON_CREDENTIAL_KEYS = ("ssh_password", "ssh_host_key")
-SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password")
+# The private key of a TLS client certificate (``tls.client_certificate``) is a secret of every type.
+COMMON_CREDENTIAL_KEYS = ("ssh_password", "ssh_host_key", "tls_client_key")
+SPEC_SECRET_KEYS = ("password", "api_key", "oauth_token", "ssh_private_key", "ssh_passphrase", "ssh_password",
+                    "tls_client_key")
 SPEC_CREDENTIAL_LABELS = {
     "username": "Username",
     "password": "Password",
@@ -95,6 +98,7 @@ SPEC_CREDENTIAL_LABELS = {
     "ssh_passphrase": "SSH key passphrase",
     "ssh_password": "SSH password",
     "ssh_host_key": "SSH host key (public key line or SHA256 fingerprint)",
+    "tls_client_key": "TLS client private key (PEM)",
     "warehouse": "Warehouse",
     "role": "Role",
 }
@@ -106,6 +110,8 @@ DATABASE_FIELDS = (("host", "port", "database_name"), ("connection_string",))
 @dataclass
 class TestOutcome:
     server_version: str | None = None
+    # What the handshake achieved: {"encrypted", "verified", "protocol", "server_certificate"}.
+    tls: dict | None = None
 
 
 @dataclass(slots=True)
@@ -136,7 +142,7 @@ class DiscoveredTable:
     comment: str | None = None
 
 
-class Connector(ABC):
+class Connector(TlsSettings, ABC):
     type_name = ""
     label = ""
     family = "other"
@@ -165,6 +171,9 @@ class Connector(ABC):
         return self._bounded(source.connection_timeout + source.query_timeout, source, self.read_schema)
 
     def _bounded(self, seconds, source, hook):
+        if not self.tls_honoured and getattr(source, "tls", None) and not self.tls_is_default(source.tls):
+            raise ConnectorError("UNSUPPORTED", f"{self.label} sources do not apply TLS settings yet: "
+                                                "remove tls to connect as the driver's default does.")
         if not self.own_deadline:
             return self.reach(source, hook)
         return run_within(seconds, self.reach, source, hook)
@@ -214,9 +223,11 @@ def run_within(seconds: float, work, *args, timeout_message: str | None = None):
     outcome = {}
     finished, abandoned = threading.Event(), threading.Event()
     closers = []
+    marks = milestones.current()
 
     def target():
         _deadline.closers = closers
+        milestones.adopt(marks)
         try:
             outcome["value"] = work(*args)
         except BaseException as exc:  # handed to the caller's thread below

@@ -4,6 +4,14 @@ import re
 from datasources.connectors.base import LOGIN, Connector, ConnectorError, TestOutcome
 from datasources.connectors.targets import by_host_name
 from datasources.connectors.web import base_url_of, check_status, get
+from datasources.security.tls import (
+    CLIENT_KEY,
+    client_context,
+    material,
+    recording,
+    tls_report,
+)
+from rivergen.milestones import milestone
 
 HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 RESERVED_HEADERS = ("host", "content-length", "transfer-encoding", "connection")
@@ -18,15 +26,27 @@ class HttpApiConnector(Connector):
     credential_labels = {"api_key_header": "API key header (default X-API-Key)"}
     form_fields = ("host", "port", "connection_string")
     form_credentials = ("api_key", "oauth_token", *LOGIN)
+    # An https URL is always verified by default; an http one has no TLS to set.
+    tls_modes, tls_default = ("disable", "require", "verify-ca", "verify-full"), "verify-full"
+    tls_honoured = True
 
     def reach(self, source, work):
         return by_host_name(self, source, work, tunnel_refusal="HTTP API sources do not support SSH tunnels.")
 
     def check(self, source, target, endpoint) -> TestOutcome:
         base = base_url_of(source, self.default_port)
-        response = get(base, "", self.auth_headers(target.credentials), source.connection_timeout)
+        tls = self.tls_of(source.tls)
+        if source.tls and (tls["mode"] == "disable") != (base.scheme == "http"):
+            raise ConnectorError("TLS_UNAVAILABLE" if base.scheme == "http" else "UNSUPPORTED",
+                                 f"tls.mode {tls['mode']} does not fit the {base.scheme}:// URL: plain HTTP is "
+                                 "tls.mode disable, and an https URL is always encrypted (require skips verification).")
+        seen = {}
+        with material(tls, target.credentials.get(CLIENT_KEY)) as found:
+            verify = recording(client_context(found), seen) if base.scheme == "https" else True
+            response = get(base, "", self.auth_headers(target.credentials), source.connection_timeout, verify=verify)
+        milestone("authenticate")
         check_status(response, base.host)
-        return TestOutcome(server_version=response.headers.get("server"))
+        return TestOutcome(server_version=response.headers.get("server"), tls=tls_report(tls["mode"], seen))
 
     @staticmethod
     def auth_headers(credentials) -> dict:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from datasources.connectors.base import ConnectorError, driver_missing, on_deadline
 from datasources.security import host_keys, network
+from rivergen.milestones import milestone
 
 
 @dataclass
@@ -54,12 +55,23 @@ def open_endpoint(source, target, timeout: float, relay: bool = False):
 
 
 @contextmanager
+def _step(name):
+    """Errors raised inside happened at the test step ``name`` (unless they already say where)."""
+    try:
+        yield
+    except ConnectorError as exc:
+        exc.step = exc.step or name
+        raise
+
+
+@contextmanager
 def _failure_of(forwarder):
     """The driver only saw a closed socket; the forwarder (or the SSH server) knows why."""
     try:
         yield
     except ConnectorError as exc:
         if forwarder.failure:
+            forwarder.failure.step = forwarder.failure.step or forwarder.step
             raise forwarder.failure from exc
         raise
 
@@ -79,12 +91,14 @@ def tunnel(source, credentials, remote_host, remote_port, timeout):
     transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
     forwarder = None
     try:
-        _handshake(transport, timeout, paramiko)
-        _check_host_key(transport, credentials.get("ssh_host_key"))
-        _authenticate(transport, source.ssh_username, credentials, paramiko)
-        forwarder = Forwarder(_channel_opener(transport, (remote_address, remote_port), timeout, remote_host),
-                              source.ssh_local_port, timeout)
+        with _step("ssh_tunnel"):
+            _handshake(transport, timeout, paramiko)
+            _check_host_key(transport, credentials.get("ssh_host_key"))
+            _authenticate(transport, source.ssh_username, credentials, paramiko)
+            forwarder = Forwarder(_channel_opener(transport, (remote_address, remote_port), timeout, remote_host),
+                                  source.ssh_local_port, timeout, step="ssh_tunnel")
         on_deadline(forwarder.close)
+        milestone("ssh_tunnel")
         yield forwarder
     finally:
         if forwarder:
@@ -151,8 +165,8 @@ class Forwarder:
     """Local listener whose connections are piped to what ``open_remote(peer)`` returns
     (an SSH channel, or a socket to a checked address); ``close`` ends every pipe at once."""
 
-    def __init__(self, open_remote, local_port, timeout):
-        self.open_remote, self.timeout = open_remote, timeout
+    def __init__(self, open_remote, local_port, timeout, step="connect"):
+        self.open_remote, self.timeout, self.step = open_remote, timeout, step
         self.failure = None
         self.pipes = []
         self.closed = threading.Event()

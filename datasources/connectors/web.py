@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from datasources.connectors.base import ConnectorError, driver_missing
 from datasources.security import network
+from datasources.security.tls import handshake_failure
 
 
 @dataclass
@@ -34,9 +35,14 @@ def base_url_of(source, default_port=443) -> BaseUrl:
     return BaseUrl("http" if port == 80 else "https", source.host, port, "")
 
 
-def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None, address: str | None = None):
+def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None, address: str | None = None,
+        verify=True):
     """One GET to ``base`` + ``path`` at ``address`` (already checked) or the address checked now;
-    returns the httpx response."""
+    returns the httpx response.
+
+    ``verify``: an ``ssl.SSLContext`` for the source's own TLS settings, or True (httpx's trust
+    store, the host name checked).
+    """
     try:
         import httpx
     except ImportError:
@@ -46,18 +52,20 @@ def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None, addr
     host_header = base.host if base.port in (80, 443) else f"{base.host}:{base.port}"
     extensions = {"sni_hostname": base.host} if base.scheme == "https" else {}
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify) as client:
             request = client.build_request(
                 "GET", url, headers={**headers, "Host": host_header}, extensions=extensions,
             )
             return client.send(request, auth=auth)
     except httpx.TimeoutException:
         raise ConnectorError("TIMEOUT", f"{base.host}:{base.port} did not answer within {timeout:g} s.") from None
-    except httpx.ConnectError as exc:
+    except httpx.HTTPError as exc:
+        # Under TLS 1.3 a refused client certificate arrives with the first read, not the connect.
         if "ssl" in str(exc).lower() or "certificate" in str(exc).lower():
-            raise ConnectorError("SSL_ERROR", f"The TLS negotiation with {base.host}:{base.port} failed.") from None
-        raise ConnectorError("HOST_UNREACHABLE", f"Cannot connect to {base.host}:{base.port}.") from None
-    except httpx.HTTPError:
+            raise ConnectorError("SSL_ERROR", f"The TLS negotiation with {base.host}:{base.port} failed: "
+                                              f"{handshake_failure(exc)}.") from None
+        if isinstance(exc, httpx.ConnectError):
+            raise ConnectorError("HOST_UNREACHABLE", f"Cannot connect to {base.host}:{base.port}.") from None
         raise ConnectorError("CONNECTION_FAILED", f"The HTTP exchange with {base.host}:{base.port} failed.") from None
 
 

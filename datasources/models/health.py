@@ -21,6 +21,7 @@ class HealthCheck(models.Model):
     message = models.TextField(blank=True, default="")  # scrubbed of the source's secrets
     latency_ms = models.PositiveIntegerField(default=0)
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    certificate_not_after = models.DateTimeField(null=True, blank=True)  # the server certificate's expiry
 
     class Meta:
         ordering = ["-checked_at", "-id"]

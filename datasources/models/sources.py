@@ -53,6 +53,13 @@ class DataSource(models.Model):
     ssh_username = models.CharField(max_length=255, null=True, blank=True)
     ssh_key_id = models.PositiveIntegerField(null=True, blank=True)
     ssh_local_port = models.PositiveIntegerField(null=True, blank=True)
+    # {"mode", "ca_certificate", "client_certificate"} (public material; the key is a credential);
+    # null: the type's default mode.
+    tls = models.JSONField(null=True, blank=True)
+    # The server certificate of the last successful test ({subject, issuer, not_after, days_left,
+    # sha256}), and the sha256 of the one whose coming expiry was last announced.
+    tls_server_certificate = models.JSONField(null=True, blank=True, editable=False)
+    tls_expiry_announced = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     connection_pool_size = models.PositiveIntegerField(default=5)
     connection_timeout = models.PositiveIntegerField(default=30)

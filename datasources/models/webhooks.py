@@ -11,6 +11,7 @@ EVENT_TYPES = (
     "data_source.health_changed",
     "data_source.schema_changed",
     "data_source.discovery_failed",
+    "data_source.certificate_expiring",
 )
 PING = "ping"
 

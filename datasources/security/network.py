@@ -15,6 +15,7 @@ from urllib.parse import SplitResult, urlsplit
 from django.conf import settings
 
 from rivergen.errors import ConnectorError
+from rivergen.milestones import milestone
 
 POLICIES = ("open", "private", "public")
 # Metadata services that do not live in 169.254/16 (AWS over IPv6, Alibaba, Oracle, ECS task role).
@@ -95,7 +96,7 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
-        raise ConnectorError("HOST_UNREACHABLE", f"The host name {host!r} cannot be resolved.") from None
+        raise ConnectorError("HOST_UNREACHABLE", f"The host name {host!r} cannot be resolved.", step="resolve") from None
     addresses = []
     for family, *_rest, sockaddr in sorted(infos, key=lambda info: info[0] != socket.AF_INET):
         if sockaddr[0] not in addresses:
@@ -112,7 +113,8 @@ def checked_address(host: str, port: int) -> str:
     for address in addresses:
         reason = refusal(address, policy)
         if reason:
-            raise ConnectorError("DESTINATION_NOT_ALLOWED", refusal_message(host, reason, policy))
+            raise ConnectorError("DESTINATION_NOT_ALLOWED", refusal_message(host, reason, policy), step="resolve")
+    milestone("resolve")
     return addresses[0]
 
 
@@ -135,7 +137,7 @@ def check_tunnel_target(host: str, port: int = 0) -> str:
     for address in addresses:
         reason = refusal(address, "open")
         if reason:
-            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which {NEVER}.")
+            raise ConnectorError("DESTINATION_NOT_ALLOWED", f"{host} is {reason}, which {NEVER}.", step="resolve")
     return addresses[0]
 
 

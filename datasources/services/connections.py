@@ -1,6 +1,6 @@
 """Testing connections: a saved source (its health fields are updated) or an unsaved create body."""
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
@@ -8,6 +8,7 @@ from django.utils import timezone
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
+from datasources.services.connection_steps import steps_of
 from datasources.services.deadline import call_with_deadline
 from datasources.services.health_record import health_check_record
 from datasources.services.limits import connection_test_slot
@@ -17,6 +18,7 @@ from datasources.services.sources import (
     data_source_updated_state,
     parse_input,
 )
+from rivergen import milestones
 
 # The name is optional when only testing a create body.
 UNSAVED_NAME = "connection test"
@@ -31,6 +33,9 @@ class TestResult:
     latency_ms: int
     server_version: str | None
     tested_at: datetime
+    # {"encrypted", "verified", "protocol", "server_certificate"} of a test that got that far.
+    tls: dict | None = None
+    steps: list = field(default_factory=list)
 
     @property
     def succeeded(self) -> bool:
@@ -44,17 +49,20 @@ def connection_test_run(source: DataSource) -> TestResult:
     """Test ``source`` (saved or not) within its connection_timeout; never raises ConnectorError."""
     started = time.monotonic()
     connector = connector_for(source.type)()
-    try:
-        outcome = call_with_deadline(
-            lambda: connector.test(source), source.connection_timeout, what="connection test"
-        )
-    except ConnectorError as exc:
-        return TestResult(
-            "failed", exc.code, scrub(exc.message, source), _ms_since(started), None, timezone.now()
-        )
+    with milestones.recording() as marks:
+        try:
+            outcome = call_with_deadline(
+                lambda: connector.test(source), source.connection_timeout, what="connection test"
+            )
+        except ConnectorError as exc:
+            exc.message = scrub(exc.message, source)
+            steps = steps_of(source, started, time.monotonic(), list(marks), error=exc)
+            return TestResult("failed", exc.code, exc.message, _ms_since(started), None, timezone.now(), steps=steps)
+    tls = outcome.tls if outcome else None
     return TestResult(
         "succeeded", None, "Connection succeeded.", _ms_since(started),
         outcome.server_version if outcome else None, timezone.now(),
+        tls=tls, steps=steps_of(source, started, time.monotonic(), list(marks), tls=tls),
     )
 
 

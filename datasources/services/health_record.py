@@ -11,7 +11,9 @@ from django.db.models import F
 
 from accounts.audit_log import field_changes, record
 from datasources.models import DataSource, HealthCheck, Status
+from datasources.security.tls import parse_utc
 from datasources.services.events import event_publish
+from datasources.services.expiry import certificate_fields
 from rivergen.serializers import utc_text
 
 HEALTH_CHANGED = "data_source.health_changed"
@@ -25,7 +27,7 @@ def health_check_record(*, source: DataSource, result, trigger: str = HealthChec
         # The row lock orders concurrent checks of one source, so each sees the status it changes.
         previous = (
             DataSource.objects.select_for_update().filter(pk=source.pk)
-            .values_list("status", "health_check_interval").first()
+            .values_list("status", "health_check_interval", "tls_expiry_announced").first()
         )
         if previous is None:  # deleted while it was being tested
             return HealthCheck(data_source=source, checked_at=result.tested_at, status=result.status)
@@ -43,8 +45,9 @@ def health_checks_record_many(*, results: list, trigger: str = HealthCheck.Trigg
     with transaction.atomic():
         pks = sorted(source.pk for source, _ in results)  # one lock order: no deadlock with another writer
         previous = {
-            pk: (status, interval) for pk, status, interval in DataSource.objects.select_for_update()
-            .filter(pk__in=pks).order_by("pk").values_list("pk", "status", "health_check_interval")
+            pk: (status, interval, announced) for pk, status, interval, announced in DataSource.objects
+            .select_for_update().filter(pk__in=pks).order_by("pk")
+            .values_list("pk", "status", "health_check_interval", "tls_expiry_announced")
         }
         checks = [
             _apply(source, result, trigger, *previous[source.pk])
@@ -54,11 +57,17 @@ def health_checks_record_many(*, results: list, trigger: str = HealthCheck.Trigg
     return len(checks)
 
 
-def _apply(source: DataSource, result, trigger: str, before: str, interval: int, actor=None) -> HealthCheck:
-    """Update the source's health fields (its row is locked), record the ``data_source.tested`` audit
-    event (``actor`` None: the request's user, or the system) and publish a change; the unsaved check."""
+def _apply(source: DataSource, result, trigger: str, before: str, interval: int, announced: str | None,
+           actor=None) -> HealthCheck:
+    """Update the source's health and certificate fields (its row is locked), record the
+    ``data_source.tested`` audit event (``actor`` None: the request's user, or the system) and
+    publish a change; the unsaved check."""
     after = Status.ACTIVE if result.succeeded else Status.ERROR
-    DataSource.objects.filter(pk=source.pk).update(**_health_fields(result), **_next_check(result.tested_at, interval))
+    certificate = (result.tls or {}).get("server_certificate")
+    DataSource.objects.filter(pk=source.pk).update(
+        **_health_fields(result), **_next_check(result.tested_at, interval),
+        **certificate_fields(source, result, certificate, announced),
+    )
     record("data_source.tested", organization_id=source.organization_id, actor=actor,
            target=("data_source", source.pk, source.name),
            changes=field_changes({"status": before}, {"status": after}))
@@ -71,7 +80,7 @@ def _apply(source: DataSource, result, trigger: str, before: str, interval: int,
     return HealthCheck(
         data_source_id=source.pk, checked_at=result.tested_at, status=result.status,
         error_code=result.error_code, message=result.message or "", latency_ms=result.latency_ms,
-        trigger=trigger,
+        trigger=trigger, certificate_not_after=parse_utc(certificate["not_after"]) if certificate else None,
     )
 
 

@@ -14,11 +14,12 @@ import json
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
-from rivergen.serializers import FieldsOnceSerializer
+from datasources.security.tls import MODES, parse_tls
 from rivergen.fields import (
     OptionalCharField,
     StrictBooleanField,
@@ -27,6 +28,7 @@ from rivergen.fields import (
     StrictIntegerField,
     StrictListField,
 )
+from rivergen.serializers import FieldsOnceSerializer
 
 METADATA_MAX_BYTES = 16 * 1024
 MAX_TAGS = 50
@@ -111,9 +113,34 @@ READ_ONLY_KEYS = frozenset({
     "id", "organization_id", "ssh_key_id", "status", "last_tested_at", "last_successful_connection_at",
     "last_failed_connection_at", "failure_count", "failure_reason", "schema_discovered_at",
     "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
-    "credentials_set", "credentials_readable", "has_connection_string", "latest_discovery",
+    "credentials_set", "credentials_readable", "has_connection_string", "latest_discovery", "server_certificate",
 })
 IGNORED_KEYS = READ_ONLY_KEYS | {"storage_file_id"}
+
+
+PEM_SCHEMA = {"type": ["string", "null"], "description": "PEM text, at most 64 KiB"}
+TLS_SCHEMA = {
+    "type": ["object", "null"], "additionalProperties": False, "required": ["mode"],
+    "properties": {"mode": {"enum": list(MODES)}, "ca_certificate": PEM_SCHEMA, "client_certificate": PEM_SCHEMA},
+    "description": "TLS to the source; null or {} takes the type's default mode. The client key is "
+                   "credentials.tls_client_key.",
+}
+
+
+@extend_schema_field(TLS_SCHEMA)
+class TlsField(StrictDictField):
+    """``{"mode", "ca_certificate", "client_certificate"}``, checked by ``security.tls``."""
+    json_schema = TLS_SCHEMA
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return parse_tls(value or None)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                {key.removeprefix("tls.") if key != "tls" else "non_field_errors": messages
+                 for key, messages in exc.message_dict.items()}
+            ) from None
 
 
 class DataSourceInputSerializer(FieldsOnceSerializer):
@@ -146,6 +173,7 @@ class DataSourceInputSerializer(FieldsOnceSerializer):
     schema_auto_refresh = _bool()
     schema_refresh_interval = _int(60, 2592000)
     health_check_interval = HealthIntervalField(required=False, allow_null=True, min_value=0, max_value=86400)
+    tls = TlsField(required=False, allow_null=True)
     credentials = StrictDictField(child=CredentialValueField(allow_null=True), write_only=True)
     metadata = StrictDictField(required=False, allow_null=True)
     tags = StrictListField(

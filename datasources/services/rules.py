@@ -13,6 +13,7 @@ from datasources.models import StoredFile
 from datasources.security.connection_strings import parse_connection_string
 from datasources.security import network
 from datasources.security.host_keys import pinned_fingerprint
+from datasources.security.tls import CLIENT_KEY, check_client_pair
 from rivergen.errors import ConnectorError
 
 FILE_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/(?P<file>\d+)/(?P<filename>[^/]+)$")
@@ -136,11 +137,22 @@ def check_destinations(state):
         raise ValidationError(errors)
 
 
+def check_tls(state):
+    connector = connector_for(state["type"])
+    tls = state.get("tls")
+    if tls is not None and not connector.tls_modes:
+        raise ValidationError({"tls": [f"{state['type']} sources do not connect over TLS: tls must be null."]})
+    if tls is not None and tls["mode"] not in connector.tls_modes:
+        raise ValidationError({"tls.mode": [
+            f"{state['type']} sources accept the mode(s): {', '.join(connector.tls_modes)}."]})
+    check_client_pair(tls, state["credentials"].get(CLIENT_KEY))
+
+
 def apply_rules(state, organization):
     """Check and normalise ``state`` in place; raise one ValidationError with every problem."""
     errors = {}
-    for rule in (check_credentials, check_connection_string, check_required, check_ssh, check_destinations):
-        if rule is check_required and "connection_string" in errors:
+    for rule in (check_credentials, check_connection_string, check_required, check_ssh, check_destinations, check_tls):
+        if (rule is check_required and "connection_string" in errors) or (rule is check_tls and "credentials" in errors):
             continue  # "required unless connection_string" would only repeat the real problem
         try:
             rule(state)

@@ -17,6 +17,7 @@ from accounts.selectors import can_write, check_workspace_in_scope, memberships_
 from datasources.connectors import connector_for
 from datasources.models import DataSource, name_key
 from datasources.security.crypto import Unreadable
+from datasources.security.tls import VERIFYING, strength
 from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.jobs import enqueue_after_commit
 from datasources.services.rules import apply_rules
@@ -208,6 +209,8 @@ def _check_rebind(source, state, sent_credentials, *, sent_connection_string):
     """
     stored = _readable(source.credentials)
     changed = [f for f in DESTINATION_FIELDS if state.get(f) != getattr(source, f)]
+    if tls_weakened(connector_for(source.type), source, state):
+        changed.append("tls")
     if isinstance(state["credentials"], dict) and state["credentials"].get("username") != stored.get("username"):
         changed.append("credentials.username")
     if not changed:
@@ -223,6 +226,14 @@ def _check_rebind(source, state, sent_credentials, *, sent_connection_string):
             f"You changed where this source connects ({', '.join(changed)}); "
             f"re-enter {', '.join(missing)} (or send null to remove it) to use them there."
         ]})
+
+
+def tls_weakened(connector, source, state) -> bool:
+    """A weaker mode or another CA: the stored secrets could reach a server not proven before."""
+    before, after = connector.tls_of(source.tls) or {}, connector.tls_of(state.get("tls")) or {}
+    if strength(after.get("mode")) < strength(before.get("mode")):
+        return True
+    return before.get("mode") in VERIFYING and before.get("ca_certificate") != after.get("ca_certificate")
 
 
 def _save(source: DataSource, audit):

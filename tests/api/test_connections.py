@@ -12,7 +12,7 @@ from tests.support.connections import PG, postgres_body
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.django_db
-RESULT_KEYS = ["status", "error_code", "message", "latency_ms", "server_version", "tested_at"]
+RESULT_KEYS = ["status", "error_code", "message", "latency_ms", "server_version", "tested_at", "tls", "steps"]
 CANARY = "canary-Secret-7f3e9"
 
 

@@ -101,7 +101,8 @@ def test_checks_are_paginated_like_the_list(api, workspace):
     body = api.get(f"{source_url(source_id)}/health/checks?page=2&page_size=5").json()
     assert body["pagination"] == {"page": 2, "page_size": 5, "total": 7, "total_pages": 2}
     assert len(body["data"]) == 2
-    assert set(body["data"][0]) == {"id", "checked_at", "status", "error_code", "message", "latency_ms", "trigger"}
+    assert set(body["data"][0]) == {"id", "checked_at", "status", "error_code", "message", "latency_ms", "trigger",
+                                    "certificate_not_after"}
     assert api.get(f"{source_url(source_id)}/health/checks?page=0").status_code == 400
 
 

@@ -157,5 +157,5 @@ def test_search_text_holds_the_column_names_and_the_migration_fills_it_for_older
     stored = SchemaTable.objects.get(data_source=source)
     assert stored.column_names == "id\ncustomer_email"
     SchemaTable.objects.filter(pk=stored.pk).update(column_names="")  # as stored before the migration
-    import_module("datasources.migrations.0005_catalogue_fingerprints").fill_column_names(apps, None)
+    import_module("datasources.migrations.0007_catalogue_fingerprints").fill_column_names(apps, None)
     assert SchemaTable.objects.get(pk=stored.pk).column_names == "id\ncustomer_email"

@@ -146,6 +146,7 @@ def test_a_server_gone_mid_read_leaves_the_previous_catalogue(org, estate, monke
 
 
 @pytest.mark.django_db
+@pytest.mark.loopback  # the silent listener is on loopback
 def test_a_silent_servers_streamed_discovery_fails_at_its_deadline(org, silent):
     source = pg_source(org, "db", host="127.0.0.1", port=silent.port, connection_timeout=1, query_timeout=2)
     with finishes_within(1 + 2 + GRACE_SECONDS):

@@ -144,3 +144,15 @@ def test_create_datasource_takes_every_input_field_as_a_flag(alice):
     with pytest.raises(CommandError, match="health_check_interval: Must be 0"):
         run("create_datasource", "--user", "alice", "--name", "Eager", "--type", "mysql", "--host", "db",
             "--port", "3306", "--database-name", "shop", "--health-check-interval", "10")
+
+
+def test_create_datasource_takes_tls_as_a_json_flag_and_checks_it(alice):
+    from tests.support.certificates import shared_authority
+
+    tls = {"mode": "verify-full", "ca_certificate": shared_authority().pem, "client_certificate": None}
+    run("create_datasource", "--user", "alice", "--name", "Verified", "--type", "postgresql", "--host", "db",
+        "--port", "5432", "--database-name", "shop", "--tls", json.dumps(tls))
+    assert DataSource.objects.get(name="Verified").tls == tls
+    with pytest.raises(CommandError, match="mode"):
+        run("create_datasource", "--user", "alice", "--name", "Weak", "--type", "snowflake", "--host",
+            "acme.snowflakecomputing.com", "--port", "443", "--database-name", "db", "--tls", '{"mode": "require"}')

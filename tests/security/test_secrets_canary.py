@@ -46,6 +46,7 @@ from django.test import Client, override_settings
 from datasources import connectors as registry
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
+from datasources.security.tls import CLIENT_KEY
 from tests.support import client_for, need
 from tests.support.listeners import HALF, Listener
 from tests.support.servers import port_open, redis_client
@@ -79,9 +80,12 @@ def case_params():
 
 
 def every_secret(type_name, **given) -> tuple[dict, list[str]]:
-    """Credentials with a canary in every secret key of the type (``given`` wins), and the canaries."""
+    """Credentials with a canary in every secret key of the type (``given`` wins), and the canaries.
+
+    The TLS client key is left out: it is refused unless it is a real key paired with
+    ``tls.client_certificate``, so its own case plants one (``postgres_tls_client_key``)."""
     secret_keys = registry.connector_for(type_name).all_secret_keys()
-    credentials = {**{key: canary(key) for key in secret_keys}, **given}
+    credentials = {**{key: canary(key) for key in secret_keys if key != CLIENT_KEY}, **given}
     return credentials, [value for key, value in credentials.items()
                          if key in secret_keys and isinstance(value, str) and value.startswith("CANARY-")]
 
@@ -108,6 +112,16 @@ def postgres_password(ctx):
 def redshift_password(ctx):
     return _planted(ctx, "redshift", {"username": "postgres"}, port=ctx.password_postgres.port,
                     database_name="postgres")
+
+
+@case("postgresql tls client key", "postgresql", server=True)
+def postgres_tls_client_key(ctx):
+    from tests.support.certificates import shared_authority
+    client = shared_authority().issue("postgres", client=True)
+    return _planted(ctx, "postgresql", {"username": "postgres", CLIENT_KEY: client.key_pem},
+                    extra_canaries=[client.key_pem.splitlines()[1], "PRIVATE KEY"],
+                    port=ctx.password_postgres.port, database_name="postgres",
+                    tls={"mode": "prefer", "client_certificate": client.cert_pem})
 
 
 @case("postgresql connection string", "postgresql", server=True)
@@ -504,7 +518,11 @@ def test_every_type_and_every_secret_key_has_a_canary_case():
         assert body["type"] == type_name
         planted[type_name] |= {key for key, value in body["credentials"].items() if value}
         assert canaries
-    missing = {name: set(registry.connector_for(name).all_secret_keys()) - keys for name, keys in planted.items()}
+    # The TLS client key is one key of every type, read by one path (security.tls.material): one real
+    # key planted in one case covers it.
+    common = {CLIENT_KEY} & set().union(*planted.values())
+    missing = {name: set(registry.connector_for(name).all_secret_keys()) - keys - common
+               for name, keys in planted.items()}
     assert {name: keys for name, keys in missing.items() if keys} == {}
 
 

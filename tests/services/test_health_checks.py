@@ -127,6 +127,7 @@ def test_the_check_after_a_create_is_recorded_as_created(org):
     assert HealthCheck.objects.get(data_source=source).trigger == "created"
 
 
+@pytest.mark.loopback  # its webhook URL is on loopback, which policy private refuses
 def test_results_recorded_together_match_results_recorded_one_by_one(org, alice, settings):
     from datasources.services.connections import TestResult
     from datasources.services.health_record import health_check_record, health_checks_record_many
@@ -157,3 +158,25 @@ def test_results_recorded_together_match_results_recorded_one_by_one(org, alice,
     # inactive -> error publishes; inactive -> active does not: two deliveries for each way of recording
     names = [d.payload["data"]["data_source_name"] for d in WebhookDelivery.objects.order_by("id")]
     assert sorted(names) == ["many 1", "many 2", "one 1", "one 2"]
+
+
+def test_a_round_records_the_certificate_as_a_single_test_does(org, settings):
+    """The batched path keeps the server certificate and marks its expiry announced, like the single one."""
+    from datasources.security.tls import UTC_FORMAT
+    from datasources.services.connections import TestResult
+    from datasources.services.health_record import health_check_record, health_checks_record_many
+
+    settings.TLS_CERTIFICATE_WARNING_DAYS = 21
+    not_after = (timezone.now() + timedelta(days=5)).strftime(UTC_FORMAT)
+    certificate = {"subject": "CN=db", "issuer": "CN=ca", "not_after": not_after, "sha256": "ab" * 32}
+    result = TestResult("succeeded", None, "Connection succeeded.", 3, "16", timezone.now(),
+                        tls={"encrypted": True, "verified": True, "protocol": "TLSv1.3", "server_certificate": certificate})
+    single, batched = (make_source("other", organization=org, name=name) for name in ("single", "batched"))
+    health_check_record(source=single, result=result, trigger="scheduled")
+    health_checks_record_many(results=[(batched, result)])
+    for source in (single, batched):
+        source.refresh_from_db()
+        assert source.tls_server_certificate == certificate
+        assert source.tls_expiry_announced == certificate["sha256"]
+        checks = HealthCheck.objects.filter(data_source=source)
+        assert {check.certificate_not_after.strftime(UTC_FORMAT) for check in checks} == {not_after}

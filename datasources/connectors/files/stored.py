@@ -26,6 +26,7 @@ from datasources.connectors.base import (
 from datasources.connectors.files import formats as file_formats
 from datasources.connectors.files import table_formats
 from datasources.security.archives import UnsafeArchive, extracted_zip
+from datasources.security.tls import VERIFIED_ONLY
 
 STORED_PATH = re.compile(r"^organizations/(?P<org>\d+)/files/\d+/(?P<filename>[^/\\]+)$")
 
@@ -123,6 +124,7 @@ HudiConnector = file_type(TableArchiveConnector, "hudi", "Apache Hudi table")
 
 class S3Connector(FileConnector):
     type_name, label = "s3", "Amazon S3 object"
+    tls_modes, tls_default = VERIFIED_ONLY, "verify-full"
     credential_keys, secret_keys, credential_labels = AWS_KEYS, AWS_SECRETS, AWS_LABELS
 
     def file_format(self, source) -> str:

@@ -17,6 +17,8 @@ class NoSqlConnector(Connector):
     required = DATABASE_FIELDS
     form_fields = ("host", "port", "database_name", "connection_string")
     form_credentials = LOGIN
+    # No TLS negotiation in these protocols: encrypted or not is the client's choice up front.
+    tls_modes, tls_default = ("disable", "require", "verify-ca", "verify-full"), "disable"
 
     def reach(self, source, work):
         return through_endpoint(self, source, work)

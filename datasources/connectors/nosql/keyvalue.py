@@ -15,6 +15,14 @@ from datasources.connectors.base import (
     driver_missing,
 )
 from datasources.connectors.nosql.base import NoSqlConnector
+from datasources.security.tls import (
+    CLIENT_KEY,
+    client_context,
+    handshake_failure,
+    material,
+    tls_report,
+)
+from rivergen.milestones import milestone
 
 SAMPLE_KEYS = 1000
 _VARIABLE = re.compile(r"^(\d+|[0-9a-fA-F-]{8,})$")
@@ -28,8 +36,14 @@ def key_pattern(key: str) -> str:
 class RedisConnector(NoSqlConnector):
     type_name, label, default_port = "redis", "Redis", 6379
     schemes = ("redis", "rediss")
+    tls_honoured = True
 
-    def client(self, source, target, endpoint, timeout):
+    def tls_settings(self, source, target) -> dict:
+        if not source.tls and target.scheme == "rediss":  # a connection string's rediss:// is verify-full
+            return {"mode": "verify-full", "ca_certificate": None, "client_certificate": None}
+        return self.tls_of(source.tls)
+
+    def client(self, source, target, endpoint, timeout, found=None, seen=None):
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -39,15 +53,22 @@ class RedisConnector(NoSqlConnector):
         database = target.database or "0"
         if not database.isdigit():
             raise ConnectorError("DATABASE_NOT_FOUND", "Redis databases are numbered: database_name must be 0, 1, 2...")
-        return redis.Redis(
+        options = dict(
             host=endpoint.address, port=endpoint.port, db=int(database), username=target.username,
             password=target.password, socket_connect_timeout=source.connection_timeout,
-            socket_timeout=timeout, ssl=target.scheme == "rediss",
-            ssl_check_hostname=target.scheme == "rediss", retry=Retry(NoBackoff(), 0),
+            socket_timeout=timeout, retry=Retry(NoBackoff(), 0),
         )
+        if found is None or found.mode == "disable":
+            return redis.Redis(**options)
+        return redis.Redis(connection_pool=redis.ConnectionPool(
+            connection_class=tls_connection_class(redis, client_context(found), endpoint.hostname, seen), **options))
 
-    def _call(self, source, target, endpoint, work, timeout=None):
-        client = self.client(source, target, endpoint, timeout or source.connection_timeout)
+    def _call(self, source, target, endpoint, work, timeout=None, seen=None):
+        with material(self.tls_settings(source, target), target.credentials.get(CLIENT_KEY)) as found:
+            client = self.client(source, target, endpoint, timeout or source.connection_timeout, found, seen)
+            return self._guarded(client, target, work)
+
+    def _guarded(self, client, target, work):
         import redis.exceptions as errors
         try:
             return work(client)
@@ -63,6 +84,9 @@ class RedisConnector(NoSqlConnector):
                 raise ConnectorError("DATABASE_NOT_FOUND", f"Redis has no database {target.database}.") from None
             raise ConnectorError("CONNECTION_FAILED", "Redis refused a command.") from None
         except errors.ConnectionError as exc:
+            if "ssl" in str(exc).lower() or "certificate" in str(exc).lower():
+                raise ConnectorError("SSL_ERROR", f"The TLS negotiation with Redis at {target.describe()} failed: "
+                                                  f"{handshake_failure(exc)}.") from None
             code = "TIMEOUT" if "timeout" in str(exc).lower() else "HOST_UNREACHABLE"
             raise ConnectorError(code, f"Cannot reach Redis at {target.describe()}.") from None
         except errors.InvalidResponse:
@@ -73,8 +97,12 @@ class RedisConnector(NoSqlConnector):
     def check(self, source, target, endpoint):
         def ping(client):
             client.ping()
+            milestone("authenticate")
             return client.info("server").get("redis_version")
-        return TestOutcome(server_version=str(self._call(source, target, endpoint, ping)))
+        seen = {}
+        version = str(self._call(source, target, endpoint, ping, seen=seen))
+        mode = (self.tls_settings(source, target) or {}).get("mode", "disable")
+        return TestOutcome(server_version=version, tls=tls_report(mode, seen))
 
     def read_schema(self, source, target, endpoint):
         schema = f"db{target.database or 0}"
@@ -109,3 +137,17 @@ def redis_key_groups(client, schema) -> list[DiscoveredTable]:
         tables.append(DiscoveredTable(schema=schema, name=pattern, columns=columns))
     return tables
 
+
+
+def tls_connection_class(redis, context, hostname, seen):
+    """redis-py's TLS connection with our context, checking the source's host name (not the
+    address dialled: a checked address or a tunnel's end); it notes what the handshake gave."""
+
+    class Connection(redis.SSLConnection):
+        def _wrap_socket_with_ssl(self, sock):
+            secured = context.wrap_socket(sock, server_hostname=hostname)
+            if seen is not None:
+                seen.update(protocol=secured.version(), der=secured.getpeercert(binary_form=True))
+            return secured
+
+    return Connection

@@ -10,6 +10,7 @@ from datasources.connectors.base import (
 from datasources.connectors.nosql.base import NoSqlConnector
 from datasources.connectors.targets import by_host_name
 from datasources.security import network
+from datasources.security.tls import VERIFIED_ONLY
 
 SYSTEM_KEYSPACES = ("system", "system_auth", "system_schema", "system_distributed", "system_traces",
                     "system_views", "system_virtual_schema")
@@ -91,6 +92,7 @@ class DynamoDbConnector(NoSqlConnector):
     """Discovery is ListTables then one DescribeTable per table: DynamoDB has no bulk describe call."""
 
     type_name, label, default_port = "dynamodb", "Amazon DynamoDB", 443
+    tls_modes, tls_default = VERIFIED_ONLY, "verify-full"
     schemes = ("http", "https", "dynamodb")
     credential_keys, secret_keys, credential_labels = AWS_KEYS, AWS_SECRETS, AWS_LABELS
     form_credentials = ()

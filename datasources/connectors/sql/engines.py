@@ -1,18 +1,13 @@
 """SQL databases reached through SQLAlchemy 2 and one driver per dialect."""
 from contextlib import contextmanager
 
-from datasources.connectors.base import (
-    DATABASE_FIELDS,
-    LOGIN,
-    Connector,
-    TestOutcome,
-    driver_missing,
-    gc_paused,
-    run_within,
-)
-from datasources.connectors.sql import chunks, introspection
+from datasources.connectors.base import (DATABASE_FIELDS, LOGIN, Connector, ConnectorError, TestOutcome,
+                                         driver_missing, gc_paused, run_within)
+from datasources.connectors.sql import chunks, introspection, secure
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.targets import endpoint_for, through_endpoint
+from datasources.security.tls import CLIENT_KEY, MODES, VERIFYING, material
+from rivergen.milestones import milestone
 
 
 class SqlConnector(Connector):
@@ -20,6 +15,7 @@ class SqlConnector(Connector):
     required = DATABASE_FIELDS
     form_fields = ("host", "port", "database_name", "schema_name", "connection_string")
     form_credentials = LOGIN
+    tls_modes, tls_default = MODES, "prefer"
 
 
 class SqlAlchemyConnector(SqlConnector):
@@ -40,7 +36,32 @@ class SqlAlchemyConnector(SqlConnector):
     def check(self, source, target, endpoint):
         with self.connection(source, target, endpoint) as conn:
             self.limit_queries(conn, source.connection_timeout)
-            return TestOutcome(server_version=self.server_version(conn))
+            version = self.server_version(conn)
+            self.check_catalogue(conn, source, target)
+            milestone("read_catalogue")
+            return TestOutcome(server_version=version, tls=conn.info.get("tls"))
+
+    def check_catalogue(self, conn, source, target):
+        """PERMISSION_DENIED when the login cannot read the schema discovery would read."""
+        from sqlalchemy import text
+        schema = self.schema_filter(source, target)
+        query = self.queries.schema_readable if self.queries else None
+        if schema and query and not conn.execute(text(query), {"schema": schema}).scalar():
+            raise ConnectorError("PERMISSION_DENIED", f"The login {target.username!r} cannot read schema {schema!r} "
+                                                      "(it does not exist, or the login may not use it).")
+
+    def tls_settings(self, source, target) -> dict:
+        return self.tls_of(source.tls)
+
+    def tls_options(self, found, endpoint) -> dict:
+        """The driver's connect arguments for ``found`` (the source's TLS material)."""
+        return {}
+
+    def tls_report(self, conn, found, endpoint, source) -> dict | None:
+        return None
+
+    def failure(self, exc, source, target, endpoint, found):
+        return classify(exc, target)
 
     def read_schema(self, source, target, endpoint):
         with self.connection(source, target, endpoint) as conn:
@@ -103,25 +124,28 @@ class SqlAlchemyConnector(SqlConnector):
             from sqlalchemy.pool import NullPool
         except ImportError:
             raise driver_missing("SQLAlchemy") from None
-        try:
-            engine = sqlalchemy.create_engine(
-                self.url(target, endpoint), poolclass=NullPool,
-                connect_args=self.connect_args(source, target, endpoint),
-            )
-        except (ImportError, sqlalchemy.exc.NoSuchModuleError):
-            raise driver_missing(self.driver_package) from None
-        try:
-            # Connecting gets connection_timeout, also inside a discovery's longer deadline.
-            with run_within(source.connection_timeout, engine.connect,
-                            timeout_message=f"No answer from {target.describe()} within "
-                                            f"{source.connection_timeout:g} s.") as conn:
-                yield conn
-        except sqlalchemy.exc.DBAPIError as exc:
-            raise classify(exc.orig, target) from None
-        except (OSError, EOFError) as exc:
-            raise classify(exc, target) from None
-        finally:
-            engine.dispose()
+        with material(self.tls_settings(source, target), target.credentials.get(CLIENT_KEY)) as found:
+            try:
+                engine = sqlalchemy.create_engine(
+                    self.url(target, endpoint), poolclass=NullPool,
+                    connect_args={**self.connect_args(source, target, endpoint), **self.tls_options(found, endpoint)},
+                )
+            except (ImportError, sqlalchemy.exc.NoSuchModuleError):
+                raise driver_missing(self.driver_package) from None
+            try:
+                # Connecting gets connection_timeout, also inside a discovery's longer deadline.
+                with run_within(source.connection_timeout, engine.connect,
+                                timeout_message=f"No answer from {target.describe()} within "
+                                                f"{source.connection_timeout:g} s.") as conn:
+                    milestone("authenticate")
+                    conn.info["tls"] = self.tls_report(conn, found, endpoint, source)
+                    yield conn
+            except sqlalchemy.exc.DBAPIError as exc:
+                raise self.failure(exc.orig, source, target, endpoint, found) from None
+            except (OSError, EOFError) as exc:
+                raise classify(exc, target) from None
+            finally:
+                engine.dispose()
 
 
 class PostgresConnector(SqlAlchemyConnector):
@@ -142,12 +166,29 @@ class PostgresConnector(SqlAlchemyConnector):
             host=endpoint.hostname, port=endpoint.port, database=target.database,
         )
 
+    tls_honoured = True
+
     def connect_args(self, source, target, endpoint):
-        options = {k: v for k, v in target.options.items() if k in self.passed_options}
-        return {
-            **options, "hostaddr": endpoint.address, "connect_timeout": max(2, source.connection_timeout),
-            "sslmode": options.get("sslmode", "prefer"),
-        }
+        options = {k: v for k, v in target.options.items() if k in self.passed_options and k != "sslmode"}
+        return {**options, "hostaddr": endpoint.address, "connect_timeout": max(2, source.connection_timeout)}
+
+    def tls_settings(self, source, target):
+        if not source.tls and target.options.get("sslmode") in MODES:  # a connection string's sslmode
+            return {"mode": target.options["sslmode"], "ca_certificate": None, "client_certificate": None}
+        return self.tls_of(source.tls)
+
+    def tls_options(self, found, endpoint):
+        return secure.libpq_options(found)
+
+    def tls_report(self, conn, found, endpoint, source):
+        return secure.postgres_report(conn.connection.dbapi_connection, found, endpoint, source.connection_timeout)
+
+    def failure(self, exc, source, target, endpoint, found):
+        error = classify(exc, target)
+        if error.code == "SSL_ERROR" and found.mode in VERIFYING and "does not match" not in str(exc):
+            # libpq says only "certificate verify failed": a handshake of ours names the reason.
+            return classify(exc, target, why=secure.postgres_failure_reason(found, endpoint, source.connection_timeout))
+        return error
 
     def limit_queries(self, conn, seconds):
         from sqlalchemy import text
@@ -161,7 +202,6 @@ class PostgresConnector(SqlAlchemyConnector):
         conn.execute(text("SET search_path = pg_catalog"))
         # Catalogue queries are short; JIT compiling them (their cost estimate invites it) is not.
         conn.execute(text("SELECT set_config('jit', 'off', false) FROM pg_catalog.pg_settings WHERE name = 'jit'"))
-
 
 class RedshiftConnector(PostgresConnector):
     type_name, label, default_port = "redshift", "Amazon Redshift", 5439
@@ -185,14 +225,30 @@ class MySqlConnector(SqlAlchemyConnector):
             "write_timeout": source.connection_timeout, "local_infile": False, "charset": "utf8mb4",
         }
 
+    tls_honoured = True
+
     def limit_queries(self, conn, seconds):
         raw = conn.connection.dbapi_connection
         raw._read_timeout = raw._write_timeout = seconds  # PyMySQL applies them on every read and write
 
+    def tls_options(self, found, endpoint):
+        return secure.pymysql_options(found, endpoint.hostname)
+
+    def tls_report(self, conn, found, endpoint, source):
+        return secure.pymysql_report(conn.connection.dbapi_connection, found)
+
+    def failure(self, exc, source, target, endpoint, found):
+        error = classify(exc, target)
+        # MariaDB refuses a plain login under require_secure_transport like a wrong password.
+        if error.code == "AUTH_FAILED" and found.mode == "disable" and secure.pymysql_login_over_tls(
+                target, endpoint, self.connect_args(source, target, endpoint)):
+            return ConnectorError("TLS_REQUIRED", f"{target.describe()} refuses connections without TLS "
+                                                  "(it answers them like a wrong password): set tls.mode to require or verify-full.")
+        return error
+
     def schema_filter(self, source, target):
         # In MySQL a database is a schema: read the one named, not the whole server.
         return source.schema_name or target.database or None
-
 
 class MariaDbConnector(MySqlConnector):
     type_name, label, default_port = "mariadb", "MariaDB", 3306

@@ -1,10 +1,14 @@
 """Driver errors turned into stable codes. The driver's own text is read, never passed on:
 it can quote a DSN or connection options."""
 from datasources.connectors.base import ConnectorError
+from datasources.security.tls import handshake_failure
 
 # Lower-cased fragments, checked in order; the first match wins.
 PATTERNS = (
-    ("AUTH_FAILED", ("password authentication failed", "authentication failed", "no pg_hba.conf entry",
+    ("TLS_UNAVAILABLE", ("does not support ssl", "server doesn't support it")),
+    # Before "can't connect": PyMySQL wraps a failed handshake in its connect error.
+    ("SSL_ERROR", ("certificate verify failed", "[ssl")),
+    ("AUTH_FAILED", ("password authentication failed", "requires a valid client certificate", "authentication failed", "no pg_hba.conf entry",
                      "role \"", "access denied for user", "login failed", "ora-01017", "ora-01005",
                      "incorrect username or password", "no password supplied", "invalid credentials",
                      "no credentials specified")),
@@ -21,18 +25,20 @@ PATTERNS = (
 MESSAGES = {
     "AUTH_FAILED": "The server refused the login of {user}.",
     "DATABASE_NOT_FOUND": "The database {database} does not exist on {where} (or the login may not use it).",
-    "SSL_ERROR": "The TLS/SSL negotiation with {where} failed.",
+    "SSL_ERROR": "The TLS/SSL negotiation with {where} failed: {why}.",
+    "TLS_UNAVAILABLE": "{where} offers no TLS, which the source's tls.mode demands.",
     "TIMEOUT": "{where} did not answer in time.",
     "HOST_UNREACHABLE": "Cannot connect to {where}.",
     "CONNECTION_FAILED": "The connection to {where} failed ({kind}).",
 }
 
 
-def classify(exc: BaseException, target) -> ConnectorError:
+def classify(exc: BaseException, target, why: BaseException | None = None) -> ConnectorError:
+    """``why``: an error that says better than ``exc`` why a handshake failed."""
     code = _code_of(exc)
     message = MESSAGES[code].format(
         user=repr(target.username or ""), database=repr(target.database or ""),
-        where=target.describe(), kind=type(exc).__name__,
+        where=target.describe(), kind=type(exc).__name__, why=handshake_failure(why or exc),
     )
     return ConnectorError(code, message)
 

@@ -24,6 +24,8 @@ class Queries:
     relations: str
     columns: str
     primary_keys: str | None  # None when the relations give the key's column positions
+    # True when the login may read schema :schema (a connection test's read_catalogue step).
+    schema_readable: str | None = None
 
 
 _PG_SCHEMAS = """n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
@@ -56,6 +58,8 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND {_PG_RELKINDS} AND NOT c.relispart
     # Primary keys come with the relations, as the key's column numbers ("1 2"): one index lookup
     # per table, cheaper than a third query joining pg_index to pg_attribute.
     primary_keys=None,
+    schema_readable="SELECT pg_catalog.has_schema_privilege(oid, 'USAGE') FROM pg_catalog.pg_namespace "
+                    "WHERE nspname = :schema",
 )
 
 # Redshift speaks PostgreSQL 8.0: no partitions, no generated columns, primary keys only
@@ -75,6 +79,8 @@ ORDER BY n.nspname, c.relname, a.attnum""",
 FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage kcu
   ON kcu.constraint_name = tc.constraint_name AND kcu.table_schema = tc.table_schema
 WHERE tc.constraint_type = 'PRIMARY KEY' AND (CAST(:schema AS text) IS NULL OR tc.table_schema = :schema)""",
+    schema_readable="SELECT pg_catalog.has_schema_privilege(oid, 'USAGE') FROM pg_catalog.pg_namespace "
+                    "WHERE nspname = :schema",
 )
 
 _MY_SCHEMAS = """t.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
@@ -99,6 +105,7 @@ WHERE t.TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') AND {_MY_SCHEMA
 FROM information_schema.COLUMNS t WHERE {_MY_SCHEMAS} ORDER BY t.TABLE_SCHEMA, t.TABLE_NAME, t.ORDINAL_POSITION""",
     primary_keys=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE t
 WHERE t.CONSTRAINT_NAME = 'PRIMARY' AND {_MY_SCHEMAS}""",
+    schema_readable="SELECT COUNT(*) > 0 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :schema",
 )
 
 _MS_SCHEMAS = "t.TABLE_SCHEMA NOT IN ('sys', 'INFORMATION_SCHEMA') AND (:schema IS NULL OR t.TABLE_SCHEMA = :schema)"

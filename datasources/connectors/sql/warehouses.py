@@ -19,6 +19,7 @@ from datasources.connectors.sql.engines import SqlConnector
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.targets import by_host_name
 from datasources.security import network
+from datasources.security.tls import VERIFIED_ONLY
 
 
 def probe(target, timeout, label, provider_domains):
@@ -29,6 +30,7 @@ def probe(target, timeout, label, provider_domains):
 
 class SnowflakeConnector(SqlConnector):
     type_name, label, default_port = "snowflake", "Snowflake", 443
+    tls_modes, tls_default = VERIFIED_ONLY, "verify-full"
     schemes = ("snowflake",)
     form_credentials = (*LOGIN, "warehouse", "role")
 
@@ -83,6 +85,7 @@ class SnowflakeConnector(SqlConnector):
 
 class BigQueryConnector(SqlConnector):
     type_name, label, default_port = "bigquery", "Google BigQuery", 443
+    tls_modes, tls_default = VERIFIED_ONLY, "verify-full"
     schemes = ("bigquery",)
     credential_keys = secret_keys = ("service_account_json",)
     credential_labels = {"service_account_json": "Service account JSON"}

@@ -110,6 +110,30 @@
     }
     box.appendChild(head);
     box.appendChild(body);
+    box.appendChild(checklist(result));
+  }
+
+  // The test's steps as a checklist, then what the TLS handshake achieved.
+  function checklist(result) {
+    var list = document.createElement("ul");
+    list.className = "rg-steps";
+    var marks = {passed: "✓", failed: "✗", skipped: "–"};
+    (result.steps || []).forEach(function (step) {
+      var item = document.createElement("li");
+      item.className = "rg-step-" + step.status;
+      item.textContent = marks[step.status] + " " + step.name + " (" + step.duration_ms + " ms)" +
+        (step.message ? ": " + step.message : "");
+      list.appendChild(item);
+    });
+    if (result.tls) {
+      var tls = document.createElement("li");
+      var certificate = result.tls.server_certificate;
+      tls.textContent = "TLS: " + (result.tls.encrypted ? (result.tls.protocol || "") + ", " +
+        (result.tls.verified ? "verified" : "not verified") : "not encrypted") +
+        (certificate ? "; certificate " + certificate.subject + ", " + certificate.days_left + " days left" : "");
+      list.appendChild(tls);
+    }
+    return list;
   }
 
   function initTestButton() {

@@ -1,0 +1,33 @@
+"""Redis over TLS only (``--tls-port``, client certificates required), under verify-full."""
+import pytest
+
+from datasources.connectors import connector_for
+from tests.support.certificates import Authority, shared_authority
+from tests.support.servers import connector_error, make_source
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db]
+
+
+def redis_source(server, mode="verify-full", ca=None, client=True):
+    issued = shared_authority().issue("rivergen", client=True) if client else None
+    tls = {"mode": mode, "ca_certificate": ca if ca is not None else shared_authority().pem,
+           "client_certificate": issued.cert_pem if issued else None}
+    return make_source("redis", host="localhost", port=server.port, database_name="0", tls=tls,
+                       credentials={"tls_client_key": issued.key_pem} if issued else {})
+
+
+def test_verify_full_with_a_client_certificate_passes(tls_redis):
+    outcome = connector_for("redis")().test(redis_source(tls_redis))
+    assert outcome.server_version[0].isdigit()
+    assert outcome.tls["encrypted"] is True and outcome.tls["verified"] is True
+    assert outcome.tls["server_certificate"]["subject"] == "CN=localhost"
+
+
+def test_another_ca_fails_verification(tls_redis):
+    error = connector_error(redis_source(tls_redis, ca=Authority("Elsewhere CA").pem))
+    assert error.code == "SSL_ERROR" and "unknown CA" in error.message
+
+
+def test_without_a_client_certificate_the_server_refuses(tls_redis):
+    error = connector_error(redis_source(tls_redis, client=False))
+    assert error.code == "SSL_ERROR"
