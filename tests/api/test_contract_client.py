@@ -74,6 +74,7 @@ def call(name, expected_status, **kwargs):
     return response.parsed.data
 
 
+@pytest.mark.loopback  # a source on 127.0.0.1 (refused port): the client reads its failed test
 def test_a_generated_client_parses_every_operation(generated, live_server, admin, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     models = importlib.import_module(f"{PACKAGE}.models")
