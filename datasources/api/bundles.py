@@ -100,7 +100,8 @@ class ExportView(APIView):
         parameters=[p for p in LIST_PARAMETERS if p.name in ("workspace_id", "type", "tag")] + [
             OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "yaml"], description="default json"),
         ],
-        responses={200: BundleSerializer, (200, YAML): OpenApiResponse(BundleSerializer, description="The bundle")},
+        responses={(200, "application/json"): BundleSerializer,
+                   (200, YAML): OpenApiResponse(BundleSerializer, description="The bare bundle (format=yaml)")},
     )
     def get(self, request):
         params = request.query_params.copy()
