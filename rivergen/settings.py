@@ -289,3 +289,15 @@ AXES_CLIENT_IP_CALLABLE = "rivergen.throttling.client_address"
 # --- Connection tests: how many may run at once, so that a few editors cannot tie up the workers ---
 DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)
 DATASOURCES_TESTS_PER_PROCESS = env.int("DATASOURCES_TESTS_PER_PROCESS", default=16)
+
+# Secret references ({"secret_ref": "<provider>:<reference>"} in credentials; datasources.security.secret_refs).
+# Each provider is off unless listed; every reference is confined to its organization's namespace.
+SECRET_REFERENCE_PROVIDERS = env.list("SECRET_REFERENCE_PROVIDERS", default=[])  # env, file, aws-sm
+SECRET_REFERENCE_ENV_PREFIX = env("SECRET_REFERENCE_ENV_PREFIX", default="")  # no default: env stays off
+SECRET_REFERENCE_FILE_ROOT = env("SECRET_REFERENCE_FILE_ROOT", default="")
+SECRET_REFERENCE_AWS_PREFIX = env("SECRET_REFERENCE_AWS_PREFIX", default="rivergen")
+SECRET_REFERENCE_AWS_ENDPOINT_URL = env("SECRET_REFERENCE_AWS_ENDPOINT_URL", default="")
+SECRET_REFERENCE_AWS_REGION = env("SECRET_REFERENCE_AWS_REGION", default="us-east-1")
+SECRET_REFERENCE_AWS_ACCESS_KEY_ID = env("SECRET_REFERENCE_AWS_ACCESS_KEY_ID", default="")
+SECRET_REFERENCE_AWS_SECRET_ACCESS_KEY = env("SECRET_REFERENCE_AWS_SECRET_ACCESS_KEY", default="")
+SECRET_REFERENCE_CACHE_SECONDS = min(env.int("SECRET_REFERENCE_CACHE_SECONDS", default=60), 60)

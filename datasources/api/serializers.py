@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
-from datasources.services.credentials import secrets_set
+from datasources.services.credentials import references_of, secrets_set
 from datasources.services.inputs import DataSourceInputSerializer
 from rivergen.serializers import renderer
 
@@ -54,10 +54,13 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     credentials_set = serializers.SerializerMethodField()
     credentials_readable = serializers.SerializerMethodField()
     has_connection_string = serializers.SerializerMethodField()
+    credential_references = serializers.SerializerMethodField(
+        help_text='Credentials that name a secret kept elsewhere, as written: {key: "<provider>:<reference>"}',
+    )
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [
-            "credentials_set", "credentials_readable", "has_connection_string",
+            "credentials_set", "credentials_readable", "has_connection_string", "credential_references",
         ]
         read_only_fields = fields
 
@@ -69,6 +72,9 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
     def get_has_connection_string(self, source) -> bool:
         return bool(source.connection_string)
+
+    def get_credential_references(self, source) -> dict[str, str]:
+        return references_of(source)
 
 
 # Response shapes of the other operations: named so that a generated client gets one class each.

@@ -21,6 +21,7 @@ from accounts.models import Organization, Workspace
 from accounts.selectors import write_target_of
 from datasources.connectors import connector_for
 from datasources.models import DataSource, name_key
+from datasources.security.secret_refs import is_reference
 from datasources.services.credentials import secrets_set
 from datasources.services.inputs import DataSourceInputSerializer
 from datasources.services.sources import (
@@ -54,8 +55,9 @@ def _entry(source) -> dict:
     entry.update((name, getattr(source, name)) for name in EXPORTED_FIELDS if name not in entry)
     secret_keys = connector_for(source.type).all_secret_keys()
     stored = source.credentials if isinstance(source.credentials, dict) else {}
-    entry["credentials"] = {
-        key: value for key, value in stored.items() if key not in secret_keys and value not in (None, "")
+    entry["credentials"] = {  # secrets never; references (not secrets) as written
+        key: value for key, value in stored.items()
+        if (key not in secret_keys or is_reference(value)) and value not in (None, "")
     }
     entry["credentials_set"] = list(secrets_set(source) or []) + (
         ["connection_string"] if source.connection_string else []
@@ -205,7 +207,7 @@ def _shown(state, names) -> dict:
     credentials = state.get("credentials") if isinstance(state.get("credentials"), dict) else {}
     secret_keys = connector_for(state["type"]).all_secret_keys()
     shown.update((f"credentials.{key}", value) for key, value in credentials.items()
-                 if key not in secret_keys and value not in (None, ""))
+                 if (key not in secret_keys or is_reference(value)) and value not in (None, ""))
     return shown
 
 
