@@ -95,8 +95,6 @@ def test_errors_name_the_entry_and_field_and_nothing_is_written(api, org):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_applies_end_consistent(alice, workspace):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL (SQLite serialises whole-database writes)")
     first, second = bundle_of(12), bundle_of(12, description="second")
     second["data_sources"] = second["data_sources"][6:] + [
         dict(second["data_sources"][0], name=f"x{i}") for i in range(6)]
