@@ -78,15 +78,16 @@ class Change:
         return {"name": self.name, "action": self.action, "fields": self.fields, "secrets": self.secrets}
 
 
-def bundle_plan(*, actor, bundle, workspace_id=None, prune=False) -> dict:
-    """What applying ``bundle`` would do; nothing is written."""
-    organization = bundle_organization(actor, workspace_id)
+def bundle_plan(*, actor, bundle, workspace_id=None, prune=False, organization=None) -> dict:
+    """What applying ``bundle`` would do; nothing is written. ``organization``: given only by the
+    admin, which checks it (as for ``data_source_create``)."""
+    organization = organization or bundle_organization(actor, workspace_id)
     return _report(_changes(actor, organization, bundle, workspace_id, prune), dry_run=True)
 
 
-def bundle_apply(*, actor, bundle, workspace_id=None, prune=False) -> dict:
+def bundle_apply(*, actor, bundle, workspace_id=None, prune=False, organization=None) -> dict:
     """Apply ``bundle`` in one transaction (all of it or nothing) and report what was done."""
-    organization = bundle_organization(actor, workspace_id)
+    organization = organization or bundle_organization(actor, workspace_id)
     with transaction.atomic():
         # Two applies to one organization take turns: the second plans against what the first wrote.
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
