@@ -124,7 +124,7 @@ def _changes(actor, organization, bundle, workspace_id, prune) -> list[Change]:
         try:
             data = _service_data(entry, workspaces)
             key = name_key(data["name"]) if isinstance(data.get("name"), str) else None
-            if key in listed:
+            if key is not None and key in listed:
                 raise ValidationError({"name": ["This name appears twice in the bundle (names compare "
                                                 "trimmed and case-insensitively)."]})
             listed.add(key)
@@ -165,7 +165,7 @@ def _service_data(entry, workspaces) -> dict:
         raise ValidationError({key: [f"Unknown key; accepted: {', '.join(ENTRY_KEYS)}."] for key in unknown})
     data = {key: value for key, value in entry.items() if key not in ("workspace", "credentials_set")}
     workspace = entry.get("workspace")
-    if workspace is not None and workspace not in workspaces:
+    if workspace is not None and (not isinstance(workspace, str) or workspace not in workspaces):
         raise ValidationError({"workspace": ["No workspace of this name in your organization."]})
     data["workspace_id"] = workspaces.get(workspace) if workspace is not None else None
     return data

@@ -4,6 +4,8 @@ schemathesis loads this module as its hooks (``SCHEMATHESIS_HOOKS``). Besides wh
 only the coverage phase is narrowed: it skips the one-schema-per-type bodies (create, update,
 unsaved test), whose every branch would be thousands of cases; they keep the fuzzing phase.
 """
+import re
+
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -25,7 +27,12 @@ UNEXPRESSIBLE = {
     "metadata": "at most 16 KiB once serialised as JSON",
     "file": "a multipart part must be an actual file, which a generated string field is not",
     "url": "a webhook URL must resolve, to an address the network policy allows, with a valid port",
+    "workspace": "a bundle names a workspace of the caller's organization, which the schema cannot list",
+    "name": "the names in one bundle must differ, compared trimmed and case-insensitively",
 }
+# A bundle's entries are checked with the rules of their type (one schema for every type in the
+# bundle's documentation); their errors are keyed data_sources[i].<field>.
+BUNDLE_ENTRY = re.compile(r"^data_sources\[\d+\]\.?")
 
 # A PATCH body does not name the type: it is checked against the stored source's, so clearing a
 # field that type requires (host of a postgresql source, file_path of a csv one) is a 400 that
@@ -65,8 +72,9 @@ def positive_data_acceptance_within_rules(ctx, response, case):
     """``positive_data_acceptance``, except for a 400 that names only rules listed in UNEXPRESSIBLE."""
     meta = case.meta
     if meta is not None and meta.generation.mode.is_positive and response.status_code == 400:
-        allowed = set(UNEXPRESSIBLE) | (REQUIRED_BY_SOME_TYPE if case.method.upper() == "PATCH" else set())
-        fields = _error_fields(response)
+        bundle = case.path.endswith("/apply")
+        allowed = set(UNEXPRESSIBLE) | (REQUIRED_BY_SOME_TYPE if case.method.upper() == "PATCH" or bundle else set())
+        fields = {BUNDLE_ENTRY.sub("", field).split(".")[0] or "entry" for field in _error_fields(response)}
         if fields and fields <= allowed:
             return None
     return positive_data_acceptance(ctx, response, case)
