@@ -216,3 +216,13 @@ def test_the_cli_takes_a_reference_in_argv_as_it_is_no_secret(alice, org):
     call_command("create_datasource", "--user", "alice", "--json", json.dumps(body), stdout=StringIO())
 
     assert DataSource.objects.get().credentials == {"password": ref(f"env:RGTEST_ORG_{org.pk}_PW")}
+
+
+def test_a_referenced_value_unfit_for_a_header_fails_the_test_cleanly(api, org, http_server, monkeypatch):
+    monkeypatch.setenv(f"RGTEST_ORG_{org.pk}_API", "caf\u00e9 key")
+    create(api, api_body(http_server, ref(f"env:RGTEST_ORG_{org.pk}_API")))
+
+    result = data_source_test_connection(source=DataSource.objects.get())
+
+    assert result.error_code == "CONNECTION_FAILED" and "caf" not in result.message
+    assert http_server.requests == []
