@@ -8,7 +8,7 @@ import copy
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -125,14 +125,17 @@ class ApplyView(APIView):
         operation_id="data_sources_apply",
         description="Plan (dry_run=true) or apply a bundle in the caller's organization: entries match "
                     "sources by name (trimmed, case-insensitive); every entry is validated before anything "
-                    "is written, errors are keyed `data_sources[i].field`; all or nothing.",
+                    "is written, errors are keyed `data_sources[i].field`; all or nothing. The body may also be "
+                    "the same bundle as YAML (`Content-Type: application/yaml`). Other top-level keys are ignored.",
         parameters=[
             OpenApiParameter("dry_run", OpenApiTypes.BOOL, description="true: plan only (default false)"),
             OpenApiParameter("prune", OpenApiTypes.BOOL,
                              description="true: delete the sources of workspace_id the bundle does not list"),
             int_query("workspace_id", "the workspace to prune; also picks the organization"),
         ],
-        request={"application/json": BundleSerializer, YAML: OpenApiRequest(BundleSerializer)},
+        # YAML bodies (Content-Type: application/yaml) are the same document; only JSON is listed, as
+        # generated clients cannot build a YAML body.
+        request={"application/json": BundleSerializer},
         responses={200: PlanSerializer},
     )
     def post(self, request):

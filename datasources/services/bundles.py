@@ -150,10 +150,7 @@ def _entries(bundle) -> list:
     entries = bundle.get("data_sources")
     if not isinstance(entries, list):
         raise ValidationError({"data_sources": ["Must be a list of data sources."]})
-    unknown = sorted(set(bundle) - {"version", "data_sources"})
-    if unknown:
-        raise ValidationError({unknown[0]: ["Unknown key; a bundle has version and data_sources."]})
-    return entries
+    return entries  # other top-level keys (a note, an export date) are the file's own business
 
 
 def _service_data(entry, workspaces) -> dict:
