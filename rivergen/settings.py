@@ -157,6 +157,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["rivergen.openapi.strip_trailing_slash"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "rivergen.openapi.wrap_in_envelope",
+        "datasources.api.bundles.close_bundle_schemas",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DataSourceTypeEnum": "datasources.connectors.TYPE_CHOICES",

@@ -146,3 +146,13 @@ class ApplyView(APIView):
         if dry_run:
             return success(bundle_plan(**arguments), "Plan: nothing was written")
         return success(bundle_apply(**arguments), "Bundle applied")
+
+
+def close_bundle_schemas(result, generator, request, public):
+    """An OpenAPI postprocessing hook: a bundle and its entries refuse unknown keys (a typo never
+    silently drops a setting), so their schemas say additionalProperties: false."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in ("BundleEntry", "BundleEntryRequest"):
+        if name in schemas:
+            schemas[name]["additionalProperties"] = False
+    return result
