@@ -164,6 +164,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["rivergen.openapi.strip_trailing_slash"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "rivergen.openapi.wrap_in_envelope",
+        "datasources.api.bundles.close_bundle_schemas",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DataSourceTypeEnum": "datasources.connectors.TYPE_CHOICES",
@@ -307,3 +308,15 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 DATASOURCES_TESTS_PER_USER = env.int("DATASOURCES_TESTS_PER_USER", default=4)
 DATASOURCES_TESTS_PER_PROCESS = env.int("DATASOURCES_TESTS_PER_PROCESS", default=16)
 DATASOURCES_TESTS_PER_ORGANIZATION = env.int("DATASOURCES_TESTS_PER_ORGANIZATION", default=32)
+
+# Secret references ({"secret_ref": "<provider>:<reference>"} in credentials; datasources.security.secret_refs).
+# Each provider is off unless listed; every reference is confined to its organization's namespace.
+SECRET_REFERENCE_PROVIDERS = env.list("SECRET_REFERENCE_PROVIDERS", default=[])  # env, file, aws-sm
+SECRET_REFERENCE_ENV_PREFIX = env("SECRET_REFERENCE_ENV_PREFIX", default="")  # no default: env stays off
+SECRET_REFERENCE_FILE_ROOT = env("SECRET_REFERENCE_FILE_ROOT", default="")
+SECRET_REFERENCE_AWS_PREFIX = env("SECRET_REFERENCE_AWS_PREFIX", default="rivergen")
+SECRET_REFERENCE_AWS_ENDPOINT_URL = env("SECRET_REFERENCE_AWS_ENDPOINT_URL", default="")
+SECRET_REFERENCE_AWS_REGION = env("SECRET_REFERENCE_AWS_REGION", default="us-east-1")
+SECRET_REFERENCE_AWS_ACCESS_KEY_ID = env("SECRET_REFERENCE_AWS_ACCESS_KEY_ID", default="")
+SECRET_REFERENCE_AWS_SECRET_ACCESS_KEY = env("SECRET_REFERENCE_AWS_SECRET_ACCESS_KEY", default="")
+SECRET_REFERENCE_CACHE_SECONDS = min(env.int("SECRET_REFERENCE_CACHE_SECONDS", default=60), 60)

@@ -7,7 +7,7 @@ from datasources.api.schema_serializers import DiscoverySerializer
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
 from datasources.selectors.discoveries import latest_discovery
-from datasources.services.credentials import secrets_set
+from datasources.services.credentials import references_of, secrets_set
 from datasources.services.inputs import DataSourceInputSerializer
 from rivergen.serializers import renderer
 
@@ -58,10 +58,13 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     credentials_set = serializers.SerializerMethodField()
     credentials_readable = serializers.SerializerMethodField()
     has_connection_string = serializers.SerializerMethodField()
+    credential_references = serializers.SerializerMethodField(
+        help_text='Credentials that name a secret kept elsewhere, as written: {key: "<provider>:<reference>"}',
+    )
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [
-            "credentials_set", "credentials_readable", "has_connection_string",
+            "credentials_set", "credentials_readable", "has_connection_string", "credential_references",
         ]
         read_only_fields = fields
 
@@ -73,6 +76,9 @@ class DataSourceDetailSerializer(DataSourceSerializer):
 
     def get_has_connection_string(self, source) -> bool:
         return bool(source.connection_string)
+
+    def get_credential_references(self, source) -> dict[str, str]:
+        return references_of(source)
 
 
 class DataSourceReadSerializer(DataSourceDetailSerializer):

@@ -74,6 +74,7 @@ from abc import ABC
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from datasources.security.secret_refs import ReferenceUnresolved, resolved_credentials
 from rivergen.errors import (
     ConnectorError,  # noqa: F401  (defined beside the other error types; connectors import it from here)
 )
@@ -286,4 +287,7 @@ def credentials_of(source) -> dict:
             "CREDENTIALS_UNREADABLE",
             "The stored credentials cannot be decrypted with the current keys; re-enter them.",
         )
-    return credentials
+    try:  # the one place a secret reference becomes its value: at each connection, never at save
+        return resolved_credentials(credentials, source.organization_id)
+    except ReferenceUnresolved as exc:
+        raise ConnectorError("CREDENTIALS_UNREADABLE", f"A secret reference could not be resolved: {exc}") from None

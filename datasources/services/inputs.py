@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
+from datasources.security.secret_refs import REF_KEY, is_reference
 from rivergen.serializers import FieldsOnceSerializer
 from rivergen.fields import (
     OptionalCharField,
@@ -55,14 +56,23 @@ def _bool():
     return StrictBooleanField(required=False, allow_null=True)
 
 
-@extend_schema_field({"type": "string", "nullable": True})
+@extend_schema_field({"oneOf": [
+    {"type": "string"}, {"type": "null"},
+    {"type": "object", "required": ["secret_ref"], "additionalProperties": False,
+     "properties": {"secret_ref": {"type": "string", "maxLength": 1024,
+                                   "description": "<provider>:<reference>, e.g. env:RG_SECRET_ORG_1_PG"}}},
+]})
 class CredentialValueField(serializers.Field):
-    default_error_messages = {"invalid": "Must be a string or null."}
+    """A credential's value: a string, null (remove it), or a reference to a secret kept elsewhere."""
+
+    default_error_messages = {"invalid": 'Must be a string, null or {{"secret_ref": "<provider>:<reference>"}}.'}
 
     def to_internal_value(self, data):
-        if data is not None and not isinstance(data, str):
+        if data is None or isinstance(data, str):
+            return data
+        if not is_reference(data) or len(data[REF_KEY]) > 1024 or "\x00" in data[REF_KEY]:
             self.fail("invalid")
-        return data
+        return {REF_KEY: data[REF_KEY]}
 
 
 def _has_unstorable_text(value) -> bool:
