@@ -116,12 +116,13 @@ class HealthIntervalField(StrictIntegerField):
 
 # Accepted and ignored: the specification's deprecated key, and the read shape's read-only keys
 # (a body read, edited and sent back stays valid). Any other unknown key is a 400.
-# tests/api/test_unknown_keys.py checks READ_ONLY_KEYS against the read shape.
+# tests/api/test_first_hour.py checks READ_ONLY_KEYS against the read shape.
 READ_ONLY_KEYS = frozenset({
     "id", "organization_id", "ssh_key_id", "status", "last_tested_at", "last_successful_connection_at",
     "last_failed_connection_at", "failure_count", "failure_reason", "schema_discovered_at",
     "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
     "credentials_set", "credentials_readable", "has_connection_string", "latest_discovery",
+    "credential_references",
 })
 IGNORED_KEYS = READ_ONLY_KEYS | {"storage_file_id"}
 

@@ -19,6 +19,9 @@ CANARY = "canary-resolved-8d1f"
 JSON = {"Content-Type": "application/json", "Server": "stand-in/1.0"}
 
 
+pytestmark = pytest.mark.loopback  # the sources are HTTP APIs served on 127.0.0.1
+
+
 @pytest.fixture(autouse=True)
 def providers(settings, tmp_path):
     settings.SECRET_REFERENCE_PROVIDERS = ["env", "file", "aws-sm"]
