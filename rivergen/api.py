@@ -103,10 +103,14 @@ class SizeLimitedJSONParser(JSONParser):
     setting (in ``request.body``) never runs for them.
     """
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    @staticmethod
+    def bounded_read(stream, parser_context) -> bytes:
+        """The whole body, or a 413 past DATA_UPLOAD_MAX_MEMORY_SIZE (other parsers read through it too)."""
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is None or stream is None:
-            return super().parse(stream, media_type, parser_context)
+        if stream is None:
+            return b""
+        if limit is None:
+            return stream.read()
         request = (parser_context or {}).get("request")
         declared = str(request.META.get("CONTENT_LENGTH") or "") if request is not None else ""
         if declared.isdigit() and int(declared) > limit:
@@ -114,6 +118,12 @@ class SizeLimitedJSONParser(JSONParser):
         raw = stream.read(limit + 1)
         if len(raw) > limit:
             raise PayloadTooLarge(_body_limit_message(limit))
+        return raw
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is None or stream is None:
+            return super().parse(stream, media_type, parser_context)
+        raw = self.bounded_read(stream, parser_context)
         try:
             return super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError:

@@ -148,7 +148,9 @@ def _wrap_success(responses, components):
             content["schema"] = envelope_schema({"type": "null"})
         elif not _is_envelope(schema, components):
             content["schema"] = envelope_schema(schema)
-        response["content"] = {"application/json": content}
+        # Another media type beside JSON (the export's YAML) is a bare document: left as documented.
+        response["content"] = {"application/json": content, **{
+            media: body for media, body in response["content"].items() if media != "application/json"}}
 
 
 def _line_stream(content):

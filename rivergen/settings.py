@@ -165,6 +165,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["rivergen.openapi.strip_trailing_slash"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums", "rivergen.openapi.wrap_in_envelope",
+        "datasources.api.bundles.close_bundle_schemas",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DataSourceTypeEnum": "datasources.connectors.TYPE_CHOICES",
@@ -319,3 +320,15 @@ DATASOURCES_TESTS_PER_ORGANIZATION = env.int("DATASOURCES_TESTS_PER_ORGANIZATION
 # --- Audit log: events older than this are deleted by a periodic task (the only delete allowed) ---
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 CELERY_BEAT_SCHEDULE["prune-audit-events"] = {"task": "accounts.tasks.prune_audit_events", "schedule": 86400}
+
+# Secret references ({"secret_ref": "<provider>:<reference>"} in credentials; datasources.security.secret_refs).
+# Each provider is off unless listed; every reference is confined to its organization's namespace.
+SECRET_REFERENCE_PROVIDERS = env.list("SECRET_REFERENCE_PROVIDERS", default=[])  # env, file, aws-sm
+SECRET_REFERENCE_ENV_PREFIX = env("SECRET_REFERENCE_ENV_PREFIX", default="")  # no default: env stays off
+SECRET_REFERENCE_FILE_ROOT = env("SECRET_REFERENCE_FILE_ROOT", default="")
+SECRET_REFERENCE_AWS_PREFIX = env("SECRET_REFERENCE_AWS_PREFIX", default="rivergen")
+SECRET_REFERENCE_AWS_ENDPOINT_URL = env("SECRET_REFERENCE_AWS_ENDPOINT_URL", default="")
+SECRET_REFERENCE_AWS_REGION = env("SECRET_REFERENCE_AWS_REGION", default="us-east-1")
+SECRET_REFERENCE_AWS_ACCESS_KEY_ID = env("SECRET_REFERENCE_AWS_ACCESS_KEY_ID", default="")
+SECRET_REFERENCE_AWS_SECRET_ACCESS_KEY = env("SECRET_REFERENCE_AWS_SECRET_ACCESS_KEY", default="")
+SECRET_REFERENCE_CACHE_SECONDS = min(env.int("SECRET_REFERENCE_CACHE_SECONDS", default=60), 60)

@@ -35,6 +35,7 @@ from datasources.admin.typeinfo import (
 )
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, StoredFile
+from datasources.security.secret_refs import REF_KEY, is_reference
 from datasources.services.credentials import CREDENTIAL_KEYS, SECRET_KEYS
 from datasources.services.files import stored_file_check, stored_file_create
 from datasources.services.sources import (
@@ -84,6 +85,12 @@ class DataSourceAdminForm(forms.ModelForm):
         self.fields["file_path"].choices = _file_choices(organizations)
         for key in CREDENTIAL_KEYS:
             self.fields[credential_field_name(key)] = self._credential_field(key)
+            if key in SECRET_KEYS:
+                self.fields[reference_toggle_name(key)] = forms.BooleanField(
+                    required=False, label="is a secret reference",
+                    help_text="Tick when the value is <provider>:<reference> (env:…, file:…, aws-sm:…): "
+                              "the secret stays where it is and is read at each connection.",
+                )
         if self.instance.pk:
             self._load_instance()
             if "connection_string" in self.fields:  # only types that take one
@@ -128,6 +135,11 @@ class DataSourceAdminForm(forms.ModelForm):
         for key in CREDENTIAL_KEYS:
             if key not in SECRET_KEYS and credential_field_name(key) in self.fields:
                 self.initial[credential_field_name(key)] = credentials.get(key)
+            elif is_reference(credentials.get(key)) and credential_field_name(key) in self.fields:
+                # A reference is no secret: the page says which one is stored.
+                self.initial[reference_toggle_name(key)] = True
+                self.fields[credential_field_name(key)].help_text = (
+                    f"Now the secret reference {credentials[key][REF_KEY]}. Leave blank to keep it.")
 
     def payload(self):
         """The cleaned page as the API's JSON body; a blank secret is left out (keeps the stored one)."""
@@ -148,7 +160,9 @@ class DataSourceAdminForm(forms.ModelForm):
             if credential_field_name(key) not in self.fields:
                 continue
             value = data.get(credential_field_name(key))
-            if value:
+            if value and data.get(reference_toggle_name(key)):
+                credentials[key] = {REF_KEY: value.strip()}
+            elif value:
                 credentials[key] = value
             elif key not in SECRET_KEYS and key in stored:
                 credentials[key] = None  # a cleared plain field removes the key
@@ -224,7 +238,12 @@ def source_field_names(type_name: str, credentials: dict) -> set:
         names.update(("tls", "server_certificate"))
         keys.update(TLS_CREDENTIALS)
     names.update(credential_field_name(k) for k in keys if k in CREDENTIAL_KEYS)
+    names.update(reference_toggle_name(k) for k in keys if k in SECRET_KEYS)
     return names
+
+
+def reference_toggle_name(key: str) -> str:
+    return f"{credential_field_name(key)}_is_ref"
 
 
 def _file_choices(organizations):
@@ -238,4 +257,4 @@ def _file_choices(organizations):
 
 
 __all__ = ["CONNECTION_FIELDS", "CREDENTIAL_KEYS", "PLAIN_FIELDS", "SECRET_KEYS", "DataSourceAdminForm",
-           "credential_field_name", "source_field_names"]
+           "credential_field_name", "reference_toggle_name", "source_field_names"]

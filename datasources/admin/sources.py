@@ -1,10 +1,16 @@
 """The data source admin: a type-aware form, health and schema panels, and a filtered list."""
 from django.contrib import admin
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from datasources.admin.bundles import apply_bundle_view, export_bundle
 from datasources.admin.display import chips, compact_time, organization_and_workspace
-from datasources.admin.forms import DataSourceAdminForm, credential_field_name, source_field_names
+from datasources.admin.forms import (
+    DataSourceAdminForm,
+    credential_field_name,
+    reference_toggle_name,
+    source_field_names,
+)
 from datasources.admin.panels import render_panels
 from datasources.admin.scoping import OrganizationScopedAdmin
 from datasources.admin.source_fields import fieldsets as source_fieldsets
@@ -12,7 +18,7 @@ from datasources.admin.typeinfo import SSH_CREDENTIALS, TLS_CREDENTIALS, form_la
 from datasources.admin.views import SourceViews
 from datasources.models import DataSource, Status
 from datasources.selectors.sources import has_tag
-from datasources.services.credentials import CREDENTIAL_KEYS, secrets_set
+from datasources.services.credentials import CREDENTIAL_KEYS, SECRET_KEYS, secrets_set
 from datasources.services.expiry import current_certificate
 from datasources.services.sources import data_source_delete
 
@@ -45,19 +51,20 @@ class DataSourceAdmin(OrganizationScopedAdmin):
     search_fields = ("name", "description", "host")
     list_select_related = ("organization", "workspace")
     readonly_fields = ("credentials_set", "server_certificate")
+    actions = [export_bundle]
+    change_list_template = "admin/datasources/datasource/change_list.html"
 
     class Media:
         css = {"all": ["datasources/admin/admin.css"]}
         js = ["datasources/admin/source_form.js"]
 
     def get_fieldsets(self, request, obj=None):
-        credentials = [credential_field_name(k) for k in CREDENTIAL_KEYS
-                       if k not in (*SSH_CREDENTIALS, *TLS_CREDENTIALS)]
-        ssh_credentials = [credential_field_name(k) for k in SSH_CREDENTIALS]
-        fieldsets = source_fieldsets(credentials, ssh_credentials, [credential_field_name(k) for k in TLS_CREDENTIALS])
+        credentials = [_credential_row(k) for k in CREDENTIAL_KEYS if k not in (*SSH_CREDENTIALS, *TLS_CREDENTIALS)]
+        ssh_credentials = [_credential_row(k) for k in SSH_CREDENTIALS]
+        fieldsets = source_fieldsets(credentials, ssh_credentials, [_credential_row(k) for k in TLS_CREDENTIALS])
         if obj is not None:  # only the source's type's fields; no JavaScript needed for that
             shown = source_field_names(obj.type, obj.credentials if isinstance(obj.credentials, dict) else {})
-            fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f in shown]})
+            fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if _first(f) in shown]})
                          for name, opts in fieldsets]
             if fieldsets[2][1]["fields"]:  # a type without credentials (a CSV file) shows no Credentials section
                 fieldsets[2][1]["fields"].append("credentials_set")
@@ -76,7 +83,9 @@ class DataSourceAdmin(OrganizationScopedAdmin):
         return RequestForm
 
     def get_urls(self):
-        return SourceViews(self).urls(self.admin_site) + super().get_urls()
+        apply_page = path("apply-bundle/", self.admin_site.admin_view(lambda request: apply_bundle_view(self, request)),
+                          name="datasources_datasource_apply_bundle")
+        return [apply_page] + SourceViews(self).urls(self.admin_site) + super().get_urls()
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["type_layout"] = form_layout()
@@ -139,6 +148,15 @@ class DataSourceAdmin(OrganizationScopedAdmin):
     def delete_queryset(self, request, queryset):
         for source in queryset:
             data_source_delete(source=source)
+
+
+def _credential_row(key):
+    """A secret's field with its "is a secret reference" toggle on one row (shown and hidden together)."""
+    return (credential_field_name(key), reference_toggle_name(key)) if key in SECRET_KEYS else credential_field_name(key)
+
+
+def _first(row):
+    return row[0] if isinstance(row, tuple) else row
 
 
 def status_badge(status: str):

@@ -7,7 +7,7 @@ from datasources.api.schema_serializers import DiscoverySerializer
 from datasources.models import DataSource
 from datasources.security.crypto import Unreadable
 from datasources.selectors.discoveries import latest_discovery
-from datasources.services.credentials import secrets_set
+from datasources.services.credentials import references_of, secrets_set
 from datasources.services.expiry import current_certificate
 from datasources.services.inputs import DataSourceInputSerializer, TlsField
 from rivergen.serializers import renderer
@@ -73,12 +73,16 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     has_connection_string = serializers.SerializerMethodField()
     server_certificate = serializers.SerializerMethodField(
         help_text="The server certificate of the last successful test; days_left as of now")
+    credential_references = serializers.SerializerMethodField(
+        help_text='Credentials that name a secret kept elsewhere, as written: {key: "<provider>:<reference>"}',
+    )
     # The model's JSON column would show as any value: read it through its input declaration's shape.
     tls = TlsField(read_only=True)
 
     class Meta(DataSourceSerializer.Meta):
         fields = DataSourceSerializer.Meta.fields + EXTRA_FIELDS + [
             "credentials_set", "credentials_readable", "has_connection_string", "server_certificate",
+            "credential_references",
         ]
         read_only_fields = fields
 
@@ -94,6 +98,9 @@ class DataSourceDetailSerializer(DataSourceSerializer):
     @extend_schema_field(WatchedCertificateSerializer(allow_null=True))
     def get_server_certificate(self, source):
         return current_certificate(source)
+
+    def get_credential_references(self, source) -> dict[str, str]:
+        return references_of(source)
 
 
 class DataSourceReadSerializer(DataSourceDetailSerializer):

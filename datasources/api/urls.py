@@ -7,7 +7,7 @@ from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from datasources.api import connections as views
-from datasources.api import health, schema
+from datasources.api import bundles, health, schema
 from datasources.api.files import StoredFileViewSet
 from datasources.api.sources import DataSourceViewSet
 from datasources.api.webhooks import WebhookViewSet
@@ -22,6 +22,8 @@ ID = r"(?P<pk>\d+)"
 
 urlpatterns = [
     re_path(r"^data-sources/types/?$", views.TypesView.as_view(), name="data-source-types"),
+    re_path(r"^data-sources/export/?$", bundles.ExportView.as_view(), name="data-sources-export"),
+    re_path(r"^data-sources/apply/?$", bundles.ApplyView.as_view(), name="data-sources-apply"),
     re_path(r"^data-sources/test-connection/?$", views.UnsavedTestConnectionView.as_view(),
             name="data-source-test-unsaved"),
     re_path(rf"^data-sources/{ID}/test-connection/?$", views.TestConnectionView.as_view(),

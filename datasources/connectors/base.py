@@ -5,8 +5,7 @@ class (in its family's module) plus its line in ``connectors/__init__.py``.
 
 What a class declares:
 
-- ``type_name``, ``label``, ``family`` (``sql``, ``nosql``, ``files``, ``http``,
-  ``other``) and ``default_port`` describe the type for the type registry (``GET /types``);
+- ``type_name``, ``label``, ``family`` (``sql nosql files http other``), ``default_port``: ``GET /types``;
 - ``required`` is the rule a source of the type must satisfy: a tuple of alternatives, each a
   tuple of field names that must all be set together (``(("host", "port", "database_name"),
   ("connection_string",))`` reads "host, port and database name, or a connection string");
@@ -42,10 +41,9 @@ the hook, under ``run_within``'s deadline (``own_deadline = False`` leaves the d
 caller, for file types read without a network). A type that cannot be tested or discovered
 keeps the default hooks, which raise ``UNSUPPORTED``.
 
-The hooks reach the real system, honour the source's timeouts, open an SSH tunnel when asked, and raise
-``ConnectorError(code, message)`` with a stable code and a message that never
-contains a secret. Drivers are imported inside methods so that a missing
-driver becomes ``DRIVER_MISSING`` instead of an import error at start-up.
+The hooks reach the real system, honour the source's timeouts, open an SSH tunnel when asked, and
+raise ``ConnectorError(code, message)`` with a stable code and a message that never contains a
+secret. Drivers are imported inside methods: a missing one is ``DRIVER_MISSING``, not a start-up error.
 
 Error codes: ``AUTH_FAILED``, ``HOST_UNREACHABLE`` (refused, unresolvable, or not reachable from the
 SSH server), ``TIMEOUT``, ``DATABASE_NOT_FOUND``, ``SSL_ERROR``, ``DRIVER_MISSING``,
@@ -58,13 +56,11 @@ discovery needs), ``HTTP_REDIRECT`` (an HTTP source answered 3xx; redirects are 
 ``CONNECTION_FAILED`` (anything else the driver reported; its own text is not passed on, it may
 quote a DSN).
 
-``run_within`` gives the hard deadline: the work runs in a daemon thread and
-the caller gets ``TIMEOUT`` when the deadline passes, whatever the driver is
-blocked on. The thread and its sockets end then too: drivers are given
-``connection_timeout`` for every connect and handshake (``query_timeout`` only for
-discovery's introspection queries, once connected), and what the work registered with
-``on_deadline`` (a tunnel, a relay) is closed by the caller at the deadline, which
-wakes a driver its own timeouts cannot reach.
+``run_within`` gives the hard deadline: the work runs in a daemon thread and the caller gets
+``TIMEOUT`` when the deadline passes, whatever the driver is blocked on. The thread and its sockets
+end then too: drivers are given ``connection_timeout`` for every connect and handshake
+(``query_timeout`` only for discovery's introspection queries, once connected), and what the work
+registered with ``on_deadline`` (a tunnel, a relay) is closed by the caller at the deadline.
 """
 import gc
 import threading
@@ -74,6 +70,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from datasources.connectors.tls_settings import TlsSettings
+from datasources.security.secret_refs import ReferenceUnresolved, resolved_credentials
 from rivergen import milestones
 from rivergen.errors import (
     ConnectorError,  # noqa: F401  (defined beside the other error types; connectors import it from here)
@@ -287,14 +284,17 @@ def driver_missing(package: str) -> ConnectorError:
     return ConnectorError("DRIVER_MISSING", f"The driver package '{package}' is not installed on this server.")
 
 
+UNREADABLE = "The stored credentials cannot be decrypted with the current keys; re-enter them."
+
+
 def credentials_of(source) -> dict:
     """The decrypted credentials, or CREDENTIALS_UNREADABLE when the stored value cannot be opened."""
     credentials = source.credentials
     connection_string = getattr(source, "connection_string", None)
     # An undecryptable field arrives as a marker object, not a dict or str (datasources.security.crypto.Unreadable).
     if not isinstance(credentials, dict) or not isinstance(connection_string, (str, type(None))):
-        raise ConnectorError(
-            "CREDENTIALS_UNREADABLE",
-            "The stored credentials cannot be decrypted with the current keys; re-enter them.",
-        )
-    return credentials
+        raise ConnectorError("CREDENTIALS_UNREADABLE", UNREADABLE)
+    try:  # the one place a secret reference becomes its value: at each connection, never at save
+        return resolved_credentials(credentials, source.organization_id)
+    except ReferenceUnresolved as exc:
+        raise ConnectorError("CREDENTIALS_UNREADABLE", f"A secret reference could not be resolved: {exc}") from None

@@ -58,6 +58,11 @@ class HttpApiConnector(Connector):
             headers[name] = credentials["api_key"]
         if credentials.get("oauth_token"):
             headers["Authorization"] = f"Bearer {credentials['oauth_token']}"
+        for key in ("api_key", "oauth_token"):  # checked when saved, unless read through a secret reference
+            value = credentials.get(key)
+            if value and not (value.isascii() and value.isprintable() and " " not in value):
+                raise ConnectorError("CONNECTION_FAILED", f"credentials.{key} is not usable in an HTTP header "
+                                     "(visible ASCII characters only).")
         return headers
 
 

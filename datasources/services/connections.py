@@ -8,6 +8,7 @@ from django.utils import timezone
 from datasources.connectors import connector_for
 from datasources.connectors.base import ConnectorError
 from datasources.models import DataSource
+from datasources.security.secret_refs import ReferenceUnresolved, is_reference, resolved_credentials
 from datasources.services.connection_steps import steps_of
 from datasources.services.deadline import call_with_deadline
 from datasources.services.health_record import health_check_record
@@ -116,12 +117,22 @@ def scrub(message: str, source: DataSource) -> str:
     credentials = source.credentials if isinstance(source.credentials, dict) else {}
     secret_keys = connector_for(source.type).all_secret_keys()
     secrets = [str(credentials[k]) for k in secret_keys if credentials.get(k)]
+    secrets += _referenced_values(credentials, source.organization_id)
     if isinstance(source.connection_string, str) and source.connection_string:
         secrets.append(source.connection_string)
     for secret in sorted(secrets, key=len, reverse=True):
         if len(secret) >= 3:  # masking one or two characters would garble the message, not protect
             message = message.replace(secret, MASK)
     return message
+
+
+def _referenced_values(credentials, organization_id) -> list[str]:
+    """The values behind the references (from the cache, as the test just read them)."""
+    try:
+        resolved = resolved_credentials(credentials, organization_id)
+    except ReferenceUnresolved:
+        return []
+    return [value for key, value in resolved.items() if is_reference(credentials[key]) and isinstance(value, str)]
 
 
 def _ms_since(started: float) -> int:

@@ -4,6 +4,7 @@ The admin form, the CLI and the API's ``credentials_set`` all read these, so a k
 secret by its connector is treated as secret everywhere.
 """
 from datasources.connectors import CONNECTORS, connector_for
+from datasources.security.secret_refs import REF_KEY, is_reference
 
 # Every key some type accepts, in the connectors' order; and those that are secret somewhere.
 CREDENTIAL_KEYS = tuple(dict.fromkeys(
@@ -19,3 +20,9 @@ def secrets_set(source) -> list[str] | None:
     if not isinstance(credentials, dict):
         return None
     return [key for key in connector_for(source.type).all_secret_keys() if credentials.get(key) not in (None, "")]
+
+
+def references_of(source) -> dict:
+    """{key: "<provider>:<reference>"} of the credentials that are secret references (not secrets)."""
+    credentials = source.credentials if isinstance(source.credentials, dict) else {}
+    return {key: value[REF_KEY] for key, value in credentials.items() if is_reference(value)}

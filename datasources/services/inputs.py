@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from datasources.connectors import TYPE_CHOICES
+from datasources.security.secret_refs import REF_KEY, is_reference
 from datasources.security.tls import MODES, parse_tls
 from rivergen.fields import (
     OptionalCharField,
@@ -57,14 +58,23 @@ def _bool():
     return StrictBooleanField(required=False, allow_null=True)
 
 
-@extend_schema_field({"type": "string", "nullable": True})
+@extend_schema_field({"oneOf": [
+    {"type": "string"}, {"type": "null"},
+    {"type": "object", "required": ["secret_ref"], "additionalProperties": False,
+     "properties": {"secret_ref": {"type": "string", "maxLength": 1024,
+                                   "description": "<provider>:<reference>, e.g. env:RG_SECRET_ORG_1_PG"}}},
+]})
 class CredentialValueField(serializers.Field):
-    default_error_messages = {"invalid": "Must be a string or null."}
+    """A credential's value: a string, null (remove it), or a reference to a secret kept elsewhere."""
+
+    default_error_messages = {"invalid": 'Must be a string, null or {{"secret_ref": "<provider>:<reference>"}}.'}
 
     def to_internal_value(self, data):
-        if data is not None and not isinstance(data, str):
+        if data is None or isinstance(data, str):
+            return data
+        if not is_reference(data) or len(data[REF_KEY]) > 1024 or "\x00" in data[REF_KEY]:
             self.fail("invalid")
-        return data
+        return {REF_KEY: data[REF_KEY]}
 
 
 def _has_unstorable_text(value) -> bool:
@@ -108,12 +118,13 @@ class HealthIntervalField(StrictIntegerField):
 
 # Accepted and ignored: the specification's deprecated key, and the read shape's read-only keys
 # (a body read, edited and sent back stays valid). Any other unknown key is a 400.
-# tests/api/test_unknown_keys.py checks READ_ONLY_KEYS against the read shape.
+# tests/api/test_first_hour.py checks READ_ONLY_KEYS against the read shape.
 READ_ONLY_KEYS = frozenset({
     "id", "organization_id", "ssh_key_id", "status", "last_tested_at", "last_successful_connection_at",
     "last_failed_connection_at", "failure_count", "failure_reason", "schema_discovered_at",
     "created_by_user_id", "created_at", "updated_at", "updated_by_user_id",
     "credentials_set", "credentials_readable", "has_connection_string", "latest_discovery", "server_certificate",
+    "credential_references",
 })
 IGNORED_KEYS = READ_ONLY_KEYS | {"storage_file_id"}
 

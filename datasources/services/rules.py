@@ -13,6 +13,7 @@ from datasources.models import StoredFile
 from datasources.security.connection_strings import parse_connection_string
 from datasources.security import network
 from datasources.security.host_keys import pinned_fingerprint
+from datasources.security.secret_refs import REF_KEY, ReferenceRefused, check_reference, is_reference
 from datasources.security.tls import CLIENT_KEY, check_client_pair
 from rivergen.errors import ConnectorError
 
@@ -44,7 +45,7 @@ def check_credentials(state):
         if isinstance(value, str) and not pattern.fullmatch(value):
             raise ValidationError({"credentials": [f"{key} {HEADER_MESSAGES[pattern]}"]})
     pinned = state["credentials"].get("ssh_host_key")
-    if pinned is not None and pinned_fingerprint(pinned) is None:
+    if pinned is not None and (not isinstance(pinned, str) or pinned_fingerprint(pinned) is None):
         raise ValidationError({"credentials": [
             "ssh_host_key must be an OpenSSH public key line (ssh-ed25519 AAAA…) "
             "or a fingerprint like SHA256:… (ssh-keygen -lf)."
@@ -148,6 +149,20 @@ def check_tls(state):
     check_client_pair(tls, state["credentials"].get(CLIENT_KEY))
 
 
+def check_secret_references(state, organization):
+    """References are checked when saved (provider on, inside the organization's namespace), never
+    resolved: the secret is read only when a connection is made."""
+    problems = []
+    for key, value in state["credentials"].items():
+        if is_reference(value):
+            try:
+                check_reference(value[REF_KEY], organization.pk)
+            except ReferenceRefused as exc:
+                problems.append(f"{key}: {exc}")
+    if problems:
+        raise ValidationError({"credentials": problems})
+
+
 def apply_rules(state, organization):
     """Check and normalise ``state`` in place; raise one ValidationError with every problem."""
     errors = {}
@@ -158,10 +173,11 @@ def apply_rules(state, organization):
             rule(state)
         except ValidationError as exc:
             _merge(errors, exc.message_dict)
-    try:
-        check_file_path(state, organization)
-    except ValidationError as exc:
-        _merge(errors, exc.message_dict)
+    for rule in (check_file_path, check_secret_references):
+        try:
+            rule(state, organization)
+        except ValidationError as exc:
+            _merge(errors, exc.message_dict)
     if errors:
         raise ValidationError(errors)
 

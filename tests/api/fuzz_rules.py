@@ -4,6 +4,8 @@ schemathesis loads this module as its hooks (``SCHEMATHESIS_HOOKS``). Besides wh
 only the coverage phase is narrowed: it skips the one-schema-per-type bodies (create, update,
 unsaved test), whose every branch would be thousands of cases; they keep the fuzzing phase.
 """
+import re
+
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -31,6 +33,8 @@ UNEXPRESSIBLE = {
     "url": "a webhook URL must resolve, to an address the network policy allows, with a valid port",
     "workspace_ids": "an API key's workspaces must be workspaces of its organization",
     "organization_id": "must be an organization the caller administers, which the schema cannot list",
+    "workspace": "a bundle names a workspace of the caller's organization, which the schema cannot list",
+    "name": "the names in one bundle must differ, compared trimmed and case-insensitively",
     "host": "must not resolve to an address the network policy refuses (checked when saved)",
 }
 # An Idempotency-Key the fuzzer sends again answers for the request that first used it (a replay,
@@ -39,6 +43,9 @@ IDEMPOTENCY_CODES = {"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE"}
 # The schemas leave additional properties open (a per-type body omits fields other types have, and
 # the server accepts them), but an unknown top-level key of a source body is a 400 saying so.
 UNKNOWN_KEY = "Unknown field."
+# A bundle's entries are checked with the rules of their type (one schema for every type in the
+# bundle's documentation); their errors are keyed data_sources[i].<field>.
+BUNDLE_ENTRY = re.compile(r"^data_sources\[\d+\]\.?")
 
 # A PATCH body does not name the type: it is checked against the stored source's, so clearing a
 # field that type requires (host of a postgresql source, file_path of a csv one) is a 400 that
@@ -89,8 +96,10 @@ def positive_data_acceptance_within_rules(ctx, response, case):
     if response.headers.get("idempotent-replayed") == ["true"] or _error(response).get("code") in IDEMPOTENCY_CODES:
         return None
     if meta is not None and meta.generation.mode.is_positive and response.status_code == 400:
-        allowed = set(UNEXPRESSIBLE) | (REQUIRED_BY_SOME_TYPE if case.method.upper() == "PATCH" else set())
+        bundle = case.path.endswith("/apply")
+        allowed = set(UNEXPRESSIBLE) | (REQUIRED_BY_SOME_TYPE if case.method.upper() == "PATCH" or bundle else set())
         fields = _error_fields(response)
+        fields = None if fields is None else {BUNDLE_ENTRY.sub("", f).split(".")[0] or "entry" for f in fields}
         if fields is not None and fields <= allowed:
             return None
     return positive_data_acceptance(ctx, response, case)

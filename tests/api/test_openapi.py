@@ -174,3 +174,16 @@ def test_every_response_documents_its_request_id(schema):
     for path, method, operation in operations(schema):
         for code, response in operation["responses"].items():
             assert "X-Request-ID" in response.get("headers", {}), (path, method, code)
+
+
+def test_export_and_apply_are_documented_with_the_bundle_schema(schema):
+    export = schema["paths"]["/api/v1/data-sources/export"]["get"]
+    bundle = resolve(schema, success_data(schema, "/api/v1/data-sources/export", "get"))
+    entry = resolve(schema, bundle["properties"]["data_sources"]["items"])
+    assert {"name", "type", "workspace", "port", "tags", "credentials", "credentials_set"} <= set(entry["properties"])
+    assert "application/yaml" in export["responses"]["200"]["content"]
+    apply = schema["paths"]["/api/v1/data-sources/apply"]["post"]
+    assert set(apply["requestBody"]["content"]) == {"application/json"} and "application/yaml" in apply["description"]
+    plan = resolve(schema, success_data(schema, "/api/v1/data-sources/apply", "post"))
+    assert set(plan["properties"]) == {"dry_run", "summary", "changes"}
+    assert {p["name"] for p in apply["parameters"]} == {"dry_run", "prune", "workspace_id"}

@@ -66,6 +66,10 @@ MATRIX = [
     row("read a discovery",   "data-source-discovery",        "get",    SOURCE + "/discoveries/{discovery}",  None,      200, 200, 200, 404, 404, 401),
     row("read stored schema", "data-source-schema",           "get",    SOURCE + "/schema",                   None,      200, 200, 200, 404, 404, 401),
     row("list types",         "data-source-types",            "get",    SOURCES + "/types",                   None,      200, 200, 200, 200, 200, 401),
+    # a bundle is planned and applied in the caller's own organization: an outsider's lands in Globex
+    row("export sources",     "data-sources-export",          "get",    SOURCES + "/export",                  None,      200, 200, 200, 200, 200, 401),
+    row("plan a bundle",      "data-sources-apply",           "post",   SOURCES + "/apply?dry_run=true",      "bundle",  200, 200, 403, 200, 403, 401),
+    row("apply a bundle",     "data-sources-apply",           "post",   SOURCES + "/apply",                   "bundle",  200, 200, 403, 200, 403, 401),
     row("list files",         "stored-file-list",             "get",    FILES,                                None,      200, 200, 200, 200, 200, 401),
     # an outsider uploads into its own organization: Acme's files are untouched
     row("upload a file",      "stored-file-list",             "post",   FILES,                                "upload",  201, 201, 403, 201, 403, 401),
@@ -110,6 +114,7 @@ def bodies(workspace) -> dict:
         "hook": ({"url": "http://10.255.255.1:8999/matrix", "events": ["data_source.health_changed"]}, "json"),
         "unhook": ({"is_active": False}, "json"),
         "key": ({"name": "Matrix key", "role": "viewer"}, "json"),
+        "bundle": ({"version": 1, "data_sources": [{"name": "Matrix bundle", "type": "other", "credentials": {}}]}, "json"),
     }
 
 

@@ -145,6 +145,7 @@ def test_a_server_gone_mid_read_leaves_the_previous_catalogue(org, estate, monke
     assert not SchemaChange.objects.filter(data_source=source).exists()
 
 
+@pytest.mark.loopback
 @pytest.mark.django_db
 @pytest.mark.loopback  # the silent listener is on loopback
 def test_a_silent_servers_streamed_discovery_fails_at_its_deadline(org, silent):

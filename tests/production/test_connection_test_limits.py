@@ -9,6 +9,8 @@ from datasources.services.limits import connection_test_slot
 from tests.support import client_for, post_test
 from tests.support.servers import free_port
 
+pytestmark = pytest.mark.loopback  # its sources point at refused ports on 127.0.0.1
+
 URL = "/api/v1/data-sources/test-connection"
 
 

@@ -28,7 +28,7 @@ def test_the_development_file_is_read_unless_dotenv_file_is_empty(tmp_path):
 def test_make_serve_and_gunicorn_ignore_the_development_file():
     dry_run = subprocess.run(["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
     commands = [line for line in dry_run.splitlines() if "manage.py" in line or "celery" in line or "gunicorn" in line]
-    assert commands and all(line.startswith("DOTENV_FILE= ") for line in commands), dry_run
+    assert commands and all(line.strip().startswith("DOTENV_FILE= ") for line in commands), dry_run
     assert "ignoring .env" in dry_run
     config = (ROOT / "gunicorn.conf.py").read_text()
     assert 'os.environ.setdefault("DOTENV_FILE", "")' in config

@@ -154,7 +154,7 @@ def test_encrypt_and_decrypt_round_trip():
 
 def test_unreadable_connection_string_fails_the_test_like_unreadable_credentials(alice, spec_body):
     body = {**spec_body, "host": None, "port": None, "database_name": None,
-            "connection_string": "postgresql://u:pw@127.0.0.1:5432/production"}
+            "connection_string": "postgresql://u:pw@10.255.255.1:5432/production"}
     source = data_source_create(actor=alice, data=body)
     DataSource.objects.filter(pk=source.pk).update(connection_string=Unreadable(b"\x80lost"))
     response = post_test(client_for(alice), source.pk)

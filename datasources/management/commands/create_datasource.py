@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from rest_framework import serializers
 
 from datasources.api.serializers import DataSourceSerializer
+from datasources.security.secret_refs import is_reference
 from datasources.services.credentials import SECRET_KEYS
 from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
 from datasources.services.sources import data_source_create
@@ -130,7 +131,8 @@ def _load_json(text, what):
 
 def _refuse_secrets_in_argv(body):
     credentials = body.get("credentials") if isinstance(body, dict) else None
-    secrets = [k for k, v in (credentials or {}).items() if k in SECRET_KEYS and v] if isinstance(credentials, dict) else []
+    secrets = [k for k, v in (credentials or {}).items()
+               if k in SECRET_KEYS and v and not is_reference(v)] if isinstance(credentials, dict) else []
     if isinstance(body, dict) and body.get("connection_string"):
         secrets.append("connection_string")
     if secrets:
