@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accounts.admin_base import ReadOnlyAdmin
 from accounts.api_key_services import api_key_revoke
 from accounts.models import ApiKey, Membership, Organization, Workspace
 from accounts.selectors import admin_organization_ids
@@ -39,7 +40,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     """Keys are listed and revoked here; they are created and rotated through the API, which shows
     the key once. The hash is never displayed."""
 
@@ -66,15 +67,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for api_key in queryset.select_related("identity"):
             api_key_revoke(api_key=api_key, actor=request.user)
         self.message_user(request, f"{queryset.count()} API key(s) revoked.")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 from accounts import audit_admin  # noqa: E402,F401  (registers the audit log's read-only admin)

@@ -7,12 +7,13 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from accounts.admin_base import ReadOnlyAdmin
 from accounts.audit import AuditEvent
 from accounts.selectors import admin_organization_ids
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("occurred_at", "action", "actor_type", "actor_label", "target_type", "target_name",
                     "organization_id", "via", "ip")
     list_filter = ("action", "actor_type", "target_type", "via", "occurred_at")
@@ -35,15 +36,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="changes")
     def changes_shown(self, obj):
