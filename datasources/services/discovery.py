@@ -71,11 +71,18 @@ def discovery_run(discovery_id: int, *, full: bool = False) -> Discovery | None:
     source = discovery.data_source
     connector = connector_for(source.type)()
     deadline = source.connection_timeout + source.query_timeout
+    streamed = getattr(connector, "chunked_reader", None) is not None
     try:
+        # A whole read happens before the transaction; a streamed one is stored as it is read.
+        tables = None if streamed else call_with_deadline(
+            lambda: connector.discover(source), deadline, what="schema discovery")
         with transaction.atomic():  # the catalogue, its changes and their counts commit together
+            stored = _store(connector, source, discovery, deadline, full, tables)
+            # Checked (under the discovery's row lock) after the read, so that the connector never
+            # waits on a lock of this transaction; a run that lost its claim rolls its store back.
             if not _still_held(discovery_id, token):
+                transaction.set_rollback(True)
                 return None  # the claim expired and another run took over: it stores, not this one
-            stored = _store(connector, source, discovery, deadline, full)
             finished = _succeeded(discovery, stored)
             if finished.changes_found():  # never for the baseline; sent only if this commits
                 schema_changed_publish(source=source, discovery_id=discovery_id, **finished.changes_summary())
@@ -126,9 +133,8 @@ def _still_held(discovery_id: int, token) -> bool:
     ).exists()
 
 
-def _store(connector, source, discovery, deadline, full):
-    if getattr(connector, "chunked_reader", None) is None:
-        tables = call_with_deadline(lambda: connector.discover(source), deadline, what="schema discovery")
+def _store(connector, source, discovery, deadline, full, tables):
+    if tables is not None or getattr(connector, "chunked_reader", None) is None:
         return catalogue_replace(source=source, tables=tables or [], discovery=discovery)
     readers = []
 
