@@ -2,6 +2,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework import serializers
 
+from datasources.admin.tls_fields import part_label
+
 from rivergen.commands import error_details
 from rivergen.errors import ConflictError, PayloadTooLarge
 
@@ -25,10 +27,33 @@ def service_error_details(exc) -> dict:
     return error_details(exc)
 
 
+def form_details(details: dict) -> dict:
+    """``details`` with a part of ``tls`` (``tls.mode``, or nested) on the tls field, named by its
+    label, and ``credentials.<key>`` as a credential's."""
+    found = {}
+    for field, messages in details.items():
+        top, _, part = field.partition(".")
+        if top == "credentials" and part:
+            field, messages = "credentials", {part: messages}
+        elif top == "tls" and (part or isinstance(messages, dict)):
+            parts = {part: messages} if part else messages
+            field, messages = "tls", [f"{part_label(key)}: {message}"
+                                      for key, values in parts.items() for message in _as_list(values)]
+        before = found.get(field)
+        if before is None:
+            found[field] = messages
+        elif isinstance(before, dict) and isinstance(messages, dict):
+            found[field] = {key: [*_as_list(before.get(key, [])), *_as_list(messages.get(key, []))]
+                            for key in {**before, **messages}}
+        else:
+            found[field] = [*_as_list(before), *_as_list(messages)]
+    return found
+
+
 def add_service_errors(form, details: dict) -> None:
     """Add ``details`` to ``form``; a field that already has an error keeps only its own."""
     already = set(form.errors)
-    for field, messages in details.items():
+    for field, messages in form_details(details).items():
         if field == "credentials" and isinstance(messages, dict):
             for key, key_messages in messages.items():
                 _add(form, credential_field_name(key), key_messages, already)
@@ -39,7 +64,7 @@ def add_service_errors(form, details: dict) -> None:
 def flat_errors(details: dict) -> dict:
     """The same details, keyed by the form's field names (for the JSON the test button reads)."""
     flat = {}
-    for field, messages in details.items():
+    for field, messages in form_details(details).items():
         if field == "credentials" and isinstance(messages, dict):
             for key, key_messages in messages.items():
                 flat[credential_field_name(key)] = _as_list(key_messages)

@@ -26,6 +26,7 @@ from datasources.admin.source_fields import (
     PLAIN_FIELDS,
     derived_form_fields,
 )
+from datasources.admin.tls_fields import sent_tls, show_type_modes
 from datasources.admin.typeinfo import (
     CONNECTION_FIELDS,
     SSH_CREDENTIALS,
@@ -36,6 +37,7 @@ from datasources.admin.typeinfo import (
 from datasources.connectors import TYPE_CHOICES
 from datasources.models import DataSource, StoredFile
 from datasources.security.secret_refs import REF_KEY, is_reference
+from datasources.security.tls import CLIENT_KEY
 from datasources.services.credentials import CREDENTIAL_KEYS, SECRET_KEYS
 from datasources.services.files import stored_file_check, stored_file_create
 from datasources.services.sources import (
@@ -93,6 +95,9 @@ class DataSourceAdminForm(forms.ModelForm):
                 )
         if self.instance.pk:
             self._load_instance()
+            if "tls" in self.fields:
+                self.initial["tls"] = show_type_modes(self.fields["tls"], form_layout()[self.instance.type],
+                                                      self.instance.tls)
             if "connection_string" in self.fields:  # only types that take one
                 self.fields["connection_string"].help_text += " Leave blank to keep the stored value."
         else:
@@ -115,6 +120,8 @@ class DataSourceAdminForm(forms.ModelForm):
         help_text = ""
         if key in SECRET_KEYS:  # only a change page has a stored value to keep
             help_text = "Secret: write-only." + (" Leave blank to keep the stored value." if self.instance.pk else "")
+        if key == CLIENT_KEY:
+            help_text += " Removed with the client certificate."
         return forms.CharField(
             required=False, strip=False, widget=widget, label=credential_label(key), help_text=help_text
         )
@@ -166,6 +173,11 @@ class DataSourceAdminForm(forms.ModelForm):
                 credentials[key] = value
             elif key not in SECRET_KEYS and key in stored:
                 credentials[key] = None  # a cleared plain field removes the key
+        if "tls" in self.fields:
+            body["tls"] = sent_tls(data.get("tls"), form_layout().get(data.get("type")), self.instance.tls)
+            if stored.get(CLIENT_KEY) and CLIENT_KEY not in credentials and not (body["tls"] or {}).get(
+                    "client_certificate") and credential_field_name(CLIENT_KEY) in self.fields:
+                credentials[CLIENT_KEY] = None  # the certificate it belonged to was removed
         body["credentials"] = credentials
         return body
 

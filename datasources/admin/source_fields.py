@@ -3,7 +3,7 @@ declaration of a source's fields.
 
 A new input field needs no line here: it shows as its kind's form field (text, integer, choice,
 boolean, JSON), labelled from its name, with its default as the initial value, in "Advanced".
-``LOOKS`` only makes a field read better; ``OWN_FIELDS`` are the fields the form builds itself
+``LOOKS`` only makes a field read better (``tls`` is drawn as a group of inputs); ``OWN_FIELDS`` are the fields the form builds itself
 because the page asks for them differently (a stored-file picker, comma-separated tags, write-only
 secrets, one input per credential key).
 """
@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from rest_framework import serializers
 
+from datasources.admin.tls_fields import MODES_HELP, TlsFormField
 from datasources.admin.typeinfo import CONNECTION_FIELDS, SSH_FIELDS
 from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
 
@@ -32,10 +33,8 @@ LOOKS = {
     "connection_timeout": {"help_text": "Seconds; a hard deadline for a test."},
     "query_timeout": {"help_text": "Seconds."},
     "schema_refresh_interval": {"help_text": "Seconds."},
-    "tls": {"label": "TLS", "widget": lambda: forms.Textarea(attrs={"rows": 4}), "help_text": (
-        'JSON: {"mode": "verify-full", "ca_certificate": "-----BEGIN CERTIFICATE-----\\n…", '
-        '"client_certificate": null}. Modes: disable, prefer, require, verify-ca, verify-full. '
-        "Blank: the type's default. The client certificate's key goes in the secret field below.")},
+    # The tls object as a group of inputs (mode, CA and client certificate to paste or upload).
+    "tls": {"label": "TLS", "form_class": TlsFormField, "help_text": MODES_HELP},
 }
 # Defaults the settings choose (the input serializer applies them when the value is absent).
 SETTING_DEFAULTS = {"health_check_interval": lambda: settings.HEALTH_CHECK_INTERVAL_SECONDS}
@@ -55,6 +54,9 @@ def _form_field(name, field):
     if name in SETTING_DEFAULTS:
         options["initial"] = SETTING_DEFAULTS[name]
         looks.setdefault("help_text", "Blank: the server's default.")
+    form_class = looks.pop("form_class", None)
+    if form_class:  # its own help: the API's description speaks of JSON keys
+        return form_class(**{**options, **looks})
     if getattr(field, "json_schema", {}).get("description"):
         looks["help_text"] = f'{field.json_schema["description"]} {looks.get("help_text", "")}'.strip()
     options.update(looks)

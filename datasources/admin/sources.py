@@ -62,7 +62,10 @@ class DataSourceAdmin(OrganizationScopedAdmin):
         credentials = [_credential_row(k) for k in CREDENTIAL_KEYS if k not in (*SSH_CREDENTIALS, *TLS_CREDENTIALS)]
         ssh_credentials = [_credential_row(k) for k in SSH_CREDENTIALS]
         fieldsets = source_fieldsets(credentials, ssh_credentials, [_credential_row(k) for k in TLS_CREDENTIALS])
-        if obj is not None:  # only the source's type's fields; no JavaScript needed for that
+        if obj is None:  # nothing tested yet: no server certificate to show
+            fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if f != "server_certificate"]})
+                         for name, opts in fieldsets]
+        else:  # only the source's type's fields; no JavaScript needed for that
             shown = source_field_names(obj.type, obj.credentials if isinstance(obj.credentials, dict) else {})
             fieldsets = [(name, {**opts, "fields": [f for f in opts["fields"] if _first(f) in shown]})
                          for name, opts in fieldsets]
@@ -128,13 +131,18 @@ class DataSourceAdmin(OrganizationScopedAdmin):
 
     @admin.display(description="Server certificate")
     def server_certificate(self, obj):
+        """The last successful test's; within TLS_CERTIFICATE_WARNING_DAYS of expiry in the warning style."""
         certificate = current_certificate(obj) if obj and obj.pk else None
         if not certificate:
             return "none seen yet (shown after a successful test over TLS)"
+        days = certificate["days_left"]
+        left = "expired" if days < 0 else f"{days} days left" + (" — renew it soon" if certificate["expiring"] else "")
         return format_html(
-            "{}<br>issued by {}<br>valid until {} ({} days left){}<br>SHA-256 {}",
-            certificate["subject"], certificate["issuer"], certificate["not_after"], certificate["days_left"],
-            " — expiring soon" if certificate["expiring"] else "", certificate["sha256"],
+            '<table class="{}"><tr><th>Subject</th><td>{}</td></tr><tr><th>Issuer</th><td>{}</td></tr>'
+            '<tr><th>Valid until</th><td>{} <strong class="rg-cert-days">({})</strong></td></tr>'
+            '<tr><th>SHA-256</th><td><code>{}</code></td></tr></table>',
+            "rg-cert rg-cert-expiring" if certificate["expiring"] else "rg-cert", certificate["subject"],
+            certificate["issuer"], certificate["not_after"], left, certificate["sha256"],
         )
 
     def save_model(self, request, obj, form, change):

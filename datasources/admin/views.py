@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import can_write
@@ -71,11 +72,12 @@ class SourceViews:
         except TooBusy as exc:
             messages.error(request, str(exc))
             return self._back(source)
-        checklist = steps_text(result)
+        checklist = steps_html(result)
         if result.succeeded:
-            messages.success(request, f"Connection succeeded in {result.latency_ms} ms. {checklist}")
+            messages.success(request, format_html("Connection succeeded in {} ms.{}", result.latency_ms, checklist))
         else:
-            messages.error(request, f"Connection failed: {result.error_code}: {result.message} {checklist}")
+            messages.error(request, format_html("Connection failed: {}: {}{}", result.error_code, result.message,
+                                                checklist))
         return self._back(source)
 
     def discover(self, request, object_id):
@@ -121,11 +123,24 @@ def _invalid(errors) -> JsonResponse:
 STEP_MARKS = {"passed": "✓", "failed": "✗", "skipped": "–"}
 
 
-def steps_text(result) -> str:
-    """The test's steps as one checklist line, with the TLS summary."""
-    steps = ", ".join(f"{STEP_MARKS[step['status']]} {step['name']}" for step in result.steps)
-    tls = result.tls
-    if tls:
-        steps += (f". TLS: {tls['protocol']}, {'verified' if tls['verified'] else 'not verified'}"
-                  if tls["encrypted"] else ". TLS: not encrypted")
-    return f"Steps: {steps}." if steps else ""
+def steps_html(result):
+    """The test's steps as a checklist (a failed step with its code and message), then the TLS summary;
+    the same shape as the script draws for the "Test connection" button."""
+    items = format_html_join("", '<li class="rg-step rg-step-{}">{} {} <span class="rg-muted">{} ms</span>{}</li>', (
+        (step["status"], STEP_MARKS[step["status"]], step["name"], step["duration_ms"],
+         format_html(": {} {}", step["error_code"] or "", step["message"]) if step["status"] == "failed" else "")
+        for step in result.steps))
+    return format_html('<ul class="rg-steps">{}</ul>{}', items, tls_summary(result.tls)) if result.steps else ""
+
+
+def tls_summary(tls):
+    if not tls:
+        return ""
+    if not tls["encrypted"]:
+        return format_html('<div class="rg-tls-summary">{}</div>', "TLS: not encrypted")
+    certificate = tls["server_certificate"]
+    return format_html(
+        '<div class="rg-tls-summary">TLS: {}, encrypted, {}{}</div>', tls["protocol"] or "",
+        "verified" if tls["verified"] else "not verified",
+        format_html("; server certificate {}, issued by {}, {} days left", certificate["subject"],
+                    certificate["issuer"], certificate["days_left"]) if certificate else "")
