@@ -3,7 +3,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from rest_framework import serializers
 
 from datasources.admin.tls_fields import part_label
-
 from rivergen.commands import error_details
 from rivergen.errors import ConflictError, PayloadTooLarge
 
@@ -50,9 +49,21 @@ def form_details(details: dict) -> dict:
     return found
 
 
+def tls_parts(details: dict) -> set:
+    """The parts of ``tls`` (``mode``, ``ca_certificate``, ``client_certificate``) that ``details`` name."""
+    parts = set()
+    for field, messages in details.items():
+        top, _, part = field.partition(".")
+        if top == "tls":
+            parts.update([part] if part else messages if isinstance(messages, dict) else ["mode"])
+    return parts
+
+
 def add_service_errors(form, details: dict) -> None:
     """Add ``details`` to ``form``; a field that already has an error keeps only its own."""
     already = set(form.errors)
+    if "tls" in form.fields:  # the tls field's inputs with a problem are the ones outlined
+        form.fields["tls"].widget.invalid = tls_parts(details)
     for field, messages in form_details(details).items():
         if field == "credentials" and isinstance(messages, dict):
             for key, key_messages in messages.items():

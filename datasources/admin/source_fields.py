@@ -11,7 +11,7 @@ from django import forms
 from django.conf import settings
 from rest_framework import serializers
 
-from datasources.admin.tls_fields import MODES_HELP, TlsFormField
+from datasources.admin.tls_fields import TlsFormField
 from datasources.admin.typeinfo import CONNECTION_FIELDS, SSH_FIELDS
 from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
 
@@ -34,7 +34,7 @@ LOOKS = {
     "query_timeout": {"help_text": "Seconds."},
     "schema_refresh_interval": {"help_text": "Seconds."},
     # The tls object as a group of inputs (mode, CA and client certificate to paste or upload).
-    "tls": {"label": "TLS", "form_class": TlsFormField, "help_text": MODES_HELP},
+    "tls": {"label": "Mode and certificates", "form_class": TlsFormField},
 }
 # Defaults the settings choose (the input serializer applies them when the value is absent).
 SETTING_DEFAULTS = {"health_check_interval": lambda: settings.HEALTH_CHECK_INTERVAL_SECONDS}

@@ -21,6 +21,7 @@ UPLOAD_TYPES = ".pem,.crt,.cer,application/x-pem-file,application/x-x509-ca-cert
 class TlsWidget(forms.MultiWidget):
     """Inputs named ``tls_mode``, ``tls_ca_certificate`` (+ ``_file``), ``tls_client_certificate`` (+ ``_file``)."""
     template_name = "datasources/widgets/tls.html"
+    invalid = frozenset()  # the parts the service found wrong (``errors.add_service_errors``)
 
     def __init__(self):
         def pem(placeholder):
@@ -35,6 +36,18 @@ class TlsWidget(forms.MultiWidget):
             "client_certificate": pem("-----BEGIN CERTIFICATE-----  (only when the server asks for one)"),
             "client_certificate_file": forms.FileInput(attrs=upload),
         })
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for widget, suffix in zip(context["widget"]["subwidgets"], self.widgets_names):
+            if widget["attrs"].get("id"):  # id_tls_mode rather than Django's id_tls_0: named like the input
+                widget["attrs"]["id"] = context["widget"]["attrs"]["id"] + suffix
+        context["modes_help"] = MODES_HELP
+        context["invalid"] = {part: part in self.invalid for part in PART_LABELS}
+        return context
+
+    def id_for_label(self, id_):
+        return f"{id_}_mode" if id_ else id_
 
     def decompress(self, value):
         value = value if isinstance(value, dict) else {}
@@ -96,11 +109,13 @@ def sent_tls(tls, layout: dict | None, stored):
 def read_upload(upload) -> str:
     """The uploaded file as text, as if pasted; the service says whether it is PEM and short enough."""
     upload.seek(0)
-    return upload.read(MAX_PEM_BYTES + 1).decode("utf-8", errors="replace")
+    return _text(upload.read(MAX_PEM_BYTES + 1).decode("utf-8", errors="replace")) or ""
 
 
 def _text(value):
-    return value if value and value.strip() else None
+    """Pasted PEM text as the API would get it: browsers send a textarea's lines ending in CRLF, and a
+    CA that differs only so would count as another CA (the stored secrets asked for again)."""
+    return value.replace("\r\n", "\n") if value and value.strip() else None
 
 
 def part_label(key: str) -> str:

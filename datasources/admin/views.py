@@ -124,11 +124,13 @@ STEP_MARKS = {"passed": "✓", "failed": "✗", "skipped": "–"}
 
 
 def steps_html(result):
-    """The test's steps as a checklist (a failed step with its code and message), then the TLS summary;
-    the same shape as the script draws for the "Test connection" button."""
-    items = format_html_join("", '<li class="rg-step rg-step-{}">{} {} <span class="rg-muted">{} ms</span>{}</li>', (
-        (step["status"], STEP_MARKS[step["status"]], step["name"], step["duration_ms"],
-         format_html(": {} {}", step["error_code"] or "", step["message"]) if step["status"] == "failed" else "")
+    """The test's steps as a checklist (a failed step with its message where it is not the result's
+    own, shown above), then the TLS summary: the same shape as the script draws for the button."""
+    items = format_html_join("", '<li class="rg-step rg-step-{}">{} {} <span class="rg-muted">{}</span>{}</li>', (
+        (step["status"], STEP_MARKS[step["status"]], step["name"],
+         "skipped" if step["status"] == "skipped" else f'{step["duration_ms"]} ms',
+         format_html(": {}", step["message"]) if step["status"] == "failed" and step["message"]
+         and step["message"] != result.message else "")
         for step in result.steps))
     return format_html('<ul class="rg-steps">{}</ul>{}', items, tls_summary(result.tls)) if result.steps else ""
 

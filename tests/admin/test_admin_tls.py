@@ -52,6 +52,12 @@ def test_an_uploaded_ca_fills_the_field_and_wins_over_the_pasted_text(staff_clie
     assert DataSource.objects.get().tls["ca_certificate"] == shared_authority().pem
 
 
+def test_pasted_lines_ending_in_crlf_are_stored_as_the_api_would_get_them(staff_client, org):  # noqa: F811
+    pasted = shared_authority().pem.replace("\n", "\r\n")  # what a browser sends from a textarea
+    assert staff_client.post(ADD, form_data(org, tls_mode="verify-ca", tls_ca_certificate=pasted)).status_code == 302
+    assert DataSource.objects.get().tls["ca_certificate"] == shared_authority().pem
+
+
 def test_a_bad_pem_is_an_error_on_the_tls_field(staff_client, org):  # noqa: F811
     response = staff_client.post(ADD, form_data(org, tls_mode="verify-full", tls_ca_certificate="not a certificate"))
     assert response.status_code == 200 and not DataSource.objects.exists()
@@ -127,8 +133,8 @@ def test_the_mode_choices_follow_the_type(staff_client, org):  # noqa: F811
     assert "<option value=\"\" selected>the type&#x27;s default</option>" in add_page.content.decode()
     response = staff_client.post(ADD, form_data(org, type="redis", port="6379", database_name="0",
                                                 credential_username="", tls_mode="prefer"))
-    assert form_errors(response)["tls"] == ["Mode: redis sources accept the mode(s): disable, require, verify-ca, "
-                                            "verify-full."]
+    expected = "Mode: redis sources accept the mode(s): disable, require, verify-ca, verify-full."
+    assert form_errors(response)["tls"] == [expected]
     staff_client.post(ADD, form_data(org, type="redis", port="6379", database_name="0", credential_username="",
                                       tls_mode="verify-full"))
     source = DataSource.objects.get()

@@ -1,5 +1,6 @@
 /* The data source form, type-aware: show only the chosen type's fields, fill its default port,
-   show SSH fields only when the tunnel is ticked, test the page's values, refresh busy panels.
+   show SSH fields only when the tunnel is ticked, offer the type's TLS modes, read a chosen PEM file
+   into its field, test the page's values (its steps as a checklist), refresh busy panels.
    Without this script the full form still works; hidden fields are disabled, so not sent. */
 (function () {
   "use strict";
@@ -26,6 +27,9 @@
     var tunnel = document.getElementById("id_use_ssh_tunnel");
     var port = document.getElementById("id_port");
     var sshFieldset = document.querySelector("fieldset.rg-ssh");
+    var tlsFieldset = document.querySelector("fieldset.rg-tls");
+    var tlsMode = document.getElementById("id_tls_mode");
+    var tlsType = typeSelect.value;
     var previous = typeSelect.value;
     if (typeSelect.disabled) { typeSelect.dataset.rgFixed = "1"; }
     rows(".form-row label.required").forEach(function (label) { label.dataset.rgRequired = "1"; });
@@ -56,7 +60,7 @@
       });
       markRequired(layout);
       rows(".form-row[class*='field-credential_']").forEach(function (r) {
-        if (sshFieldset && sshFieldset.contains(r)) { return; }
+        if ((sshFieldset && sshFieldset.contains(r)) || (tlsFieldset && tlsFieldset.contains(r))) { return; }
         var key = (r.className.match(/field-credential_(\w+)/) || [])[1];
         setShown(r, !layout || layout.credentials.indexOf(key) >= 0);
       });
@@ -68,7 +72,29 @@
           setShown(r, ssh && (isToggle || (tunnel && tunnel.checked)));
         });
       }
+      if (tlsFieldset) {
+        var tls = !layout || layout.tls_modes.length > 0;
+        tlsFieldset.hidden = !tls;
+        rows("fieldset.rg-tls .form-row").forEach(function (r) { setShown(r, tls); });
+        if (layout && tls && tlsMode && !tlsMode.disabled) { showModes(layout); }
+      }
       hideEmptyFieldsets();
+    }
+
+    // The type's TLS modes, its default marked. A mode somebody chose stays chosen if the new type
+    // takes it; the old type's default becomes the new type's (as the port does).
+    function showModes(layout) {
+      var before = layouts[tlsType];
+      var current = before && tlsMode.value === before.tls_default ? "" : tlsMode.value;
+      tlsType = typeSelect.value;
+      tlsMode.textContent = "";
+      layout.tls_modes.forEach(function (mode) {
+        var option = document.createElement("option");
+        option.value = mode;
+        option.textContent = mode === layout.tls_default ? mode + " (default)" : mode;
+        tlsMode.appendChild(option);
+      });
+      tlsMode.value = layout.tls_modes.indexOf(current) >= 0 ? current : layout.tls_default;
     }
 
     function fillPort() {
@@ -85,6 +111,28 @@
     if (tunnel) { tunnel.addEventListener("change", apply); }
     if (!typeSelect.disabled && port && port.value === "" && layouts[typeSelect.value]) { fillPort(); }
     apply();
+  }
+
+  // A chosen .pem/.crt file is read into its textarea (to see and edit it) and not uploaded as well;
+  // without this script the server reads the upload itself.
+  function initPemFiles() {
+    rows("input.rg-pem-file").forEach(function (input) {
+      var part = input.closest(".rg-tls-part");
+      var area = part && part.querySelector("textarea.rg-pem");
+      var note = part && part.querySelector(".rg-upload-note");
+      if (!area || !window.FileReader) { return; }
+      input.addEventListener("change", function () {
+        var file = input.files[0];
+        if (!file) { return; }
+        var reader = new FileReader();
+        reader.onload = function () {
+          area.value = reader.result;
+          input.value = "";
+          if (note) { note.textContent = "Read " + file.name + " into the field above."; }
+        };
+        reader.readAsText(file);
+      });
+    });
   }
 
   function showResult(box, result) {
@@ -113,27 +161,38 @@
     box.appendChild(checklist(result));
   }
 
-  // The test's steps as a checklist, then what the TLS handshake achieved.
+  // The test's steps as a checklist (a failed step with its message), then what the TLS
+  // handshake achieved: the same shape as the saved test's message (admin/views.py steps_html).
   function checklist(result) {
+    var wrapper = document.createElement("div");
     var list = document.createElement("ul");
     list.className = "rg-steps";
     var marks = {passed: "✓", failed: "✗", skipped: "–"};
     (result.steps || []).forEach(function (step) {
       var item = document.createElement("li");
-      item.className = "rg-step-" + step.status;
-      item.textContent = marks[step.status] + " " + step.name + " (" + step.duration_ms + " ms)" +
-        (step.message ? ": " + step.message : "");
+      var time = document.createElement("span");
+      item.className = "rg-step rg-step-" + step.status;
+      item.textContent = marks[step.status] + " " + step.name + " ";
+      time.className = "rg-muted";
+      time.textContent = step.status === "skipped" ? "skipped" : step.duration_ms + " ms";
+      item.appendChild(time);
+      if (step.status === "failed" && step.message && step.message !== result.message) {
+        item.appendChild(document.createTextNode(": " + step.message));  // the result's own is shown above
+      }
       list.appendChild(item);
     });
+    if (list.children.length) { wrapper.appendChild(list); }
     if (result.tls) {
-      var tls = document.createElement("li");
+      var tls = document.createElement("div");
       var certificate = result.tls.server_certificate;
-      tls.textContent = "TLS: " + (result.tls.encrypted ? (result.tls.protocol || "") + ", " +
+      tls.className = "rg-tls-summary";
+      tls.textContent = "TLS: " + (result.tls.encrypted ? (result.tls.protocol || "") + ", encrypted, " +
         (result.tls.verified ? "verified" : "not verified") : "not encrypted") +
-        (certificate ? "; certificate " + certificate.subject + ", " + certificate.days_left + " days left" : "");
-      list.appendChild(tls);
+        (certificate ? "; server certificate " + certificate.subject + ", issued by " + certificate.issuer +
+          ", " + certificate.days_left + " days left" : "");
+      wrapper.appendChild(tls);
     }
-    return list;
+    return wrapper;
   }
 
   function initTestButton() {
@@ -190,6 +249,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     initForm();
+    initPemFiles();
     initTestButton();
     initPanels();
   });
