@@ -120,8 +120,8 @@ class DataSourceAdminForm(forms.ModelForm):
         help_text = ""
         if key in SECRET_KEYS:  # only a change page has a stored value to keep
             help_text = "Secret: write-only." + (" Leave blank to keep the stored value." if self.instance.pk else "")
-        if key == CLIENT_KEY:
-            help_text += " Removed with the client certificate."
+        if key == CLIENT_KEY:  # kept while its certificate is; removing the certificate removes it
+            help_text += " Removed with the client certificate." if self.instance.pk else " Unencrypted PEM."
         return forms.CharField(
             required=False, strip=False, widget=widget, label=credential_label(key), help_text=help_text
         )

@@ -43,7 +43,7 @@ def steps(page, box):
     return [text.split(" ")[0] + " " + text.split(" ")[1] for text in page.locator(f"{box} li.rg-step").all_inner_texts()]
 
 
-def test_tls_source_with_a_client_certificate_added_tested_and_shown(page, tls_postgres):
+def test_tls_source_with_a_client_certificate_added_tested_and_shown(page, tls_postgres, settings):
     page.goto(page.base_url + "/admin/datasources/datasource/add/")
     page.select_option("#id_type", "redis")
     assert modes(page) == ["disable (default)", "require", "verify-ca", "verify-full"]
@@ -91,6 +91,11 @@ def test_tls_source_with_a_client_certificate_added_tested_and_shown(page, tls_p
     screenshot(page, "admin-tls-change-tested.png")
     part_screenshot(page.locator(".messagelist"), "admin-tls-saved-test-message.png")
     part_screenshot(page.locator(".field-server_certificate"), "admin-tls-server-certificate.png")
+    assert page.locator("table.rg-cert-expiring").count() == 0
+    settings.TLS_CERTIFICATE_WARNING_DAYS = 40  # the test CA's server certificate lasts 30 days
+    page.reload()
+    assert "renew it soon" in page.inner_text(".field-server_certificate table.rg-cert-expiring")
+    part_screenshot(page.locator(".field-server_certificate"), "admin-tls-server-certificate-expiring.png")
 
 
 def test_a_failed_handshake_shows_which_step_failed(page, tls_postgres):
