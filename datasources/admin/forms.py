@@ -175,9 +175,9 @@ class DataSourceAdminForm(forms.ModelForm):
                 credentials[key] = None  # a cleared plain field removes the key
         if "tls" in self.fields:
             body["tls"] = sent_tls(data.get("tls"), form_layout().get(data.get("type")), self.instance.tls)
-            if stored.get(CLIENT_KEY) and CLIENT_KEY not in credentials and not (body["tls"] or {}).get(
-                    "client_certificate") and credential_field_name(CLIENT_KEY) in self.fields:
-                credentials[CLIENT_KEY] = None  # the certificate it belonged to was removed
+            certificate = (body["tls"] or {}).get("client_certificate")
+            if stored.get(CLIENT_KEY) and not certificate and credential_field_name(CLIENT_KEY) in self.fields:
+                credentials.setdefault(CLIENT_KEY, None)  # the certificate it belonged to was removed
         body["credentials"] = credentials
         return body
 

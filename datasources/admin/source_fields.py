@@ -3,9 +3,9 @@ declaration of a source's fields.
 
 A new input field needs no line here: it shows as its kind's form field (text, integer, choice,
 boolean, JSON), labelled from its name, with its default as the initial value, in "Advanced".
-``LOOKS`` only makes a field read better (``tls`` is drawn as a group of inputs); ``OWN_FIELDS`` are the fields the form builds itself
-because the page asks for them differently (a stored-file picker, comma-separated tags, write-only
-secrets, one input per credential key).
+``LOOKS`` only makes a field read better (``tls`` is drawn as a group of inputs, ``tls_fields``);
+``OWN_FIELDS`` are the fields the form builds itself because the page asks for them differently (a
+stored-file picker, comma-separated tags, write-only secrets, one input per credential key).
 """
 from django import forms
 from django.conf import settings

@@ -2,8 +2,8 @@
 picker, the CA and the client certificate to paste or upload). The client key is not here: it is
 the secret credential field ``credential_tls_client_key``, write-only like every secret.
 
-Nothing is checked here: an upload is read (at most one byte more than ``MAX_PEM_BYTES``, so the
-service still sees one that is too long) and fills its field as if pasted; the service parses it.
+Nothing is checked here: an upload is read (no more than it takes for the service to see that it
+is too long) and fills its field as if pasted; the service parses it.
 """
 from django import forms
 
@@ -107,9 +107,12 @@ def sent_tls(tls, layout: dict | None, stored):
 
 
 def read_upload(upload) -> str:
-    """The uploaded file as text, as if pasted; the service says whether it is PEM and short enough."""
+    """The uploaded file as text, as if pasted; the service says whether it is PEM and short enough.
+
+    Read up to twice the limit: CRLF made LF at most halves it, so a longer file still reaches the
+    service too long, never cut short into a valid-looking bundle."""
     upload.seek(0)
-    return _text(upload.read(MAX_PEM_BYTES + 1).decode("utf-8", errors="replace")) or ""
+    return _text(upload.read(2 * MAX_PEM_BYTES + 1).decode("utf-8", errors="replace")) or ""
 
 
 def _text(value):

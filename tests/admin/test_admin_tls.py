@@ -71,6 +71,10 @@ def test_a_bad_or_too_long_upload_is_an_error_on_the_tls_field(staff_client, org
     huge = SimpleUploadedFile("bundle.pem", shared_authority().pem.encode() * (MAX_PEM_BYTES // 500))
     response = staff_client.post(ADD, form_data(org, tls_mode="verify-ca", tls_ca_certificate_file=huge))
     assert form_errors(response)["tls"] == ["CA certificate: Must be at most 64 KiB."]
+    crlf = shared_authority().pem.replace("\n", "\r\n").encode()  # halved by CRLF → LF: still too long
+    huge = SimpleUploadedFile("bundle.pem", crlf * (2 * MAX_PEM_BYTES // len(crlf) + 1))
+    response = staff_client.post(ADD, form_data(org, tls_mode="verify-ca", tls_ca_certificate_file=huge))
+    assert form_errors(response)["tls"] == ["CA certificate: Must be at most 64 KiB."]
     assert not DataSource.objects.exists()
 
 
