@@ -241,7 +241,7 @@ class MySqlConnector(SqlAlchemyConnector):
         error = classify(exc, target)
         # MariaDB refuses a plain login under require_secure_transport like a wrong password.
         if error.code == "AUTH_FAILED" and found.mode == "disable" and secure.pymysql_login_over_tls(
-                target, endpoint, self.connect_args(source, target, endpoint)):
+                target, endpoint, self.connect_args(source, target, endpoint), found):
             return ConnectorError("TLS_REQUIRED", f"{target.describe()} refuses connections without TLS "
                                                   "(it answers them like a wrong password): set tls.mode to require or verify-full.")
         return error

@@ -111,13 +111,17 @@ def pymysql_report(raw, found: Material) -> dict:
                   der=sock.getpeercert(binary_form=True) if encrypted else None)
 
 
-def pymysql_login_over_tls(target, endpoint, connect_args) -> bool:
-    """Whether the same login succeeds over (unverified) TLS: then the server only refused plain text."""
+def pymysql_login_over_tls(target, endpoint, connect_args, found: Material) -> bool:
+    """Whether the same login succeeds over (unverified) TLS: then the server only refused plain text.
+
+    The source's client certificate goes along: a login created ``REQUIRE X509`` needs it there too.
+    """
     import pymysql
+    over_tls = Material("require", found.directory, cert=found.cert, key=found.key)
     try:
         pymysql.connect(host=endpoint.address, port=endpoint.port, user=target.username or "",
                         password=target.password or "", database=target.database,
-                        ssl=host_checking_context(Material("require"), endpoint.hostname), **connect_args).close()
+                        ssl=host_checking_context(over_tls, endpoint.hostname), **connect_args).close()
     except pymysql.MySQLError:
         return False
     return True
