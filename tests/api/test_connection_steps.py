@@ -101,3 +101,12 @@ def test_through_the_ssh_tunnel_every_step_passes_and_the_tls_is_verified(api, t
     assert statuses(result) == [(name, "passed", None) for name in
                                 ("resolve", "ssh_tunnel", "connect", "tls", "authenticate", "read_catalogue")]
     assert result["tls"]["verified"] is True and result["tls"]["server_certificate"]["subject"] == "CN=localhost"
+
+
+def test_require_against_a_server_without_tls_fails_at_tls(api, password_postgres):
+    result = _tested(api, host="127.0.0.1", port=password_postgres.port, tls={"mode": "require"},
+                     credentials={"username": "postgres", "password": password_postgres.password})
+    assert statuses(result) == [
+        ("resolve", "passed", None), ("connect", "passed", None), ("tls", "failed", "TLS_UNAVAILABLE"),
+        ("authenticate", "skipped", None), ("read_catalogue", "skipped", None),
+    ]

@@ -115,3 +115,22 @@ def test_through_the_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_mar
 
 def test_through_the_ssh_tunnel_a_certificate_login_fails_without_the_certificate(tls_mariadb, sshd):
     assert connector_error(tunnelled(certificate_login(tls_mariadb), sshd)).code == "AUTH_FAILED"
+
+
+def test_another_names_certificate_fails_verify_full_and_passes_verify_ca(tls_mariadb):
+    tls_mariadb.serve(shared_authority().issue("db.elsewhere.test"))
+    try:
+        error = connector_error(maria(tls_mariadb, "verify-full"))
+        assert error.code == "SSL_ERROR" and "does not match the host name" in error.message
+        assert run_test(maria(tls_mariadb, "verify-ca")).tls["verified"] is True
+    finally:
+        tls_mariadb.serve(tls_mariadb.server)
+
+
+def test_an_expired_certificate_fails(tls_mariadb):
+    tls_mariadb.serve(shared_authority().issue("localhost", expired=True))
+    try:
+        error = connector_error(maria(tls_mariadb, "verify-ca"))
+        assert error.code == "SSL_ERROR" and "expired" in error.message
+    finally:
+        tls_mariadb.serve(tls_mariadb.server)
