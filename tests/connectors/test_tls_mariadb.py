@@ -134,3 +134,19 @@ def test_an_expired_certificate_fails(tls_mariadb):
         assert error.code == "SSL_ERROR" and "expired" in error.message
     finally:
         tls_mariadb.serve(tls_mariadb.server)
+
+
+def test_prefer_presents_the_client_certificate_when_the_server_offers_tls(tls_mariadb):
+    """prefer is the default: a client certificate given with it must be presented, not dropped."""
+    outcome = run_test(certificate_login(tls_mariadb, "prefer", client=shared_authority().issue("certuser", client=True)))
+    assert outcome.tls["encrypted"] is True and outcome.tls["verified"] is False
+
+
+def test_prefer_with_a_client_certificate_still_connects_to_a_server_without_tls(mariadb):
+    client = shared_authority().issue("root", client=True)
+    source = make_source("mariadb", host="127.0.0.1", port=3306, database_name="mysql",
+                         credentials={"username": "root", "tls_client_key": client.key_pem},
+                         tls={"mode": "prefer", "ca_certificate": None, "client_certificate": client.cert_pem})
+    preferred = run_test(source)
+    need(not preferred.tls["encrypted"], "the machine's MariaDB without TLS")
+    assert preferred.tls["protocol"] is None
