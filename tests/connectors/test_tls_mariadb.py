@@ -140,6 +140,8 @@ def test_prefer_presents_the_client_certificate_when_the_server_offers_tls(tls_m
     """prefer is the default: a client certificate given with it must be presented, not dropped."""
     outcome = run_test(certificate_login(tls_mariadb, "prefer", client=shared_authority().issue("certuser", client=True)))
     assert outcome.tls["encrypted"] is True and outcome.tls["verified"] is False
+    someone = shared_authority().issue("someone", client=True)
+    assert connector_error(certificate_login(tls_mariadb, "prefer", client=someone)).code == "AUTH_FAILED"
 
 
 def test_prefer_with_a_client_certificate_still_connects_to_a_server_without_tls(mariadb):
