@@ -28,6 +28,9 @@ class DataSourceInputExtension(OpenApiSerializerExtension):
         if getattr(self.target, "partial", False) or direction != "request":
             schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
             trimmed_text_patterns(schema.get("properties", {}))
+            for field in schema.get("properties", {}).values():
+                if isinstance(field.get("type"), list):  # a nullable field whose own schema says null too
+                    field["type"] = list(dict.fromkeys(field["type"]))
             return schema
         unsaved = isinstance(self.target, UnsavedSourceInputSerializer)
         mapping = {}

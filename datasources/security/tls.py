@@ -182,6 +182,9 @@ def handshake_failure(exc: BaseException) -> str:
         ("unable to get local issuer", "the server certificate is signed by an unknown CA"),
         ("unknown ca", "the server does not accept the client certificate's CA"),
         ("certificate required", "the server requires a client certificate"),
+        # What came back was not TLS (a plain-text server answering the client's hello).
+        ("wrong version number", "the server does not speak TLS on this port"),
+        ("record layer failure", "the server does not speak TLS on this port"),
         ("verify failed", "the server certificate could not be verified"),
     ):
         if fragment in text:

@@ -8,7 +8,7 @@ from functools import cache
 from rest_framework import serializers
 
 from datasources.connectors import CONNECTORS
-from datasources.services.inputs import DEFAULTS, DataSourceInputSerializer
+from datasources.services.inputs import DEFAULTS, TLS_SCHEMA, DataSourceInputSerializer
 from datasources.services.rules import HEADER_CREDENTIALS
 from rivergen.fields import (
     StrictBooleanField,
@@ -70,6 +70,7 @@ def _configuration_schema(connector) -> dict:
             f"Required unless connection_string is given; {connector.label}'s usual port is {connector.default_port}."
         )
     properties["credentials"] = _credentials_schema(connector)
+    properties["tls"] = _tls_schema(connector)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{connector.label} configuration",
@@ -159,6 +160,16 @@ def trimmed_text_patterns(properties: dict) -> dict:
             properties[name].pop("minLength", None)
             properties[name]["pattern"] = trimmed_text(length, required=not field.allow_blank)
     return properties
+
+
+def _tls_schema(connector) -> dict:
+    """The type's own modes and default, rather than every mode for every type."""
+    if not connector.tls_modes:
+        return {"type": "null", "description": f"{connector.label} sources do not connect over TLS: tls must be null."}
+    schema = {**TLS_SCHEMA, "properties": {**TLS_SCHEMA["properties"], "mode": {"enum": list(connector.tls_modes)}}}
+    schema["description"] = (f"TLS to the source; null or {{}} means {connector.tls_default}. The client key is "
+                             "credentials.tls_client_key.")
+    return schema
 
 
 def request_schema(connector, *, unsaved: bool = False) -> dict:

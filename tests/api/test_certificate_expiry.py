@@ -1,8 +1,11 @@
 """Server certificates watched: kept from the last successful test, shown on read and health,
 announced once per certificate per source when within TLS_CERTIFICATE_WARNING_DAYS."""
-import pytest
+from datetime import timedelta
 
-from datasources.models import HealthCheck, Webhook, WebhookDelivery
+import pytest
+from django.utils import timezone
+
+from datasources.models import DataSource, HealthCheck, Webhook, WebhookDelivery
 from tests.conftest import source_url as url
 from tests.support.certificates import shared_authority
 
@@ -10,17 +13,21 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 EXPIRING = "data_source.certificate_expiring"
 
 
-@pytest.fixture
-def watched(api, workspace, org, tls_postgres):
-    Webhook.objects.create(organization=org, url="https://hooks.example.com/rg", events=[EXPIRING], secret="s" * 32)
+def create_watched(api, workspace, port, name="watched"):
     created = api.post("/api/v1/data-sources", {
-        "workspace_id": workspace.pk, "name": "watched", "type": "postgresql", "host": "localhost",
-        "port": tls_postgres.port, "database_name": "postgres", "schema_auto_refresh": False,
+        "workspace_id": workspace.pk, "name": name, "type": "postgresql", "host": "localhost",
+        "port": port, "database_name": "postgres", "schema_auto_refresh": False, "health_check_interval": 300,
         "credentials": {"username": "postgres"},
         "tls": {"mode": "verify-full", "ca_certificate": shared_authority().pem},
     }, format="json")
     assert created.status_code == 201, created.json()
     return created.json()["data"]["id"]
+
+
+@pytest.fixture
+def watched(api, workspace, org, tls_postgres):
+    Webhook.objects.create(organization=org, url="https://hooks.example.com/rg", events=[EXPIRING], secret="s" * 32)
+    return create_watched(api, workspace, tls_postgres.port)
 
 
 def checked(api, source_id):
@@ -58,5 +65,38 @@ def test_an_expiring_certificate_is_announced_once_per_certificate(api, watched,
         tls_postgres.serve(shared_authority().issue("localhost", days=12))  # renewed, but still soon
         checked(api, watched)
         assert len(announcements()) == 2
+    finally:
+        tls_postgres.serve(tls_postgres.server)
+
+
+def scheduled_round(*source_ids):
+    """Make the sources due and run one health round, as celery beat would."""
+    from datasources.services.health_checks import health_round_run
+
+    DataSource.objects.filter(pk__in=source_ids).update(health_next_check_at=timezone.now() - timedelta(seconds=1))
+    report = health_round_run()
+    assert (report.checked, report.failed) == (len(source_ids), 0)
+
+
+def test_every_scheduled_check_records_the_expiry_and_the_warning_is_sent_once_per_source(
+        api, watched, workspace, tls_postgres, settings):
+    """Manual tests and scheduled rounds share one record of what was announced."""
+    from cryptography import x509
+
+    settings.TLS_CERTIFICATE_WARNING_DAYS = 21
+    soon = shared_authority().issue("localhost", days=10)
+    not_after = x509.load_pem_x509_certificate(soon.cert_pem.encode()).not_valid_after_utc
+    tls_postgres.serve(soon)
+    try:
+        checked(api, watched)
+        scheduled_round(watched)
+        scheduled_round(watched)
+        rounds = HealthCheck.objects.filter(data_source_id=watched, trigger=HealthCheck.Trigger.SCHEDULED)
+        assert [check.certificate_not_after for check in rounds] == [not_after, not_after]
+        assert [p["data"]["data_source_id"] for p in announcements()] == [watched]
+        other = create_watched(api, workspace, tls_postgres.port, name="same server")
+        scheduled_round(watched, other)
+        assert sorted(p["data"]["data_source_id"] for p in announcements()) == sorted([watched, other])
+        assert api.get(f"{url(other)}/health").json()["data"]["server_certificate"]["expiring"] is True
     finally:
         tls_postgres.serve(tls_postgres.server)

@@ -64,3 +64,49 @@ def test_a_server_without_tls_under_prefer_skips_the_tls_step(api, password_post
                     credentials={"username": "postgres", "password": password_postgres.password})
     assert result["status"] == "succeeded" and result["tls"]["encrypted"] is False
     assert [(s["name"], s["status"]) for s in result["steps"]][2:4] == [("tls", "skipped"), ("authenticate", "passed")]
+
+
+def test_a_refused_port_under_the_default_prefer_skips_tls_after_connect(api, postgres):
+    result = _tested(api, host="127.0.0.1", port=free_port(), credentials={"username": "postgres"})
+    assert statuses(result) == [
+        ("resolve", "passed", None), ("connect", "failed", "HOST_UNREACHABLE"), ("tls", "skipped", None),
+        ("authenticate", "skipped", None), ("read_catalogue", "skipped", None),
+    ]
+
+
+def test_a_mariadb_wrong_password_over_verified_tls_fails_at_authenticate(api, tls_mariadb):
+    result = _tested(api, type="mariadb", host="localhost", port=tls_mariadb.port, database_name="shop",
+                     credentials={"username": "app", "password": "wrong"},
+                     tls={"mode": "verify-full", "ca_certificate": shared_authority().pem})
+    assert statuses(result) == [
+        ("resolve", "passed", None), ("connect", "passed", None), ("tls", "passed", None),
+        ("authenticate", "failed", "AUTH_FAILED"), ("read_catalogue", "skipped", None),
+    ]
+
+
+def test_a_plain_login_to_a_server_requiring_tls_fails_at_authenticate_with_tls_required(api, tls_mariadb):
+    result = _tested(api, type="mariadb", host="localhost", port=tls_mariadb.port, database_name="shop",
+                     credentials={"username": "app", "password": tls_mariadb.password}, tls={"mode": "disable"})
+    assert statuses(result) == [
+        ("resolve", "passed", None), ("connect", "passed", None),
+        ("authenticate", "failed", "TLS_REQUIRED"), ("read_catalogue", "skipped", None),
+    ]
+    assert result["tls"] is None
+
+
+def test_through_the_ssh_tunnel_every_step_passes_and_the_tls_is_verified(api, tls_postgres, sshd):
+    result = _tested(api, host="localhost", port=tls_postgres.port, schema_name="public", **sshd.fields(),
+                     credentials={"username": "postgres", "ssh_private_key": sshd.keys["plain"]},
+                     tls={"mode": "verify-full", "ca_certificate": shared_authority().pem})
+    assert statuses(result) == [(name, "passed", None) for name in
+                                ("resolve", "ssh_tunnel", "connect", "tls", "authenticate", "read_catalogue")]
+    assert result["tls"]["verified"] is True and result["tls"]["server_certificate"]["subject"] == "CN=localhost"
+
+
+def test_require_against_a_server_without_tls_fails_at_tls(api, password_postgres):
+    result = _tested(api, host="127.0.0.1", port=password_postgres.port, tls={"mode": "require"},
+                     credentials={"username": "postgres", "password": password_postgres.password})
+    assert statuses(result) == [
+        ("resolve", "passed", None), ("connect", "passed", None), ("tls", "failed", "TLS_UNAVAILABLE"),
+        ("authenticate", "skipped", None), ("read_catalogue", "skipped", None),
+    ]

@@ -187,3 +187,55 @@ def test_export_and_apply_are_documented_with_the_bundle_schema(schema):
     plan = resolve(schema, success_data(schema, "/api/v1/data-sources/apply", "post"))
     assert set(plan["properties"]) == {"dry_run", "summary", "changes"}
     assert {p["name"] for p in apply["parameters"]} == {"dry_run", "prune", "workspace_id"}
+
+
+def test_the_test_result_shows_its_tls_summary_and_steps(schema):
+    """Issue 18: the test result's shape (saved and unsaved share one component)."""
+    components = schema["components"]["schemas"]
+    result = components["ConnectionTest"]
+    assert {"tls", "steps"} <= set(result["required"])
+    assert result["properties"]["tls"]["oneOf"] == [{"$ref": "#/components/schemas/TlsOutcome"}, {"type": "null"}]
+    tls = components["TlsOutcome"]
+    assert set(tls["required"]) == {"encrypted", "verified", "protocol", "server_certificate"}
+    assert tls["properties"]["encrypted"] == tls["properties"]["verified"] == {"type": "boolean"}
+    assert tls["properties"]["server_certificate"]["oneOf"] == [
+        {"$ref": "#/components/schemas/ServerCertificate"}, {"type": "null"}]
+    assert set(components["ServerCertificate"]["required"]) == {"subject", "issuer", "not_after", "days_left", "sha256"}
+    assert result["properties"]["steps"]["items"] == {"$ref": "#/components/schemas/TestStep"}
+    step = components["TestStep"]
+    assert set(step["required"]) == {"name", "status", "duration_ms", "error_code", "message"}
+    assert resolve(schema, step["properties"]["name"])["enum"] == [
+        "resolve", "ssh_tunnel", "connect", "tls", "authenticate", "read_catalogue"]
+    assert resolve(schema, step["properties"]["status"])["enum"] == ["passed", "failed", "skipped"]
+
+
+def test_the_read_and_the_health_show_tls_and_the_server_certificate(schema):
+    watched = {"oneOf": [{"$ref": "#/components/schemas/WatchedCertificate"}, {"type": "null"}]}
+    for component in ("DataSourceDetail", "DataSourceRead"):
+        properties = schema["components"]["schemas"][component]["properties"]
+        assert properties["tls"]["properties"]["mode"]["enum"] == ["disable", "prefer", "require", "verify-ca", "verify-full"]
+        assert {key: properties["server_certificate"][key] for key in watched} == watched
+    assert "tls" not in schema["components"]["schemas"]["DataSource"]["properties"]  # the 201 keeps the spec's keys
+    health = resolve(schema, success_data(schema, "/api/v1/data-sources/{id}/health", "get"))
+    assert {key: health["properties"]["server_certificate"][key] for key in watched} == watched
+    assert "expiring" in schema["components"]["schemas"]["WatchedCertificate"]["required"]
+
+
+@pytest.mark.parametrize("suffix", ["SourceRequest", "TestRequest"])
+def test_each_types_body_takes_its_own_tls_modes_and_the_client_key(schema, suffix):
+    for type_name, connector in CONNECTORS.items():
+        body = schema["components"]["schemas"]["".join(p.capitalize() for p in type_name.split("_")) + suffix]
+        tls = body["properties"]["tls"]
+        if not connector.tls_modes:
+            assert tls["type"] == "null", type_name
+            continue
+        assert tls["properties"]["mode"]["enum"] == list(connector.tls_modes), type_name
+        assert set(tls["properties"]) == {"mode", "ca_certificate", "client_certificate"}
+        assert connector.tls_default in tls["description"]
+        assert body["properties"]["credentials"]["properties"]["tls_client_key"]["writeOnly"] is True, type_name
+
+
+def test_a_patch_body_names_each_type_once(schema):
+    for name, field in schema["components"]["schemas"]["PatchedDataSourceInputRequest"]["properties"].items():
+        kinds = field.get("type")
+        assert not isinstance(kinds, list) or len(kinds) == len(set(kinds)), name

@@ -68,7 +68,9 @@ def test_certificate_login_passes_with_the_client_certificate_and_fails_without(
     client = shared_authority().issue("certuser", client=True)
     outcome = run_test(pg(tls_postgres, "verify-full", user="certuser", cert=client.cert_pem, key=client.key_pem))
     assert outcome.tls["verified"] is True
-    assert connector_error(pg(tls_postgres, "verify-full", user="certuser")).code == "AUTH_FAILED"
+    error = connector_error(pg(tls_postgres, "verify-full", user="certuser"))
+    assert error.code == "AUTH_FAILED" and error.message == (
+        "The server refused the login of 'certuser': it requires a client certificate.")
 
 
 def test_material_files_are_private_and_removed(tls_postgres, monkeypatch, tmp_path):
@@ -107,21 +109,49 @@ def test_a_login_that_cannot_use_the_schema_is_permission_denied(tls_postgres):
     assert error.code == "PERMISSION_DENIED" and "hidden" in error.message
 
 
-def test_through_the_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_postgres, sshd):
-    def tunnelled(mode, **kwargs):
-        source = pg(tls_postgres, mode, **kwargs)
-        for field, value in sshd.fields().items():
-            setattr(source, field, value)
-        source.credentials["ssh_private_key"] = sshd.keys["plain"]
-        return source
+def tunnelled(cluster, sshd, mode, **kwargs):
+    source = pg(cluster, mode, **kwargs)
+    for field, value in sshd.fields().items():
+        setattr(source, field, value)
+    source.credentials["ssh_private_key"] = sshd.keys["plain"]
+    return source
 
+
+@pytest.fixture
+def localhost_only(tls_postgres):
+    """The cluster serving a certificate for ``localhost`` alone: the tunnel's local end is 127.0.0.1,
+    so a check of the dialled address instead of the source's host name would fail."""
+    tls_postgres.serve(shared_authority().issue("localhost", names=("localhost",)))
+    yield tls_postgres
+    tls_postgres.serve(tls_postgres.server)
+
+
+def test_through_the_ssh_tunnel_verify_full_checks_the_sources_host_name(localhost_only, sshd):
+    outcome = run_test(tunnelled(localhost_only, sshd, "verify-full"))
+    assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"
+    localhost_only.serve(shared_authority().issue("db.elsewhere.test"))
+    error = connector_error(tunnelled(localhost_only, sshd, "verify-full"))
+    assert error.code == "SSL_ERROR" and "does not match the host name" in error.message
+    assert run_test(tunnelled(localhost_only, sshd, "verify-ca")).tls["verified"] is True
+
+
+def test_through_the_ssh_tunnel_an_expired_certificate_fails(localhost_only, sshd):
+    localhost_only.serve(shared_authority().issue("localhost", expired=True))
+    error = connector_error(tunnelled(localhost_only, sshd, "verify-full"))
+    assert error.code == "SSL_ERROR" and "expired" in error.message
+
+
+def test_through_the_ssh_tunnel_certificate_login_passes_with_the_client_certificate_and_fails_without(
+        localhost_only, sshd):
     client = shared_authority().issue("certuser", client=True)
-    tls_postgres.serve(shared_authority().issue("localhost", names=("localhost",)))  # not 127.0.0.1
-    try:  # the tunnel's local end is 127.0.0.1, but the name checked is still the source's host
-        outcome = run_test(tunnelled("verify-full", user="certuser", cert=client.cert_pem, key=client.key_pem))
-        assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"
-        tls_postgres.serve(shared_authority().issue("db.elsewhere.test"))
-        error = connector_error(tunnelled("verify-full"))
-        assert error.code == "SSL_ERROR" and "does not match the host name" in error.message
-    finally:
-        tls_postgres.serve(tls_postgres.server)
+    outcome = run_test(tunnelled(localhost_only, sshd, "verify-full", user="certuser", cert=client.cert_pem,
+                                 key=client.key_pem))
+    assert outcome.tls["verified"] is True
+    error = connector_error(tunnelled(localhost_only, sshd, "verify-full", user="certuser"))
+    assert error.code == "AUTH_FAILED" and "requires a client certificate" in error.message
+
+
+def test_a_client_certificate_for_another_login_is_refused_saying_so(tls_postgres):
+    someone = shared_authority().issue("someone", client=True)
+    error = connector_error(pg(tls_postgres, "verify-full", user="certuser", cert=someone.cert_pem, key=someone.key_pem))
+    assert error.code == "AUTH_FAILED" and error.message.endswith("the client certificate does not name this login.")

@@ -31,3 +31,13 @@ def test_another_ca_fails_verification(tls_redis):
 def test_without_a_client_certificate_the_server_refuses(tls_redis):
     error = connector_error(redis_source(tls_redis, client=False))
     assert error.code == "SSL_ERROR"
+
+
+def test_through_the_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_redis, sshd):
+    # The server's certificate names localhost only; the client dials the tunnel's end, 127.0.0.1.
+    source = redis_source(tls_redis)
+    for field, value in sshd.fields().items():
+        setattr(source, field, value)
+    source.credentials["ssh_private_key"] = sshd.keys["plain"]
+    outcome = connector_for("redis")().test(source)
+    assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"

@@ -3,7 +3,8 @@
 Each of the 24 types has a case: a source holding a canary in every secret key its type accepts,
 pointed at a local server its real driver talks to, so that the driver produces its own error
 text. Real servers where one runs here (a SCRAM PostgreSQL refusing the password, also as
-Redshift and inside a connection string; a MariaDB user, also as MySQL; Redis refusing AUTH; an
+Redshift and inside a connection string; a TLS cluster verifying a client certificate and
+refusing its login; a MariaDB user, also as MySQL; Redis refusing AUTH; an
 HTTP API and an Elasticsearch answering 401 with what they received; sshd refusing the key or the
 password; google-auth refusing a service-account key), else a listener answering a line of
 garbage (SQL Server, Oracle, Snowflake, MongoDB, Cassandra, DynamoDB) or a real stored file (the
@@ -122,6 +123,19 @@ def postgres_tls_client_key(ctx):
                     extra_canaries=[client.key_pem.splitlines()[1], "PRIVATE KEY"],
                     port=ctx.password_postgres.port, database_name="postgres",
                     tls={"mode": "prefer", "client_certificate": client.cert_pem})
+
+
+@case("postgresql tls client key in a verified handshake", "postgresql", server=True)
+def postgres_tls_client_key_used(ctx):
+    """The key really signs a handshake: the TLS cluster verifies the certificate, then refuses it
+    for ``certuser`` (it names someone else), in libpq's own words."""
+    from tests.support.certificates import shared_authority
+    client = shared_authority().issue("someone", client=True)
+    return _planted(ctx, "postgresql", {"username": "certuser", CLIENT_KEY: client.key_pem},
+                    extra_canaries=[client.key_pem.splitlines()[1], "PRIVATE KEY"],
+                    host="localhost", port=ctx.tls_postgres.port, database_name="postgres",
+                    tls={"mode": "verify-full", "ca_certificate": shared_authority().pem,
+                         "client_certificate": client.cert_pem})
 
 
 @case("postgresql connection string", "postgresql", server=True)
@@ -371,7 +385,7 @@ class Context:
     """What a case points its source at; each server is started (or found) when a case first asks."""
 
     SERVERS = {"password_postgres": "password_postgres", "sshd": "sshd", "mariadb_user": "mariadb_user",
-               "redis_user": "redis_user"}
+               "redis_user": "redis_user", "tls_postgres": "tls_postgres"}
 
     def __init__(self, request, workspace, http, garbage, stored_file):
         self.request, self.workspace, self.http, self.garbage, self.stored_file = (
@@ -503,7 +517,7 @@ class NoServers:
 
     workspace = type("W", (), {"pk": 1})()
     http = type("H", (), {"port": 1, "routes": {}})()
-    garbage = password_postgres = type("P", (), {"port": 1})()
+    garbage = password_postgres = tls_postgres = type("P", (), {"port": 1})()
     sshd = type("S", (), {"fields": staticmethod(lambda: {"use_ssh_tunnel": True, "ssh_host": "127.0.0.1",
                                                           "ssh_port": 1, "ssh_username": "u"})})()
     stored_file = type("F", (), {"name": "f.csv"})()

@@ -1,12 +1,19 @@
 """A throwaway MariaDB with TLS and ``require_secure_transport=ON``: its own datadir, port and
-socket, a certificate from the tests' CA, and a password login ``app``."""
+socket, a certificate from the tests' CA (for ``localhost`` only: a check of the dialled address
+127.0.0.1 would fail), a password login ``app`` and ``certuser``, a login that needs a client
+certificate ``CN=certuser`` of the tests' CA (``REQUIRE SUBJECT … AND ISSUER …``, no password).
+
+``serve(issued)`` swaps the server certificate (``FLUSH SSL``, then a check that the new one is
+presented)."""
+import hashlib
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -20,6 +27,42 @@ BINARIES = ("/usr/sbin/mariadbd", "/usr/bin/mariadb-install-db", "/usr/bin/maria
 class TlsMariaDb:
     port: int
     password: str
+    root: str
+    socket: str
+    server: object = field(default=None, repr=False)  # the certificate served at start
+
+    def sql(self, statement):
+        subprocess.run(["mariadb", f"--socket={self.socket}", "-uroot", "-e", statement],
+                       check=True, capture_output=True, timeout=30)
+
+    def serve(self, issued):
+        _write(self.root, "cert.pem", issued.cert_pem)
+        _write(self.root, "key.pem", issued.key_pem)
+        self.sql("FLUSH SSL")
+        wanted = hashlib.sha256(ssl.PEM_cert_to_DER_cert(issued.cert_pem)).hexdigest()
+        deadline = time.monotonic() + 10
+        while _presented(self.port) != wanted:
+            if time.monotonic() > deadline:
+                raise AssertionError("the reloaded certificate is not presented")
+            time.sleep(0.1)
+
+
+def _presented(port):
+    """The SHA-256 of the certificate the server presents (a handshake of PyMySQL's, unverified; the
+    login that follows is refused, which does not matter)."""
+    import pymysql
+
+    from datasources.security.tls import recording
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    seen = {}
+    try:
+        pymysql.connect(host="127.0.0.1", port=port, user="nobody", password="x", connect_timeout=5,
+                        ssl=recording(context, seen)).close()
+    except pymysql.err.OperationalError:
+        pass
+    return hashlib.sha256(seen["der"]).hexdigest() if seen.get("der") else None
 
 
 def _write(root, name, text):
@@ -37,7 +80,7 @@ def tls_mariadb():
     need(all(os.path.exists(b) for b in BINARIES) and os.geteuid() == 0, "MariaDB binaries (as root) for a TLS server")
     root = tempfile.mkdtemp(prefix="rg-tls-maria-")
     data, socket_path, port = os.path.join(root, "data"), os.path.join(root, "sock"), free_port()
-    server = shared_authority().issue("localhost", names=("localhost", "127.0.0.1"))
+    server = shared_authority().issue("localhost", names=("localhost",))
     files = {name: _write(root, name + ".pem", text) for name, text in
              (("ca", shared_authority().pem), ("cert", server.cert_pem), ("key", server.key_pem))}
     subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
@@ -55,10 +98,12 @@ def tls_mariadb():
             assert process.poll() is None and time.monotonic() < deadline, "mariadbd did not start"
             time.sleep(0.2)
         password = secrets.token_urlsafe(12)
-        subprocess.run(["mariadb", f"--socket={socket_path}", "-uroot", "-e",
-                        (f"CREATE USER 'app'@'%' IDENTIFIED BY '{password}'; CREATE DATABASE shop; "
-                         "GRANT ALL ON shop.* TO 'app'@'%';")], check=True, capture_output=True, timeout=30)
-        yield TlsMariaDb(port=port, password=password)
+        server_db = TlsMariaDb(port=port, password=password, root=root, socket=socket_path, server=server)
+        server_db.sql(f"CREATE USER 'app'@'%' IDENTIFIED BY '{password}'; CREATE DATABASE shop; "
+                      "GRANT ALL ON shop.* TO 'app'@'%'; "
+                      "CREATE USER 'certuser'@'%' REQUIRE SUBJECT '/CN=certuser' AND ISSUER '/CN=RiverGen Test CA'; "
+                      "GRANT ALL ON shop.* TO 'certuser'@'%';")
+        yield server_db
     finally:
         process.terminate()
         try:

@@ -60,6 +60,9 @@ class SqlAlchemyConnector(SqlConnector):
     def tls_report(self, conn, found, endpoint, source) -> dict | None:
         return None
 
+    def tls_engine(self, engine, found):
+        """What the driver's TLS needs beyond connect arguments (connect events on ``engine``)."""
+
     def failure(self, exc, source, target, endpoint, found):
         return classify(exc, target)
 
@@ -132,6 +135,7 @@ class SqlAlchemyConnector(SqlConnector):
                 )
             except (ImportError, sqlalchemy.exc.NoSuchModuleError):
                 raise driver_missing(self.driver_package) from None
+            self.tls_engine(engine, found)
             try:
                 # Connecting gets connection_timeout, also inside a discovery's longer deadline.
                 with run_within(source.connection_timeout, engine.connect,
@@ -237,14 +241,12 @@ class MySqlConnector(SqlAlchemyConnector):
     def tls_report(self, conn, found, endpoint, source):
         return secure.pymysql_report(conn.connection.dbapi_connection, found)
 
+    def tls_engine(self, engine, found):
+        secure.pymysql_preferred(engine, found)
+
     def failure(self, exc, source, target, endpoint, found):
-        error = classify(exc, target)
-        # MariaDB refuses a plain login under require_secure_transport like a wrong password.
-        if error.code == "AUTH_FAILED" and found.mode == "disable" and secure.pymysql_login_over_tls(
-                target, endpoint, self.connect_args(source, target, endpoint)):
-            return ConnectorError("TLS_REQUIRED", f"{target.describe()} refuses connections without TLS "
-                                                  "(it answers them like a wrong password): set tls.mode to require or verify-full.")
-        return error
+        return secure.pymysql_failure(classify(exc, target), target, endpoint,
+                                      self.connect_args(source, target, endpoint), found)
 
     def schema_filter(self, source, target):
         # In MySQL a database is a schema: read the one named, not the whole server.

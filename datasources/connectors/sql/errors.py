@@ -33,6 +33,13 @@ MESSAGES = {
 }
 
 
+# Refusals that say why (lower-cased fragment, our words): a certificate login is not a wrong password.
+AUTH_REASONS = (
+    ("requires a valid client certificate", "it requires a client certificate"),
+    ("certificate authentication failed", "the client certificate does not name this login"),
+)
+
+
 def classify(exc: BaseException, target, why: BaseException | None = None) -> ConnectorError:
     """``why``: an error that says better than ``exc`` why a handshake failed."""
     code = _code_of(exc)
@@ -40,6 +47,10 @@ def classify(exc: BaseException, target, why: BaseException | None = None) -> Co
         user=repr(target.username or ""), database=repr(target.database or ""),
         where=target.describe(), kind=type(exc).__name__, why=handshake_failure(why or exc),
     )
+    if code == "AUTH_FAILED":
+        text = str(exc).lower()
+        reason = next((reason for fragment, reason in AUTH_REASONS if fragment in text), None)
+        message = f"{message[:-1]}: {reason}." if reason else message
     return ConnectorError(code, message)
 
 

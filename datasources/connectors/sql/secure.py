@@ -9,6 +9,7 @@ import os
 import ssl
 import struct
 
+from datasources.connectors.base import ConnectorError
 from datasources.security import network
 from datasources.security.tls import (
     VERIFYING,
@@ -42,8 +43,28 @@ def pymysql_options(found: Material, hostname: str) -> dict:
     if found.mode == "disable":
         return {"ssl_disabled": True}
     if found.mode == "prefer":
-        return {}  # PyMySQL's own "preferred": TLS when offered, never verified
+        return {}  # PyMySQL's own "preferred": TLS when offered, never verified (see pymysql_preferred)
     return {"ssl": host_checking_context(found, hostname)}
+
+
+def pymysql_preferred(engine, found: Material) -> None:
+    """Under ``prefer`` with a client certificate, PyMySQL's preferred mode (TLS when the server offers
+    it, else plain text) with a context that presents the certificate: an ``ssl`` argument would make
+    TLS required, and PyMySQL's own preferred context has no certificate."""
+    if found.mode != "prefer" or not found.cert:
+        return
+    from pymysql.connections import Connection
+    from sqlalchemy import event
+
+    context = client_context(found)  # prefer: not verified
+
+    def connect(dialect, record, cargs, cparams):
+        connection = Connection(*cargs, **cparams, defer_connect=True)
+        connection.ctx = context  # PyMySQL set ssl (True) and _ssl_required (False) for its preferred mode
+        connection.connect()
+        return connection
+
+    event.listen(engine, "do_connect", connect)
 
 
 def host_checking_context(found: Material, hostname: str) -> ssl.SSLContext:
@@ -111,13 +132,27 @@ def pymysql_report(raw, found: Material) -> dict:
                   der=sock.getpeercert(binary_form=True) if encrypted else None)
 
 
-def pymysql_login_over_tls(target, endpoint, connect_args) -> bool:
-    """Whether the same login succeeds over (unverified) TLS: then the server only refused plain text."""
+def pymysql_failure(error, target, endpoint, connect_args, found: Material):
+    """MariaDB refuses a plain login under require_secure_transport like a wrong password: under
+    ``disable`` an AUTH_FAILED is TLS_REQUIRED when the same login passes over TLS."""
+    if error.code == "AUTH_FAILED" and found.mode == "disable" and pymysql_login_over_tls(
+            target, endpoint, connect_args, found):
+        return ConnectorError("TLS_REQUIRED", f"{target.describe()} refuses connections without TLS (it answers "
+                                              "them like a wrong password): set tls.mode to require or verify-full.")
+    return error
+
+
+def pymysql_login_over_tls(target, endpoint, connect_args, found: Material) -> bool:
+    """Whether the same login succeeds over (unverified) TLS: then the server only refused plain text.
+
+    The source's client certificate goes along: a login created ``REQUIRE X509`` needs it there too.
+    """
     import pymysql
+    over_tls = Material("require", found.directory, cert=found.cert, key=found.key)
     try:
         pymysql.connect(host=endpoint.address, port=endpoint.port, user=target.username or "",
                         password=target.password or "", database=target.database,
-                        ssl=host_checking_context(Material("require"), endpoint.hostname), **connect_args).close()
+                        ssl=host_checking_context(over_tls, endpoint.hostname), **connect_args).close()
     except pymysql.MySQLError:
         return False
     return True
