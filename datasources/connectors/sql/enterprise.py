@@ -1,0 +1,103 @@
+"""Microsoft SQL Server (pymssql, FreeTDS) and Oracle (python-oracledb in thin mode), and how each
+applies the source's ``tls``.
+
+Oracle speaks TLS on a TCPS listener from the first byte (no in-band negotiation): ``require`` and
+``verify-*`` connect with TCPS and our ``ssl.SSLContext`` (in memory; the client certificate too),
+``disable`` and ``prefer`` with plain TCP (there is nothing to prefer: a TCP listener never offers TLS).
+
+FreeTDS negotiates TLS in the TDS pre-login (``encryption`` off / request / require) but takes a
+CA only from a ``freetds.conf`` file, read process-wide, and presents no client certificates: it
+encrypts without verifying. ``verify-ca``, ``verify-full`` and a client certificate answer
+``UNSUPPORTED`` rather than claim a verification that does not happen.
+"""
+from datasources.connectors.base import ConnectorError
+from datasources.connectors.sql import introspection
+from datasources.connectors.sql.engines import SqlAlchemyConnector
+from datasources.connectors.sql.errors import classify
+from datasources.connectors.tls_probe import mentions_tls, tls_error
+from datasources.security.tls import ENCRYPTING, VERIFYING, client_context, recording, tls_report
+
+FREETDS_ENCRYPTION = {"disable": "off", "prefer": "request", "require": "require"}
+
+
+class SqlServerConnector(SqlAlchemyConnector):
+    type_name, label, default_port = "sqlserver", "Microsoft SQL Server", 1433
+    schemes = ("mssql", "sqlserver", "mssql+pymssql", "mssql+pyodbc")
+    drivername, driver_package = "mssql+pymssql", "pymssql"
+    version_query = "SELECT @@VERSION"
+    queries = introspection.SQLSERVER
+    relay = True  # FreeTDS retries a silent login past login_timeout
+    tls_honoured = True
+
+    def connect_args(self, source, target, endpoint):
+        return {"login_timeout": source.connection_timeout, "timeout": source.connection_timeout}
+
+    def tls_options(self, found, endpoint):
+        if found.mode in VERIFYING:
+            raise ConnectorError("UNSUPPORTED", f"SQL Server's driver (FreeTDS) cannot verify the server certificate "
+                                                f"per connection: tls.mode {found.mode} is not available; require "
+                                                "encrypts without verifying.")
+        if found.cert:
+            raise ConnectorError("UNSUPPORTED", "SQL Server's driver (FreeTDS) cannot present a client certificate: "
+                                                "remove tls.client_certificate.")
+        return {"encryption": FREETDS_ENCRYPTION[found.mode]}
+
+    def tls_report(self, conn, found, endpoint, source):
+        if found.mode == "require":  # FreeTDS refuses to go on unencrypted: this session is encrypted
+            return tls_report("require", {"protocol": None})
+        if found.mode == "disable":
+            return tls_report("disable", {})
+        return None  # prefer: whether the server took it up, FreeTDS does not say
+
+    def failure(self, exc, source, target, endpoint, found):
+        text = str(exc).lower()
+        if found.mode == "require" and ("encryption" in text or "ssl" in text or "tls" in text):
+            return ConnectorError("TLS_UNAVAILABLE", f"{target.describe()} did not negotiate TLS, which tls.mode "
+                                                     "require demands (it offers no encryption, or the handshake failed).")
+        return classify(exc, target)
+
+    def limit_queries(self, conn, seconds):
+        raw = getattr(conn.connection.dbapi_connection, "_conn", None)
+        if raw is not None and hasattr(raw, "query_timeout"):
+            raw.query_timeout = int(seconds)
+
+
+class OracleConnector(SqlAlchemyConnector):
+    type_name, label, default_port = "oracle", "Oracle", 1521
+    schemes = ("oracle", "oracle+oracledb")
+    drivername, driver_package = "oracle+oracledb", "oracledb"
+    version_query = "SELECT banner FROM v$version WHERE ROWNUM = 1"
+    queries = introspection.ORACLE
+    relay = True  # the thin driver's tcp_connect_timeout does not cover the login exchange
+    tls_honoured = True
+
+    def url(self, target, endpoint):
+        from sqlalchemy.engine import URL
+        # The address goes in connect_args: a DSN SQLAlchemy builds would say PROTOCOL=tcp.
+        return URL.create(self.drivername, username=target.username, password=target.password)
+
+    def connect_args(self, source, target, endpoint):
+        return {"host": endpoint.address, "port": endpoint.port, "service_name": target.database or "",
+                "tcp_connect_timeout": float(source.connection_timeout)}
+
+    def tls_options(self, found, endpoint):
+        if found.mode not in ENCRYPTING:
+            return {"protocol": "tcp"}
+        # The thin driver's own check compares the certificate with the address it dialled (a
+        # checked address or a tunnel's end): ours checks the source's host name instead.
+        context = recording(client_context(found), found.seen, endpoint.hostname)
+        return {"protocol": "tcps", "ssl_context": context, "ssl_server_dn_match": False}
+
+    def tls_report(self, conn, found, endpoint, source):
+        return tls_report(found.mode, found.seen if found.mode in ENCRYPTING else {})
+
+    def failure(self, exc, source, target, endpoint, found):
+        if found.mode in ENCRYPTING and mentions_tls(exc):
+            return tls_error(exc, self.label, target.describe())
+        return classify(exc, target)
+
+    def schema_filter(self, source, target):
+        return (source.schema_name or "").upper() or None
+
+    def limit_queries(self, conn, seconds):
+        conn.connection.dbapi_connection.call_timeout = int(seconds) * 1000
