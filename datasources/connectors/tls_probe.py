@@ -32,9 +32,9 @@ def probe(endpoint, context: ssl.SSLContext, timeout: float, label: str) -> None
 def tls_error(exc: BaseException, label: str, where: str) -> ConnectorError:
     text = str(exc).lower()
     if isinstance(exc, TimeoutError) or "timed out" in text:
-        return ConnectorError("TIMEOUT", f"{label} at {where} did not complete the TLS handshake in time.")
+        return ConnectorError("TIMEOUT", f"{label[:1].upper() + label[1:]} at {where} did not complete the TLS handshake in time.")
     if isinstance(exc, (ssl.SSLEOFError, ConnectionResetError, BrokenPipeError)) or any(n in text for n in NOT_TLS):
-        return ConnectorError("TLS_UNAVAILABLE", f"{label} at {where} does not answer the TLS handshake: it offers "
+        return ConnectorError("TLS_UNAVAILABLE", f"{label[:1].upper() + label[1:]} at {where} does not answer the TLS handshake: it offers "
                                                  "no TLS on this port, which the source's tls.mode demands.")
     return ConnectorError("SSL_ERROR", f"The TLS negotiation with {label} at {where} failed: {handshake_failure(exc)}.")
 

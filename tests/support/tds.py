@@ -1,8 +1,9 @@
 """A loopback server of the TDS pre-login (SQL Server's first exchange) and its TLS handshake, which
 TDS 7 carries inside pre-login packets: enough to prove what FreeTDS does under each tls.mode.
 
-``encryption`` is what the server answers (``ENCRYPT_ON`` or ``ENCRYPT_NOT_SUP``); after a
-handshake (``handshakes`` counts them) the server hangs up before any login.
+``encryption`` is what the server answers (``ENCRYPT_ON`` or ``ENCRYPT_NOT_SUP``); ``handshakes``
+counts the TLS handshakes completed, and ``logins`` notes how each client's next message came
+(``"tls"``: a TLS record, ``"plain"``: a TDS login packet) before the server hangs up.
 """
 import socket
 import ssl
@@ -48,6 +49,7 @@ class TdsServer:
         self.context = server_context(issued)
         self.encryption = encryption
         self.handshakes = 0
+        self.logins = []
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -69,6 +71,9 @@ class TdsServer:
             conn.sendall(prelogin_reply(self.encryption))
             if self.encryption == ENCRYPT_ON:
                 self._handshake(conn)
+            first = conn.recv(1)
+            if first:
+                self.logins.append("tls" if first[0] == 0x17 else "plain" if first[0] == 0x10 else first.hex())
         except (OSError, ssl.SSLError):
             pass
         finally:

@@ -2,7 +2,8 @@
 says a few bytes that are no database's protocol and hangs up: enough to prove what a driver's TLS
 layer does (verified, name checked, refused) for servers these tests cannot run.
 
-``handshakes`` counts the handshakes that completed on the server's side.
+``handshakes`` counts the handshakes that completed on the server's side; ``client_subjects``
+lists the subject of each client certificate presented (the listener asks for one, optionally).
 """
 import socket
 import ssl
@@ -28,8 +29,12 @@ class TlsListener:
     def __init__(self, issued: Issued | None = None, *, tls: bool = True, reply: bytes = GARBAGE_LINE):
         issued = issued or shared_authority().issue("localhost", names=("localhost",))
         self.context = server_context(issued) if tls else None
+        if self.context is not None:
+            self.context.verify_mode = ssl.CERT_OPTIONAL
+            self.context.load_verify_locations(cadata=shared_authority().pem)
         self.reply = reply
         self.handshakes = 0
+        self.client_subjects = []
         self.lock = threading.Lock()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -52,6 +57,9 @@ class TlsListener:
                 conn = self.context.wrap_socket(conn, server_side=True)
                 with self.lock:
                     self.handshakes += 1
+                    presented = conn.getpeercert()
+                    if presented:
+                        self.client_subjects.append(dict(pair[0] for pair in presented["subject"])["commonName"])
             else:
                 conn.recv(1024)  # a plain server reads what came (a ClientHello) as its own protocol
             conn.sendall(self.reply)

@@ -11,11 +11,13 @@ encrypts without verifying. ``verify-ca``, ``verify-full`` and a client certific
 ``UNSUPPORTED`` rather than claim a verification that does not happen.
 """
 from datasources.connectors.base import ConnectorError
-from datasources.connectors.sql import introspection
+import ssl
+
+from datasources.connectors.sql import introspection, tds
 from datasources.connectors.sql.engines import SqlAlchemyConnector
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.tls_probe import mentions_tls, tls_error
-from datasources.security.tls import ENCRYPTING, VERIFYING, client_context, recording, tls_report
+from datasources.security.tls import ENCRYPTING, VERIFYING, client_context, handshake_failure, recording, tls_report
 
 FREETDS_ENCRYPTION = {"disable": "off", "prefer": "request", "require": "require"}
 
@@ -43,17 +45,27 @@ class SqlServerConnector(SqlAlchemyConnector):
         return {"encryption": FREETDS_ENCRYPTION[found.mode]}
 
     def tls_report(self, conn, found, endpoint, source):
-        if found.mode == "require":  # FreeTDS refuses to go on unencrypted: this session is encrypted
-            return tls_report("require", {"protocol": None})
         if found.mode == "disable":
-            return tls_report("disable", {})
-        return None  # prefer: whether the server took it up, FreeTDS does not say
+            return None  # FreeTDS's "off" still encrypts the login where the server can: neither plain nor encrypted
+        # FreeTDS does not say what was negotiated: a pre-login of ours asks the server what it offers
+        # (under request and require FreeTDS encrypts exactly when it does) and reads its certificate.
+        try:
+            return tls_report(found.mode, tds.handshake(endpoint, source.connection_timeout))
+        except (OSError, ssl.SSLError):
+            return None
 
     def failure(self, exc, source, target, endpoint, found):
-        text = str(exc).lower()
-        if found.mode == "require" and ("encryption" in text or "ssl" in text or "tls" in text):
-            return ConnectorError("TLS_UNAVAILABLE", f"{target.describe()} did not negotiate TLS, which tls.mode "
-                                                     "require demands (it offers no encryption, or the handshake failed).")
+        # FreeTDS reports every failed connection alike ("TDS server connection failed"): ask the server.
+        if found.mode in ("prefer", "require"):
+            try:
+                offered = tds.handshake(endpoint, source.connection_timeout)
+            except ssl.SSLError as error:
+                return ConnectorError("SSL_ERROR", f"The TLS negotiation with {target.describe()} failed: "
+                                                   f"{handshake_failure(error)}.")
+            except (OSError, ConnectorError):
+                offered = None
+            if offered == {} and found.mode == "require":
+                return ConnectorError("TLS_UNAVAILABLE", f"{target.describe()} offers no TLS, which tls.mode require demands.")
         return classify(exc, target)
 
     def limit_queries(self, conn, seconds):
