@@ -39,6 +39,13 @@ def tls_error(exc: BaseException, label: str, where: str) -> ConnectorError:
     return ConnectorError("SSL_ERROR", f"The TLS negotiation with {label} at {where} failed: {handshake_failure(exc)}.")
 
 
-def mentions_tls(exc: BaseException) -> bool:
+def driver_tls_error(exc: BaseException, label: str, where: str, handshake_done: bool) -> ConnectorError | None:
+    """The TLS failure a driver's error stands for, or None when it is none. After a handshake
+    that completed (``handshake_done``), only a verification failure is one: an end of stream then
+    is the server hanging up in its own protocol, not a server without TLS."""
     text = str(exc).lower()
-    return any(word in text for word in ("ssl", "certificate", "tls"))
+    if not any(word in text for word in ("ssl", "certificate", "tls")):
+        return None
+    if handshake_done and not any(word in text for word in ("certificate", "verify failed", "hostname")):
+        return None
+    return tls_error(exc, label, where)

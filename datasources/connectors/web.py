@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from datasources.connectors.base import ConnectorError, driver_missing
-from datasources.security import network
 from datasources.connectors.tls_probe import tls_error
+from datasources.security import network
 
 
 @dataclass

@@ -10,9 +10,15 @@ from datasources.connectors.base import (
 )
 from datasources.connectors.nosql.base import NoSqlConnector, fields_of
 from datasources.connectors.targets import by_host_name
-from datasources.connectors.tls_probe import mentions_tls, probe, tls_error
+from datasources.connectors.tls_probe import driver_tls_error, probe
 from datasources.security import network
-from datasources.security.tls import CLIENT_KEY, client_context, material, recording, tls_report
+from datasources.security.tls import (
+    CLIENT_KEY,
+    client_context,
+    material,
+    recording,
+    tls_report,
+)
 from rivergen.milestones import milestone
 
 SAMPLE_SIZE = 100  # documents per collection read to infer its fields
@@ -53,11 +59,12 @@ class MongoConnector(NoSqlConnector):
             import pymongo.errors as errors
         except ImportError:
             raise driver_missing("pymongo") from None
+        seen = {} if seen is None else seen
         with material(self.tls_settings(source, target), target.credentials.get(CLIENT_KEY)) as found:
             context = None
             if found.mode != "disable":
                 # Verified with the source's CA and host name (not the address dialled), in memory.
-                context = recording(client_context(found), {} if seen is None else seen, endpoint.hostname)
+                context = recording(client_context(found), seen, endpoint.hostname)
             # pymongo retries a refused port, or a failed handshake, until server selection gives up;
             # one probe answers at once (before the client exists: its monitor threads would
             # otherwise outlive the refusal), and says why a handshake failed.
@@ -74,8 +81,9 @@ class MongoConnector(NoSqlConnector):
             raise ConnectorError("CONNECTION_FAILED", f"MongoDB refused the operation (code {exc.code}).") from None
         except errors.PyMongoError as exc:
             text = str(exc).lower()
-            if context is not None and mentions_tls(exc):
-                raise tls_error(exc, self.label, target.describe()) from None
+            failure = driver_tls_error(exc, self.label, target.describe(), bool(seen)) if context else None
+            if failure is not None:
+                raise failure from None
             refused = "connection refused" in text
             code = "TIMEOUT" if not refused and ("timed out" in text or "timeout" in text) else "HOST_UNREACHABLE"
             raise ConnectorError(code, f"Cannot reach MongoDB at {target.describe()}.") from None

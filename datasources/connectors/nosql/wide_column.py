@@ -1,5 +1,10 @@
 """Apache Cassandra (cassandra-driver) and Amazon DynamoDB (boto3)."""
-from datasources.connectors.aws import AWS_KEYS, AWS_LABELS, AWS_SECRETS, botocore_quieted
+from datasources.connectors.aws import (
+    AWS_KEYS,
+    AWS_LABELS,
+    AWS_SECRETS,
+    botocore_quieted,
+)
 from datasources.connectors.base import (
     ConnectorError,
     DiscoveredColumn,
@@ -9,9 +14,16 @@ from datasources.connectors.base import (
 )
 from datasources.connectors.nosql.base import NoSqlConnector
 from datasources.connectors.targets import by_host_name
-from datasources.connectors.tls_probe import mentions_tls, probe, tls_error
+from datasources.connectors.tls_probe import driver_tls_error, probe
 from datasources.security import network
-from datasources.security.tls import CLIENT_KEY, VERIFIED_ONLY, client_context, material, recording, tls_report
+from datasources.security.tls import (
+    CLIENT_KEY,
+    VERIFIED_ONLY,
+    client_context,
+    material,
+    recording,
+    tls_report,
+)
 from rivergen.milestones import milestone
 
 SYSTEM_KEYSPACES = ("system", "system_auth", "system_schema", "system_distributed", "system_traces",
@@ -24,17 +36,18 @@ class CassandraConnector(NoSqlConnector):
     tls_honoured = True
 
     def _call(self, source, target, endpoint, work, timeout=None, seen=None):
+        seen = {} if seen is None else seen
         with material(self.tls_of(source.tls), target.credentials.get(CLIENT_KEY)) as found:
             context = None
             if found.mode != "disable":
                 # The source's host name is checked whatever address is dialled; the driver's own
                 # check would compare the address. A probe first: the driver's "no host available"
                 # hides why a handshake failed.
-                context = recording(client_context(found), {} if seen is None else seen, endpoint.hostname)
+                context = recording(client_context(found), seen, endpoint.hostname)
                 probe(endpoint, context, source.connection_timeout, self.label)
-        return self._session(source, target, endpoint, work, timeout, context)
+        return self._session(source, target, endpoint, work, timeout, context, seen)
 
-    def _session(self, source, target, endpoint, work, timeout, context):
+    def _session(self, source, target, endpoint, work, timeout, context, seen):
         try:
             from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import Cluster, NoHostAvailable
@@ -55,8 +68,9 @@ class CassandraConnector(NoSqlConnector):
             return work(session)
         except NoHostAvailable as exc:
             causes = list((exc.errors or {}).values())
-            if context is not None and causes and mentions_tls(causes[0]):
-                raise tls_error(causes[0], self.label, target.describe()) from None
+            failure = driver_tls_error(causes[0], self.label, target.describe(), bool(seen)) if context and causes else None
+            if failure is not None:
+                raise failure from None
             raise _cassandra_error(exc, target) from None
         except Exception as exc:  # cassandra.OperationTimedOut and driver errors
             code = "TIMEOUT" if "timed out" in str(exc).lower() else "CONNECTION_FAILED"

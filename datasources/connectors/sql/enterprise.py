@@ -10,14 +10,21 @@ CA only from a ``freetds.conf`` file, read process-wide, and presents no client 
 encrypts without verifying. ``verify-ca``, ``verify-full`` and a client certificate answer
 ``UNSUPPORTED`` rather than claim a verification that does not happen.
 """
-from datasources.connectors.base import ConnectorError
 import ssl
 
+from datasources.connectors.base import ConnectorError
 from datasources.connectors.sql import introspection, tds
 from datasources.connectors.sql.engines import SqlAlchemyConnector
 from datasources.connectors.sql.errors import classify
-from datasources.connectors.tls_probe import mentions_tls, tls_error
-from datasources.security.tls import ENCRYPTING, VERIFYING, client_context, handshake_failure, recording, tls_report
+from datasources.connectors.tls_probe import driver_tls_error
+from datasources.security.tls import (
+    ENCRYPTING,
+    VERIFYING,
+    client_context,
+    handshake_failure,
+    recording,
+    tls_report,
+)
 
 FREETDS_ENCRYPTION = {"disable": "off", "prefer": "request", "require": "require"}
 
@@ -34,14 +41,18 @@ class SqlServerConnector(SqlAlchemyConnector):
     def connect_args(self, source, target, endpoint):
         return {"login_timeout": source.connection_timeout, "timeout": source.connection_timeout}
 
-    def tls_options(self, found, endpoint):
-        if found.mode in VERIFYING:
+    def reach(self, source, work):
+        tls = self.tls_of(source.tls)  # refused before anything is resolved or dialled
+        if tls["mode"] in VERIFYING:
             raise ConnectorError("UNSUPPORTED", f"SQL Server's driver (FreeTDS) cannot verify the server certificate "
-                                                f"per connection: tls.mode {found.mode} is not available; require "
+                                                f"per connection: tls.mode {tls['mode']} is not available; require "
                                                 "encrypts without verifying.")
-        if found.cert:
+        if tls.get("client_certificate"):
             raise ConnectorError("UNSUPPORTED", "SQL Server's driver (FreeTDS) cannot present a client certificate: "
                                                 "remove tls.client_certificate.")
+        return super().reach(source, work)
+
+    def tls_options(self, found, endpoint):
         return {"encryption": FREETDS_ENCRYPTION[found.mode]}
 
     def tls_report(self, conn, found, endpoint, source):
@@ -104,8 +115,10 @@ class OracleConnector(SqlAlchemyConnector):
         return tls_report(found.mode, found.seen if found.mode in ENCRYPTING else {})
 
     def failure(self, exc, source, target, endpoint, found):
-        if found.mode in ENCRYPTING and mentions_tls(exc):
-            return tls_error(exc, self.label, target.describe())
+        if found.mode in ENCRYPTING:
+            error = driver_tls_error(exc, self.label, target.describe(), bool(found.seen))
+            if error is not None:
+                return error
         return classify(exc, target)
 
     def schema_filter(self, source, target):
