@@ -17,6 +17,7 @@ from datasources.connectors import connector_for
 from datasources.connectors.sql import tds
 from datasources.connectors.ssh import Endpoint
 from tests.support.certificates import Authority, shared_authority
+from tests.support.mongo_wire import MongoWireServer
 from tests.support.servers import RecordingHttpServer, connector_error, make_source
 from tests.support.tds import ENCRYPT_NOT_SUP, TdsServer
 from tests.support.tls_listeners import TlsListener, server_context
@@ -230,3 +231,43 @@ def test_the_tds_prelogin_reads_the_servers_certificate(tds_tls, tds_plain):
     seen = tds.handshake(Endpoint("localhost", "127.0.0.1", tds_tls.port), 5)
     assert seen["protocol"].startswith("TLSv1.") and seen["der"]
     assert tds.handshake(Endpoint("localhost", "127.0.0.1", tds_plain.port), 5) == {}
+
+
+# --- MongoDB: a whole test against a wire-protocol server of the tests' own, over TLS ---
+
+@pytest.fixture
+def tls_mongo():
+    server = MongoWireServer()
+    yield server
+    server.close()
+
+
+def mongo(server, **tls_fields):
+    return make_source("mongodb", host="localhost", port=server.port, database_name="db",
+                       tls={**tls(), **tls_fields}, connection_timeout=5)
+
+
+def test_mongodb_verify_full_succeeds_and_reports_the_certificate(tls_mongo):
+    outcome = connector_for("mongodb")().test(mongo(tls_mongo))
+    assert outcome.server_version == "7.0.12"
+    assert outcome.tls["encrypted"] is True and outcome.tls["verified"] is True
+    assert outcome.tls["server_certificate"]["subject"] == "CN=localhost"
+    assert "buildinfo" in tls_mongo.commands
+
+
+def test_mongodb_require_encrypts_without_verifying(tls_mongo):
+    outcome = connector_for("mongodb")().test(mongo(tls_mongo, mode="require", ca_certificate=None))
+    assert outcome.tls["encrypted"] is True and outcome.tls["verified"] is False
+
+
+def test_mongodb_test_connection_lists_the_tls_step(tls_mongo, api):
+    body = {"name": "mongo over tls", "type": "mongodb", "host": "localhost", "port": tls_mongo.port,
+            "database_name": "db", "connection_timeout": 5, "tls": tls(), "credentials": {}}
+    response = api.post("/api/v1/data-sources/test-connection", body, format="json")
+    assert response.status_code == 200, response.json()
+    result = response.json()["data"]
+    assert result["status"] == "succeeded", result
+    assert [(s["name"], s["status"]) for s in result["steps"]] == [
+        ("resolve", "passed"), ("connect", "passed"), ("tls", "passed"), ("authenticate", "passed"),
+        ("read_catalogue", "skipped")]
+    assert result["tls"]["verified"] is True and result["tls"]["server_certificate"]["subject"] == "CN=localhost"
