@@ -271,3 +271,22 @@ def test_mongodb_test_connection_lists_the_tls_step(tls_mongo, api):
         ("resolve", "passed"), ("connect", "passed"), ("tls", "passed"), ("authenticate", "passed"),
         ("read_catalogue", "skipped")]
     assert result["tls"]["verified"] is True and result["tls"]["server_certificate"]["subject"] == "CN=localhost"
+
+
+def tunnelled(source, sshd):
+    for name, value in sshd.fields().items():
+        setattr(source, name, value)
+    source.credentials["ssh_private_key"] = sshd.keys["plain"]
+    return source
+
+
+@pytest.mark.services
+def test_through_an_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_mongo, other_name, right_name, sshd):
+    # The tunnel's local end is 127.0.0.1; the certificates name localhost only.
+    outcome = connector_for("mongodb")().test(tunnelled(mongo(tls_mongo), sshd))
+    assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"
+    for type_name in ("oracle", "cassandra"):
+        error = connector_error(tunnelled(source(type_name, right_name.port), sshd))
+        assert error.code not in NOT_TLS_FAILURES, error.message
+        error = connector_error(tunnelled(source(type_name, other_name.port), sshd))
+        assert error.code == "SSL_ERROR" and "does not match the host name" in error.message

@@ -79,10 +79,12 @@ class CassandraConnector(NoSqlConnector):
             cluster.shutdown()
 
     def check(self, source, target, endpoint):
+        def version(session):
+            milestone("authenticate")  # the driver logs in as it connects
+            return session.execute("SELECT release_version FROM system.local").one()
+
         seen = {}
-        row = self._call(source, target, endpoint,
-                         lambda session: milestone("authenticate") or session.execute(
-                             "SELECT release_version FROM system.local").one(), seen=seen)
+        row = self._call(source, target, endpoint, version, seen=seen)
         return TestOutcome(server_version=str(row[0]) if row else None,
                            tls=tls_report(self.tls_of(source.tls)["mode"], seen))
 
