@@ -93,6 +93,16 @@ def test_an_unknown_ca_fails_verification(type_name, right_name):
 
 
 @pytest.mark.parametrize("type_name", DRIVERS)
+def test_an_expired_certificate_fails_verification(type_name):
+    server = TlsListener(shared_authority().issue("localhost", names=("localhost",), expired=True))
+    try:
+        error = connector_error(source(type_name, server.port))
+    finally:
+        server.close()
+    assert error.code == "SSL_ERROR" and "expired" in error.message
+
+
+@pytest.mark.parametrize("type_name", DRIVERS)
 def test_require_against_a_server_without_tls_is_tls_unavailable(type_name, plain):
     error = connector_error(source(type_name, plain.port, mode="require"))
     assert error.code == "TLS_UNAVAILABLE", error.message
