@@ -224,11 +224,38 @@ def test_sqlserver_prefer_goes_on_in_plain_text_when_not_offered(tds_plain):
     assert tds_plain.logins == ["plain"]
 
 
-@pytest.mark.parametrize("mode", ["verify-ca", "verify-full"])
-def test_sqlserver_cannot_verify_and_says_so(mode, tds_tls):
-    error = connector_error(source("sqlserver", tds_tls.port, mode=mode))
-    assert error.code == "UNSUPPORTED" and "cannot verify" in error.message
-    assert tds_tls.handshakes == 0
+@pytest.fixture
+def tds_elsewhere():
+    server = TdsServer(shared_authority().issue("elsewhere.example", names=("elsewhere.example",)))
+    yield server
+    server.close()
+
+
+def test_sqlserver_verify_full_sends_the_login_through_a_verified_session(tds_tls):
+    error = connector_error(source("sqlserver", tds_tls.port))
+    assert error.code not in NOT_TLS_FAILURES, error.message
+    assert tds_tls.handshakes == 1 and tds_tls.logins == ["tls"]
+
+
+def test_sqlserver_a_certificate_for_another_name_fails_verify_full_and_passes_verify_ca(tds_elsewhere):
+    error = connector_error(source("sqlserver", tds_elsewhere.port))
+    assert error.code == "SSL_ERROR" and "does not match the host name" in error.message
+    assert tds_elsewhere.logins == []
+    error = connector_error(source("sqlserver", tds_elsewhere.port, mode="verify-ca"))
+    assert error.code not in NOT_TLS_FAILURES, error.message
+    assert tds_elsewhere.logins == ["tls"]
+
+
+def test_sqlserver_an_unknown_ca_fails_verification(tds_tls):
+    error = connector_error(source("sqlserver", tds_tls.port, ca=Authority("Elsewhere CA").pem))
+    assert error.code == "SSL_ERROR" and "unknown CA" in error.message
+    assert tds_tls.logins == []
+
+
+def test_sqlserver_verify_full_against_a_server_without_encryption_is_tls_unavailable(tds_plain):
+    error = connector_error(source("sqlserver", tds_plain.port))
+    assert error.code == "TLS_UNAVAILABLE", error.message
+    assert tds_plain.logins == []
 
 
 def test_sqlserver_cannot_present_a_client_certificate(tds_tls):
@@ -291,7 +318,8 @@ def tunnelled(source, sshd):
 
 
 @pytest.mark.services
-def test_through_an_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_mongo, other_name, right_name, sshd):
+def test_through_an_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_mongo, other_name, right_name, tds_tls,
+                                                                       sshd):
     # The tunnel's local end is 127.0.0.1; the certificates name localhost only.
     outcome = connector_for("mongodb")().test(tunnelled(mongo(tls_mongo), sshd))
     assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"
@@ -300,3 +328,6 @@ def test_through_an_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_mong
         assert error.code not in NOT_TLS_FAILURES, error.message
         error = connector_error(tunnelled(source(type_name, other_name.port), sshd))
         assert error.code == "SSL_ERROR" and "does not match the host name" in error.message
+    error = connector_error(tunnelled(source("sqlserver", tds_tls.port), sshd))
+    assert error.code not in NOT_TLS_FAILURES, error.message
+    assert tds_tls.logins == ["tls"]

@@ -2,8 +2,8 @@
 TDS 7 carries inside pre-login packets: enough to prove what FreeTDS does under each tls.mode.
 
 ``encryption`` is what the server answers (``ENCRYPT_ON`` or ``ENCRYPT_NOT_SUP``); ``handshakes``
-counts the TLS handshakes completed, and ``logins`` notes how each client's next message came
-(``"tls"``: a TLS record, ``"plain"``: a TDS login packet) before the server hangs up.
+counts the TLS handshakes completed, and ``logins`` notes how each client's login packet came
+(``"tls"``: decrypted from the TLS session, ``"plain"``: in clear) before the server hangs up.
 """
 import socket
 import ssl
@@ -14,7 +14,7 @@ from tests.support.certificates import Issued, shared_authority
 from tests.support.tls_listeners import server_context
 
 ENCRYPT_ON, ENCRYPT_NOT_SUP = 0x01, 0x02
-PRELOGIN, REPLY = 0x12, 0x04
+PRELOGIN, REPLY, LOGIN7 = 0x12, 0x04, 0x10
 
 
 def packet(kind: int, payload: bytes) -> bytes:
@@ -47,6 +47,7 @@ class TdsServer:
     def __init__(self, issued: Issued | None = None, *, encryption: int = ENCRYPT_ON):
         issued = issued or shared_authority().issue("localhost", names=("localhost",))
         self.context = server_context(issued)
+        self.context.maximum_version = ssl.TLSVersion.TLSv1_2  # as SQL Server under TDS 7
         self.encryption = encryption
         self.handshakes = 0
         self.logins = []
@@ -69,11 +70,22 @@ class TdsServer:
         try:
             read_packet(conn)  # the client's pre-login
             conn.sendall(prelogin_reply(self.encryption))
-            if self.encryption == ENCRYPT_ON:
-                self._handshake(conn)
-            first = conn.recv(1)
-            if first:
-                self.logins.append("tls" if first[0] == 0x17 else "plain" if first[0] == 0x10 else first.hex())
+            if self.encryption != ENCRYPT_ON:
+                first = conn.recv(1)
+                if first:
+                    self.logins.append("plain" if first[0] == LOGIN7 else first.hex())
+                return
+            tls, incoming = self._handshake(conn)
+            while True:  # the next TDS packet, decrypted: the client's login, sent inside TLS
+                try:
+                    first = tls.read(1)
+                    break
+                except ssl.SSLWantReadError:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    incoming.write(data)
+            self.logins.append("tls" if first[:1] == bytes([LOGIN7]) else first.hex())
         except (OSError, ssl.SSLError):
             pass
         finally:
@@ -92,7 +104,7 @@ class TdsServer:
                 conn.sendall(packet(PRELOGIN, outgoing.read()))
             if done:
                 self.handshakes += 1
-                return
+                return tls, incoming
             incoming.write(read_packet(conn)[1])
 
     def close(self):

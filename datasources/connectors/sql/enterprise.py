@@ -5,23 +5,26 @@ Oracle speaks TLS on a TCPS listener from the first byte (no in-band negotiation
 ``verify-*`` connect with TCPS and our ``ssl.SSLContext`` (in memory; the client certificate too),
 ``disable`` and ``prefer`` with plain TCP (there is nothing to prefer: a TCP listener never offers TLS).
 
-FreeTDS negotiates TLS in the TDS pre-login (``encryption`` off / request / require) but takes a
-CA only from a ``freetds.conf`` file, read process-wide, and presents no client certificates: it
-encrypts without verifying. ``verify-ca``, ``verify-full`` and a client certificate answer
-``UNSUPPORTED`` rather than claim a verification that does not happen.
+FreeTDS negotiates TLS in the TDS pre-login (``encryption`` off / request / require: ``disable``,
+``prefer``, ``require``) but takes a CA only from a ``freetds.conf`` file, read process-wide, so it
+encrypts without verifying. Under ``verify-ca`` and ``verify-full`` FreeTDS talks to a relay of
+ours that holds the verified TLS session with the server (``tds_relay``). FreeTDS presents no
+client certificates: one answers ``UNSUPPORTED``.
 """
 import ssl
 
-from datasources.connectors.base import ConnectorError
+from datasources.connectors.base import ConnectorError, on_deadline
 from datasources.connectors.sql import introspection, tds
 from datasources.connectors.sql.engines import SqlAlchemyConnector
 from datasources.connectors.sql.errors import classify
+from datasources.connectors.sql.tds_relay import RelayedEndpoint, TdsTlsRelay
 from datasources.connectors.tls_probe import driver_tls_error
 from datasources.security.tls import (
     ENCRYPTING,
     VERIFYING,
     client_context,
     handshake_failure,
+    material,
     recording,
     tls_report,
 )
@@ -42,20 +45,36 @@ class SqlServerConnector(SqlAlchemyConnector):
         return {"login_timeout": source.connection_timeout, "timeout": source.connection_timeout}
 
     def reach(self, source, work):
-        tls = self.tls_of(source.tls)  # refused before anything is resolved or dialled
-        if tls["mode"] in VERIFYING:
-            raise ConnectorError("UNSUPPORTED", f"SQL Server's driver (FreeTDS) cannot verify the server certificate "
-                                                f"per connection: tls.mode {tls['mode']} is not available; require "
-                                                "encrypts without verifying.")
-        if tls.get("client_certificate"):
+        tls = self.tls_of(source.tls)
+        if tls.get("client_certificate"):  # refused before anything is resolved or dialled
             raise ConnectorError("UNSUPPORTED", "SQL Server's driver (FreeTDS) cannot present a client certificate: "
                                                 "remove tls.client_certificate.")
-        return super().reach(source, work)
+        if tls["mode"] not in VERIFYING:
+            return super().reach(source, work)
+
+        def through_verifying_relay(source, target, endpoint):
+            with material(tls, None) as found:
+                context = client_context(found)
+            context.maximum_version = ssl.TLSVersion.TLSv1_2  # TDS 7 carries TLS 1.2 at most (1.3 is TDS 8)
+            relay = TdsTlsRelay(endpoint, context, source.connection_timeout)
+            on_deadline(relay.close)
+            try:
+                return work(source, target, RelayedEndpoint(endpoint.hostname, "127.0.0.1", relay.port, relay))
+            except ConnectorError:
+                if relay.failure is not None:  # FreeTDS only saw the relay hang up: the relay knows why
+                    raise relay.failure from None
+                raise
+            finally:
+                relay.close()
+        return super().reach(source, through_verifying_relay)
 
     def tls_options(self, found, endpoint):
-        return {"encryption": FREETDS_ENCRYPTION[found.mode]}
+        # Under verify-*, FreeTDS speaks plain TDS to our relay, which holds the verified session.
+        return {"encryption": "off" if found.mode in VERIFYING else FREETDS_ENCRYPTION[found.mode]}
 
     def tls_report(self, conn, found, endpoint, source):
+        if found.mode in VERIFYING:
+            return tls_report(found.mode, endpoint.relay.seen)
         if found.mode == "disable":
             return None  # FreeTDS's "off" still encrypts the login where the server can: neither plain nor encrypted
         # FreeTDS does not say what was negotiated: a pre-login of ours asks the server what it offers
