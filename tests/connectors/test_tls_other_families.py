@@ -6,7 +6,8 @@ database's protocol: a driver that got past the handshake fails with a connectio
 ``SSL_ERROR``. Their certificates name ``localhost`` only (no IP address), while every driver dials
 the checked address 127.0.0.1: passing ``verify-full`` proves the source's host name is checked,
 not the address dialled (what a tunnel's local end needs too). Elasticsearch is served for real
-over HTTPS; SQL Server by a TDS pre-login server that carries the handshake as TDS 7 does.
+over HTTPS and MongoDB by a wire-protocol server over TLS (a whole ``succeeded``); SQL Server by a
+TDS pre-login server that carries the handshake as TDS 7 does and decrypts the login that follows.
 """
 import hashlib
 import ssl
