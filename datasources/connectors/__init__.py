@@ -7,13 +7,13 @@ from datasources.connectors import http
 from datasources.connectors.base import Connector, ConnectorError
 from datasources.connectors.files import stored as files
 from datasources.connectors.nosql import documents, keyvalue, wide_column
-from datasources.connectors.sql import engines, warehouses
+from datasources.connectors.sql import engines, enterprise, warehouses
 
 CONNECTORS: dict[str, type[Connector]] = {
     cls.type_name: cls
     for cls in (
-        engines.PostgresConnector, engines.MySqlConnector, engines.MariaDbConnector, engines.SqlServerConnector,
-        engines.OracleConnector, warehouses.SnowflakeConnector, warehouses.BigQueryConnector,
+        engines.PostgresConnector, engines.MySqlConnector, engines.MariaDbConnector, enterprise.SqlServerConnector,
+        enterprise.OracleConnector, warehouses.SnowflakeConnector, warehouses.BigQueryConnector,
         engines.RedshiftConnector,
         documents.MongoConnector, documents.ElasticsearchConnector, keyvalue.RedisConnector,
         wide_column.CassandraConnector, wide_column.DynamoDbConnector,

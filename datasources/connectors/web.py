@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from datasources.connectors.base import ConnectorError, driver_missing
+from datasources.connectors.tls_probe import tls_error
 from datasources.security import network
-from datasources.security.tls import handshake_failure
 
 
 @dataclass
@@ -62,8 +62,7 @@ def get(base: BaseUrl, path: str, headers: dict, timeout: float, auth=None, addr
     except httpx.HTTPError as exc:
         # Under TLS 1.3 a refused client certificate arrives with the first read, not the connect.
         if "ssl" in str(exc).lower() or "certificate" in str(exc).lower():
-            raise ConnectorError("SSL_ERROR", f"The TLS negotiation with {base.host}:{base.port} failed: "
-                                              f"{handshake_failure(exc)}.") from None
+            raise tls_error(exc, "the server", f"{base.host}:{base.port}") from None
         if isinstance(exc, httpx.ConnectError):
             raise ConnectorError("HOST_UNREACHABLE", f"Cannot connect to {base.host}:{base.port}.") from None
         raise ConnectorError("CONNECTION_FAILED", f"The HTTP exchange with {base.host}:{base.port} failed.") from None

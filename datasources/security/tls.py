@@ -12,7 +12,7 @@ import shutil
 import ssl
 import tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
@@ -105,6 +105,7 @@ class Material:
     ca: str | None = None
     cert: str | None = None
     key: str | None = None
+    seen: dict = field(default_factory=dict)  # what a handshake left (``recording``), for ``tls_report``
 
 
 @contextmanager
@@ -205,13 +206,19 @@ def tls_report(mode: str, seen: dict) -> dict:
 
 def recording(context: ssl.SSLContext, seen: dict, hostname: str | None = None) -> ssl.SSLContext:
     """``context`` for a driver that wraps its own sockets: the handshake's version and certificate
-    are noted in ``seen``; with ``hostname``, that name is checked whatever address was dialled."""
+    are noted in ``seen``; with ``hostname``, that name is checked whatever address was dialled.
+    The handshake may come later than the wrapping (a socket wrapped before it connects)."""
+
+    class _Recorded(ssl.SSLSocket):
+        def do_handshake(self, *args, **kwargs):
+            super().do_handshake(*args, **kwargs)
+            seen.update(protocol=self.version(), der=self.getpeercert(binary_form=True))
+
+    context.sslsocket_class = _Recorded
 
     class _Recording(ssl.SSLContext):
         def wrap_socket(self, sock, *args, server_hostname=None, **kwargs):
-            secured = context.wrap_socket(sock, *args, server_hostname=hostname or server_hostname, **kwargs)
-            seen.update(protocol=secured.version(), der=secured.getpeercert(binary_form=True))
-            return secured
+            return context.wrap_socket(sock, *args, server_hostname=hostname or server_hostname, **kwargs)
 
     wrapper = _Recording(ssl.PROTOCOL_TLS_CLIENT)
     wrapper.check_hostname, wrapper.verify_mode = False, ssl.CERT_NONE  # the inner context decides

@@ -106,14 +106,20 @@ def test_weakening_tls_needs_the_secrets_again(api, spec_body, before, after, ne
     assert DataSource.objects.get(pk=created["id"]).tls == after
 
 
-@pytest.mark.parametrize("type_name", ["sqlserver", "oracle", "mongodb", "cassandra", "elasticsearch"])
-def test_families_that_do_not_apply_tls_yet_answer_unsupported(type_name):
-    from datasources.connectors import connector_for
+def test_a_client_certificate_for_sql_server_answers_unsupported_before_connecting():
+    """FreeTDS presents no client certificate. Under the "private" network policy 127.0.0.1 would be
+    DESTINATION_NOT_ALLOWED: the refusal comes before any lookup."""
     from tests.support.servers import connector_error, make_source
 
-    source = make_source(type_name, host="127.0.0.1", port=9, database_name="db",
-                         tls={"mode": "verify-full", "ca_certificate": None, "client_certificate": None})
+    tls = {"mode": "verify-full", "ca_certificate": None, "client_certificate": "PEM"}
+    source = make_source("sqlserver", host="127.0.0.1", port=9, database_name="db", tls=tls)
     for action in ("test", "discover"):
         error = connector_error(source, action)
-        assert error.code == "UNSUPPORTED" and "do not apply TLS settings yet" in error.message
-    assert connector_for(type_name).tls_honoured is False
+        assert error.code == "UNSUPPORTED" and "client certificate" in error.message
+
+
+@pytest.mark.parametrize("type_name", ["sqlserver", "oracle", "mongodb", "cassandra", "elasticsearch"])
+def test_every_family_that_speaks_tls_applies_it(type_name):
+    from datasources.connectors import connector_for
+
+    assert connector_for(type_name).tls_honoured is True

@@ -1,5 +1,10 @@
 """Apache Cassandra (cassandra-driver) and Amazon DynamoDB (boto3)."""
-from datasources.connectors.aws import AWS_KEYS, AWS_LABELS, AWS_SECRETS, botocore_quieted
+from datasources.connectors.aws import (
+    AWS_KEYS,
+    AWS_LABELS,
+    AWS_SECRETS,
+    botocore_quieted,
+)
 from datasources.connectors.base import (
     ConnectorError,
     DiscoveredColumn,
@@ -9,8 +14,17 @@ from datasources.connectors.base import (
 )
 from datasources.connectors.nosql.base import NoSqlConnector
 from datasources.connectors.targets import by_host_name
+from datasources.connectors.tls_probe import driver_tls_error, probe
 from datasources.security import network
-from datasources.security.tls import VERIFIED_ONLY
+from datasources.security.tls import (
+    CLIENT_KEY,
+    VERIFIED_ONLY,
+    client_context,
+    material,
+    recording,
+    tls_report,
+)
+from rivergen.milestones import milestone
 
 SYSTEM_KEYSPACES = ("system", "system_auth", "system_schema", "system_distributed", "system_traces",
                     "system_views", "system_virtual_schema")
@@ -19,8 +33,21 @@ SYSTEM_KEYSPACES = ("system", "system_auth", "system_schema", "system_distribute
 class CassandraConnector(NoSqlConnector):
     type_name, label, default_port = "cassandra", "Apache Cassandra", 9042
     schemes = ("cassandra",)
+    tls_honoured = True
 
-    def _call(self, source, target, endpoint, work, timeout=None):
+    def _call(self, source, target, endpoint, work, timeout=None, seen=None):
+        seen = {} if seen is None else seen
+        with material(self.tls_of(source.tls), target.credentials.get(CLIENT_KEY)) as found:
+            context = None
+            if found.mode != "disable":
+                # The source's host name is checked whatever address is dialled; the driver's own
+                # check would compare the address. A probe first: the driver's "no host available"
+                # hides why a handshake failed.
+                context = recording(client_context(found), seen, endpoint.hostname)
+                probe(endpoint, context, source.connection_timeout, self.label)
+        return self._session(source, target, endpoint, work, timeout, context, seen)
+
+    def _session(self, source, target, endpoint, work, timeout, context, seen):
         try:
             from cassandra.auth import PlainTextAuthProvider
             from cassandra.cluster import Cluster, NoHostAvailable
@@ -33,12 +60,17 @@ class CassandraConnector(NoSqlConnector):
             [endpoint.address], port=endpoint.port, auth_provider=auth,
             load_balancing_policy=WhiteListRoundRobinPolicy([endpoint.address]),
             connect_timeout=source.connection_timeout, control_connection_timeout=source.connection_timeout,
+            ssl_context=context,
         )
         try:
             session = cluster.connect()
             session.default_timeout = timeout or source.query_timeout
             return work(session)
         except NoHostAvailable as exc:
+            causes = list((exc.errors or {}).values())
+            failure = driver_tls_error(causes[0], self.label, target.describe(), bool(seen)) if context and causes else None
+            if failure is not None:
+                raise failure from None
             raise _cassandra_error(exc, target) from None
         except Exception as exc:  # cassandra.OperationTimedOut and driver errors
             code = "TIMEOUT" if "timed out" in str(exc).lower() else "CONNECTION_FAILED"
@@ -47,9 +79,14 @@ class CassandraConnector(NoSqlConnector):
             cluster.shutdown()
 
     def check(self, source, target, endpoint):
-        row = self._call(source, target, endpoint,
-                         lambda session: session.execute("SELECT release_version FROM system.local").one())
-        return TestOutcome(server_version=str(row[0]) if row else None)
+        def version(session):
+            milestone("authenticate")  # the driver logs in as it connects
+            return session.execute("SELECT release_version FROM system.local").one()
+
+        seen = {}
+        row = self._call(source, target, endpoint, version, seen=seen)
+        return TestOutcome(server_version=str(row[0]) if row else None,
+                           tls=tls_report(self.tls_of(source.tls)["mode"], seen))
 
     def read_schema(self, source, target, endpoint):
         keyspace = source.schema_name or target.database
