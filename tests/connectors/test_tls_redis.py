@@ -41,3 +41,14 @@ def test_through_the_ssh_tunnel_verify_full_checks_the_sources_host_name(tls_red
     source.credentials["ssh_private_key"] = sshd.keys["plain"]
     outcome = connector_for("redis")().test(source)
     assert outcome.tls["verified"] is True and outcome.tls["server_certificate"]["subject"] == "CN=localhost"
+
+
+@pytest.mark.parametrize("mode", ["require", "verify-full"])
+def test_a_mode_demanding_tls_against_a_plain_redis_is_tls_unavailable(mode):
+    # The shared Redis on 6379 speaks no TLS: it waits on the ClientHello as on an unfinished
+    # command, so the handshake stalls; the answer must say why, not just TIMEOUT.
+    source = make_source("redis", host="localhost", port=6379, database_name="0", connection_timeout=2,
+                         tls={"mode": mode, "ca_certificate": shared_authority().pem, "client_certificate": None})
+    error = connector_error(source)
+    assert error.code == "TLS_UNAVAILABLE", error.message
+    assert "without TLS" in error.message

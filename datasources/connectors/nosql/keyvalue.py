@@ -15,6 +15,7 @@ from datasources.connectors.base import (
     driver_missing,
 )
 from datasources.connectors.nosql.base import NoSqlConnector
+from datasources.security import network
 from datasources.security.tls import (
     CLIENT_KEY,
     client_context,
@@ -61,12 +62,22 @@ class RedisConnector(NoSqlConnector):
         if found is None or found.mode == "disable":
             return redis.Redis(**options)
         return redis.Redis(connection_pool=redis.ConnectionPool(
-            connection_class=tls_connection_class(redis, client_context(found), endpoint.hostname, seen), **options))
+            connection_class=tls_connection_class(redis, client_context(found), endpoint.hostname, seen,
+                                                  source.connection_timeout / 2), **options))
 
     def _call(self, source, target, endpoint, work, timeout=None, seen=None):
+        seen = {} if seen is None else seen
         with material(self.tls_settings(source, target), target.credentials.get(CLIENT_KEY)) as found:
             client = self.client(source, target, endpoint, timeout or source.connection_timeout, found, seen)
-            return self._guarded(client, target, work)
+            try:
+                return self._guarded(client, target, work)
+            except ConnectorError as exc:
+                # A plain Redis reads a ClientHello as an unfinished inline command and waits: the
+                # handshake times out. If the port answers a plain PING, the server has no TLS there.
+                if exc.code == "TIMEOUT" and seen.get("handshake") == "stalled" and speaks_plain_redis(endpoint, source.connection_timeout / 4):
+                    raise ConnectorError("TLS_UNAVAILABLE", f"Redis at {target.describe()} answers without TLS on this port; "
+                                                            "the source's tls.mode demands TLS.") from None
+                raise
 
     def _guarded(self, client, target, work):
         import redis.exceptions as errors
@@ -139,15 +150,36 @@ def redis_key_groups(client, schema) -> list[DiscoveredTable]:
 
 
 
-def tls_connection_class(redis, context, hostname, seen):
+def tls_connection_class(redis, context, hostname, seen, handshake_timeout):
     """redis-py's TLS connection with our context, checking the source's host name (not the
     address dialled: a checked address or a tunnel's end); it notes what the handshake gave."""
 
     class Connection(redis.SSLConnection):
         def _wrap_socket_with_ssl(self, sock):
-            secured = context.wrap_socket(sock, server_hostname=hostname)
-            if seen is not None:
-                seen.update(protocol=secured.version(), der=secured.getpeercert(binary_form=True))
+            # Half the budget for the handshake, so a stalled one leaves time to ask why.
+            kept, _ = sock.gettimeout(), sock.settimeout(handshake_timeout)
+            try:
+                secured = context.wrap_socket(sock, server_hostname=hostname)
+            except TimeoutError:
+                seen["handshake"] = "stalled"
+                raise
+            secured.settimeout(kept)
+            seen.update(protocol=secured.version(), der=secured.getpeercert(binary_form=True))
             return secured
 
     return Connection
+
+
+def speaks_plain_redis(endpoint, timeout: float) -> bool:
+    """True when the port answers a plain-text PING the way Redis does (a reply, an error, NOAUTH)."""
+    try:
+        sock = network.open_socket(endpoint.address, endpoint.port, timeout)
+    except ConnectorError:
+        return False
+    try:
+        sock.sendall(b"PING\r\n")
+        return sock.recv(64)[:1] in (b"+", b"-")
+    except OSError:
+        return False
+    finally:
+        sock.close()
