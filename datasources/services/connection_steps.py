@@ -47,7 +47,7 @@ def steps_of(source, started: float, ended: float, marks: list, error=None, tls=
             steps.append(_step(name, "passed", passed_at[name] - boundary))
             boundary = passed_at[name]
         elif name == "tls" and tls is not None and not tls["encrypted"]:
-            steps.append(_step(name, "skipped", 0, message="The server offers no TLS; connected without it (prefer)."))
+            steps.append(_step(name, "skipped", 0, message="Connected without TLS, as the source allows (mode prefer with a server that offers none, or a plain http:// URL)."))
         elif error is None and name == "read_catalogue":
             steps.append(_step(name, "skipped", 0, message="Not checked for this type."))
         else:
