@@ -269,7 +269,8 @@ def ours(source, user, database: str, args, run: int) -> dict:
 def reads_only(source, user, args) -> dict:
     """--reads-only: export and schema API p95s over the stored catalogue (discovered once if empty)."""
     if source.schema_discovered_at is None or not source.schema_tables.exists():
-        in_child(lambda: job(source), args.limit)
+        first, rss = in_child(lambda: job(source), args.limit)
+        print(f"first discovery {first:.3f} s, peak RSS {rss:.0f} MB, load {os.getloadavg()[0]:.2f}")
     (exported, lines), export_rss = in_child(lambda: export(source, user), args.limit)
     return {"export": exported, "rss_export": export_rss, "tables": lines, "columns": 0,
             **in_child(lambda: api_p95s(source, user), args.limit)[0], "load": os.getloadavg()[0]}
