@@ -15,6 +15,7 @@ from json.encoder import encode_basestring
 from itertools import islice
 
 from django.db import connection
+from psycopg.adapt import Loader
 
 from datasources.catalogue.read import COLUMN_KEYS, TABLE_KEYS, one_snapshot
 from datasources.models import SchemaColumn, SchemaTable
@@ -105,6 +106,13 @@ def server_lines(source):
             # The estimate (a subquery per table) passes JIT's thresholds; compiling it costs more
             # than it saves for a query that is mostly row_to_json calls.
             setting.execute("SET LOCAL jit = off")
+        # The lines arrive as the UTF-8 the response sends: no decoding to str and encoding back.
+        cursor.cursor.adapters.register_loader("text", _Utf8Bytes)
         cursor.execute(sql, [source.pk])
         while rows := cursor.fetchmany(LINES):
-            yield "".join(row[0] for row in rows).encode()
+            yield b"".join(row[0] for row in rows)
+
+
+class _Utf8Bytes(Loader):
+    def load(self, data) -> bytes:
+        return bytes(data)
