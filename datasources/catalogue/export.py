@@ -1,27 +1,24 @@
 """The whole stored catalogue as NDJSON: one line per table, its columns inside, in (schema, name) order.
 
-On PostgreSQL the server writes the lines: one query, read through a server-side cursor
-LINES at a time, gives each table's line as text (``row_to_json``, the columns aggregated in the
-order of the (table, position, id) index). 2,000,000 columns would otherwise cross the wire as
-20,000,000 values for Python to turn into objects and back into text, which cost three times the
-query; this way the web process only joins strings and memory stays flat.
+On PostgreSQL the server writes the lines (``export_pg``): 2,000,000 columns would otherwise
+cross the wire as 20,000,000 values for Python to turn into objects and back into text; this
+way the web process only joins bytes and memory stays flat.
 
 Elsewhere (SQLite) tables come from one ordered query read through a cursor, their columns a
 chunk of tables at a time, written as JSON text directly (no ORM rows, no generic encoder). Both
-write the same bytes: tests/catalogue/test_export.py holds them to it.
+write the same bytes: tests/catalogue/test_catalogue_reads.py holds them to it.
 """
 from json.encoder import encode_basestring
 
 from itertools import islice
 
 from django.db import connection
-from psycopg.adapt import Loader
 
+from datasources.catalogue.export_pg import server_lines
 from datasources.catalogue.read import COLUMN_KEYS, TABLE_KEYS, one_snapshot
 from datasources.models import SchemaColumn, SchemaTable
 
 CHUNK = 500  # tables per query (an IN list under SQLite's parameter limit)
-LINES = 1000  # lines per fetch from PostgreSQL's cursor: about 3 MB at 20 columns a table
 BOOLEAN = {True: "true", False: "false"}  # 1 and 0 (SQLite's booleans) hash as True and False
 
 
@@ -82,37 +79,3 @@ def _columns_of(table_ids) -> dict[int, list[str]]:
         columns.setdefault(row[0], []).append(_column(row))
     return columns
 
-
-def server_lines(source):
-    quote = connection.ops.quote_name
-    tables, columns = quote(SchemaTable._meta.db_table), quote(SchemaColumn._meta.db_table)
-    table_keys = ", ".join(f"t.{quote(k)}" for k in TABLE_KEYS)
-    column_keys = ", ".join(f"c.{quote(k)}" for k in COLUMN_KEYS)
-    # row_to_json of a LATERAL row names each key after its column, in this order, compact and
-    # escaped as json.dumps does; the table's object is reopened to append its columns' array, so
-    # no JSON is parsed again. The columns are aggregated in the order of the sorted subquery that
-    # reads them off the (table, position, id) index: an ORDER BY inside string_agg would sort
-    # every table's columns again (a third of the query's time).
-    sql = (
-        f"SELECT left(row_to_json(line)::text, -1) || ',\"columns\":[' || coalesce(("
-        f"SELECT string_agg(j, ',') FROM (SELECT row_to_json(col)::text AS j FROM {columns} c, "
-        f"LATERAL (SELECT {column_keys}) col WHERE c.table_id = t.id ORDER BY c.position, c.id) ordered"
-        f"), '') || E']}}\\n' "
-        f"FROM {tables} t, LATERAL (SELECT NULLIF(t.schema_name, '') AS schema, {table_keys}) line "
-        f"WHERE t.data_source_id = %s ORDER BY t.schema_name, t.name, t.id"
-    )
-    with one_snapshot(), connection.chunked_cursor() as cursor:
-        with connection.cursor() as setting:
-            # The estimate (a subquery per table) passes JIT's thresholds; compiling it costs more
-            # than it saves for a query that is mostly row_to_json calls.
-            setting.execute("SET LOCAL jit = off")
-        # The lines arrive as the UTF-8 the response sends: no decoding to str and encoding back.
-        cursor.cursor.adapters.register_loader("text", _Utf8Bytes)
-        cursor.execute(sql, [source.pk])
-        while rows := cursor.fetchmany(LINES):
-            yield b"".join(row[0] for row in rows)
-
-
-class _Utf8Bytes(Loader):
-    def load(self, data) -> bytes:
-        return bytes(data)

@@ -138,3 +138,54 @@ def test_admin_schema_panel_counts_once(admin_client, source):
     assert "<strong>3</strong>" in body  # the last of three pages of 50
     catalogue_counts = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "schematable" in q["sql"]]
     assert len(catalogue_counts) == 1 and "GROUP BY" in catalogue_counts[0]
+
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the server writes the export on PostgreSQL")
+
+
+def many_tables():
+    return awkward_catalogue() + [DiscoveredTable(f"s{i % 3}", f"t{i:03d}", columns=[
+        DiscoveredColumn(f"c{j}", "int", position=j) for j in range(1, 4)]) for i in range(40)]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_write_the_same_bytes_in_order(source, monkeypatch):
+    """Committed rows, read outside any transaction: the ranges are split between two connections."""
+    from datasources.catalogue import export_pg
+
+    catalogue_replace(source=source, tables=many_tables())
+    monkeypatch.setattr(export_pg, "RANGE", 7)  # 45 tables: seven ranges, the last one short
+    written = []
+    real = export_pg._range_lines
+    monkeypatch.setattr(export_pg, "_range_lines", lambda conn, *a: written.append(conn) or real(conn, *a))
+    assert b"".join(export.server_lines(source)) == b"".join(export.python_lines(source))
+    assert len(written) == 7 and len({id(c) for c in written}) == 2  # four here, three on the helper's
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_helper_failure_reaches_the_reader_and_a_closed_export_stops_the_helper(source, monkeypatch):
+    import threading
+
+    from datasources.catalogue import export_pg
+
+    catalogue_replace(source=source, tables=many_tables())
+    monkeypatch.setattr(export_pg, "RANGE", 7)
+    threads = threading.active_count()
+    lines = export.server_lines(source)
+    assert next(lines).count(b"\n") == 7
+    lines.close()  # the client went away after the first range
+    assert threading.active_count() == threads
+
+    real = export_pg._range_lines
+
+    def failing(conn, *args):
+        if conn is not connection:  # the helper's connection
+            raise RuntimeError("helper broke")
+        return real(conn, *args)
+
+    monkeypatch.setattr(export_pg, "_range_lines", failing)
+    with pytest.raises(RuntimeError, match="helper broke"):
+        b"".join(export.server_lines(source))
+    assert threading.active_count() == threads
