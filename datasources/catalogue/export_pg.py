@@ -96,26 +96,42 @@ def server_lines(source):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
-        helper = _Helper(source.pk, snapshot, ranges[1::2])
+        helper = _Helper(source.pk, snapshot, ranges[1::2]) if _spare_connection() else None
         try:
             for index, (low, high) in enumerate(ranges):
-                yield helper.take() if index % 2 else _range_lines(connection, source.pk, low, high)
+                lines = helper.take() if helper and index % 2 else None
+                # Without a helper (no spare connection in the pool) this connection writes all.
+                yield _range_lines(connection, source.pk, low, high) if lines is None else lines
         finally:
-            helper.stop()
+            if helper:
+                helper.stop()
+
+
+def _spare_connection() -> bool:
+    """Whether the pool has a connection for the helper now: exports never wait for one."""
+    pool = getattr(connection, "pool", None)
+    if pool is None:
+        return True  # no pool: the helper opens its own
+    stats = pool.get_stats()
+    return stats.get("pool_available", 0) > 0 or stats.get("pool_size", 0) < stats.get("pool_max", 0)
 
 
 class _Helper:
     """Writes the odd ranges on its own connection, one range ahead of the reader."""
 
     def __init__(self, source_id: int, snapshot: str, ranges):
-        self.done, self.results = threading.Event(), queue.Queue(maxsize=1)
+        self.done, self.results, self.unavailable = threading.Event(), queue.Queue(maxsize=1), False
         self.thread = threading.Thread(target=self._run, args=(source_id, snapshot, ranges), daemon=True)
         self.thread.start()
 
-    def take(self) -> bytes:
+    def take(self) -> bytes | None:
+        """The next odd range's lines; None once the helper found no connection (the reader writes them)."""
+        if self.unavailable:
+            return None
         kind, value = self.results.get()
         if kind == "error":
             raise value
+        self.unavailable = kind == "unavailable"
         return value
 
     def stop(self):
@@ -128,6 +144,12 @@ class _Helper:
 
     def _run(self, source_id, snapshot, ranges):
         conn = connections[connection.alias]  # this thread's own connection
+        try:
+            conn.ensure_connection()
+        except Exception:  # noqa: BLE001 - the pool ran dry after all: the reader writes every range
+            self._hand(("unavailable", None))
+            conn.close()
+            return
         try:
             with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -189,3 +189,33 @@ def test_a_helper_failure_reaches_the_reader_and_a_closed_export_stops_the_helpe
     with pytest.raises(RuntimeError, match="helper broke"):
         b"".join(export.server_lines(source))
     assert threading.active_count() == threads
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("failure", ["no spare connection", "connecting fails"])
+def test_without_a_helper_connection_the_reader_writes_every_range(source, monkeypatch, failure):
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from datasources.catalogue import export_pg
+
+    catalogue_replace(source=source, tables=many_tables())
+    monkeypatch.setattr(export_pg, "RANGE", 7)
+    if failure == "no spare connection":
+        monkeypatch.setattr(export_pg, "_spare_connection", lambda: False)
+    else:
+        import threading
+
+        reader, real = threading.current_thread(), DatabaseWrapper.ensure_connection
+
+        def pool_timeout_elsewhere(self):
+            if threading.current_thread() is not reader:
+                raise OSError("couldn't get a connection after 5.00 sec")
+            return real(self)
+
+        monkeypatch.setattr(DatabaseWrapper, "ensure_connection", pool_timeout_elsewhere)
+    written = []
+    real_lines = export_pg._range_lines
+    monkeypatch.setattr(export_pg, "_range_lines", lambda conn, *a: written.append(conn) or real_lines(conn, *a))
+    assert b"".join(export.server_lines(source)) == b"".join(export.python_lines(source))
+    assert len(written) == 7 and all(conn is connection for conn in written)
