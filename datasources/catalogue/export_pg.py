@@ -31,9 +31,8 @@ def _sql(where: str) -> str:
     column_keys = ", ".join(f"c.{quote(k)}" for k in COLUMN_KEYS)
     # row_to_json of a LATERAL row names each key after its column, in this order, compact and
     # escaped as json.dumps does; the table's object is reopened to append its columns' array, so
-    # no JSON is parsed again. The columns are aggregated in the order of the sorted subquery that
-    # reads them off the (table, position, id) index: an ORDER BY inside string_agg would sort
-    # every table's columns again (a third of the query's time).
+    # no JSON is parsed again. The columns are aggregated in the order of the sorted subquery
+    # (the ORDER BY sorts the 20-odd keys; one inside string_agg would sort the JSON text).
     return (
         f"SELECT left(row_to_json(line)::text, -1) || ',\"columns\":[' || coalesce(("
         f"SELECT string_agg(j, ',') FROM (SELECT row_to_json(col)::text AS j FROM {columns} c, "

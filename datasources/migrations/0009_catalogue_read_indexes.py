@@ -1,9 +1,7 @@
-"""Indexes in the order the catalogue is read, and trigram indexes for ?search= on PostgreSQL.
+"""Tables indexed in the order the catalogue is read, and trigram indexes for ?search= on PostgreSQL.
 
-The new indexes are built before the ones they replace are dropped. ``schemacolumn.table_id``'s
-own index goes: (table_id, position, id) serves every lookup by table and the readers' order.
+The new index is built before the one it replaces is dropped.
 """
-import django.db.models.deletion
 from django.db import migrations, models, transaction
 
 TABLE = "datasources_schematable"
@@ -48,16 +46,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
-            model_name="schemacolumn",
-            index=models.Index(fields=["table", "position", "id"], name="schemacolumn_read_order"),
-        ),
-        migrations.AlterField(
-            model_name="schemacolumn",
-            name="table",
-            field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE,
-                                    related_name="columns", to="datasources.schematable"),
-        ),
         migrations.AddIndex(
             model_name="schematable",
             index=models.Index(fields=["data_source", "schema_name", "name", "id"], name="schematable_read_order"),
