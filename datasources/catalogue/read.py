@@ -65,7 +65,7 @@ def schema_page(source, *, schema: str = "", table: str = "", search: str = "", 
     tables = stored_tables(source, schema=schema, table=table, search=search)
     start = (page - 1) * page_size
     with one_snapshot():
-        rows = list(tables.values_list("pk", "schema_name", *TABLE_KEYS)[start:start + page_size])
+        rows = list(_page_of(tables, start, page_size).values_list("pk", "schema_name", *TABLE_KEYS))
         columns: dict[int, list] = {}
         if rows:
             for row in SchemaColumn.objects.filter(table_id__in=[r[0] for r in rows]).order_by(
@@ -88,6 +88,16 @@ def schema_page(source, *, schema: str = "", table: str = "", search: str = "", 
         "total_pages": total_pages,
         "schemas": _grouped(rows, columns),
     }
+
+
+def _page_of(tables, start: int, page_size: int):
+    """The page's tables. Deep in the catalogue (PostgreSQL), the offset is skipped over the ids
+    alone, an index-only scan of the readers' index, and only the page's rows are read: OFFSET
+    over whole rows reads every row before the page (75,000 of them for page 1,500 of 50)."""
+    if start == 0 or connection.vendor != "postgresql":
+        return tables[start:start + page_size]
+    return SchemaTable.objects.filter(pk__in=tables.values("pk")[start:start + page_size]).order_by(
+        "schema_name", "name", "id")
 
 
 def _grouped(rows, columns) -> list[dict]:

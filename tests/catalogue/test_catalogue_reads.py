@@ -109,6 +109,10 @@ def test_a_page_counts_only_when_it_is_full(source):
     assert "COUNT(" in full_sql[-1]
     last, last_sql = page_queries(source, page=3, page_size=50)
     assert (last["count"], last["total_pages"], len(last_sql)) == (120, 3, 2)  # tables, columns
+    middle, _ = page_queries(source, page=2, page_size=50, search="t")  # deep: the offset over ids alone
+    tables = [t for s in middle["schemas"] for t in s["tables"]]
+    assert [t["name"] for t in tables] == [f"t{i:03d}" for i in range(50, 100)]
+    assert all([c["name"] for c in t["columns"]] == ["c"] for t in tables)
     found, found_sql = page_queries(source, search="T01")
     assert (found["count"], found["total_pages"], len(found_sql)) == (10, 1, 2)  # t010 to t019
     none, none_sql = page_queries(source, search="nothing")
