@@ -7,10 +7,11 @@ from django.db.models import Count
 from django.utils import timezone
 
 from datasources.admin.panels import Panel, register
-from datasources.catalogue.read import schema_page, stored_tables
+from datasources.catalogue.read import one_snapshot, schema_page, stored_tables
 from datasources.models import Discovery
 
 SCHEMA_PAGE_SIZE = 50
+SCHEMA_CHIPS = 200  # schemas listed with their table counts
 ACTIVE = (Discovery.Status.QUEUED, Discovery.Status.RUNNING)
 # How long after a create the panels wait for the queued first test and discovery (refreshing
 # themselves); past it a worker is evidently not running, and they say so instead.
@@ -59,22 +60,32 @@ class SchemaPanel(Panel):
         query = request.GET.get("table_q", "").strip()[:200]
         schema_filter = request.GET.get("schema_q", "").strip()[:200]
         page = _page_number(request.GET.get("schema_page"))
-        # Counted over the matching tables, so "N table(s) match in M schema(s)" is exact.
-        schemas = (
+        with one_snapshot():  # the chips, the count and the page from the same catalogue
+            return self._context(source, query, schema_filter, page)
+
+    def _context(self, source, query, schema_filter, page):
+        # One grouped count: the schemas' chips and, when they are all listed, the total, which
+        # schema_page would otherwise count again (a second pass over 100,000 rows).
+        schemas = list(
             stored_tables(source, schema=schema_filter, search=query).order_by().values("schema_name")
-            .annotate(tables=Count("id", distinct=True)).order_by("schema_name")
+            .annotate(tables=Count("id")).order_by("schema_name")[:SCHEMA_CHIPS + 1]
         )
+        count = sum(s["tables"] for s in schemas) if len(schemas) <= SCHEMA_CHIPS else None
+        if count is not None:  # a page past the end shows the last one
+            page = min(page, max(-(-count // SCHEMA_PAGE_SIZE), 1))
         # The same reader as the API: ``search`` is a substring of table or column names, ``schema`` exact.
         try:
-            data = schema_page(source, schema=schema_filter, search=query, page=page, page_size=SCHEMA_PAGE_SIZE)
-        except EmptyPage:  # a page past the end shows the last one
+            data = schema_page(source, schema=schema_filter, search=query, page=page, page_size=SCHEMA_PAGE_SIZE,
+                               count=count)
+        except EmptyPage:  # past the end of more than SCHEMA_CHIPS schemas' tables
             count = stored_tables(source, schema=schema_filter, search=query).count()
             data = schema_page(source, schema=schema_filter, search=query, page=max(-(-count // SCHEMA_PAGE_SIZE), 1),
-                               page_size=SCHEMA_PAGE_SIZE)
+                               page_size=SCHEMA_PAGE_SIZE, count=count)
         pages = Paginator(range(data["count"]), SCHEMA_PAGE_SIZE) if data["count"] else None
         return {
             "schema": data,
-            "schema_counts": list(schemas[:200]),
+            "schema_counts": schemas[:SCHEMA_CHIPS],
+            "more_schemas": len(schemas) > SCHEMA_CHIPS,
             "table_q": query,
             "schema_q": schema_filter,
             "page_obj": pages.get_page(data["page"]) if pages else None,

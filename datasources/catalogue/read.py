@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from django.core.paginator import EmptyPage
 from django.db import connection, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 
 from datasources.models import SchemaColumn, SchemaTable
 from rivergen.params import page_params
@@ -51,37 +51,58 @@ def stored_tables(source, *, schema: str = "", table: str = "", search: str = ""
 
 
 def schema_page(source, *, schema: str = "", table: str = "", search: str = "", page: int = 1,
-                page_size: int = DEFAULT_PAGE_SIZE) -> dict:
-    """Three queries whatever the page size: count, the page of tables, their columns.
+                page_size: int = DEFAULT_PAGE_SIZE, count: int | None = None) -> dict:
+    """The page of tables, then their columns, then (only when the page is full) the count.
+
+    A page that is not full is the last one, so its count is known without counting: a search
+    finding a few tables costs two queries, and the COUNT, which reads every matching row, runs
+    only when there are more. ``count`` is a caller's count of the same filter, in the same
+    snapshot (the admin's), to skip it. Rows are read as tuples: a page of 100 tables holds 2,000
+    columns, and model instances would cost more than the queries.
 
     A page past the end raises ``EmptyPage`` (page 1 of an empty catalogue is an empty page).
     """
     tables = stored_tables(source, schema=schema, table=table, search=search)
+    start = (page - 1) * page_size
     with one_snapshot():
-        count = tables.count()
-        total_pages = (count + page_size - 1) // page_size
-        if page > max(total_pages, 1):
+        rows = list(_page_of(tables, start, page_size).values_list("pk", "schema_name", *TABLE_KEYS))
+        columns: dict[int, list] = {}
+        if rows:
+            for row in SchemaColumn.objects.filter(table_id__in=[r[0] for r in rows]).order_by(
+                    "table_id", "position", "id").values_list("table_id", *COLUMN_KEYS):
+                columns.setdefault(row[0], []).append(dict(zip(COLUMN_KEYS, row[1:])))
+        if count is None and len(rows) == page_size:
+            count = tables.count()
+    if count is None:
+        if page > 1 and not rows:
             raise EmptyPage("That page contains no results.")
-        start = (page - 1) * page_size
-        columns = SchemaColumn.objects.only("table_id", *COLUMN_KEYS).order_by("position", "id")
-        rows = list(tables.prefetch_related(Prefetch("columns", queryset=columns))[start:start + page_size])
+        count = start + len(rows)
+    total_pages = (count + page_size - 1) // page_size
+    if page > max(total_pages, 1):
+        raise EmptyPage("That page contains no results.")
     return {
         "schema_discovered_at": source.schema_discovered_at,
         "count": count,
         "page": page,
         "page_size": page_size,
         "total_pages": total_pages,
-        "schemas": _grouped(rows),
+        "schemas": _grouped(rows, columns),
     }
 
 
-def table_data(row, columns) -> dict:
-    return {**{k: getattr(row, k) for k in TABLE_KEYS}, "columns": columns}
+def _page_of(tables, start: int, page_size: int):
+    """The page's tables. Deep in the catalogue (PostgreSQL), the offset is skipped over the ids
+    alone, an index-only scan of the readers' index, and only the page's rows are read: OFFSET
+    over whole rows reads every row before the page (75,000 of them for page 1,500 of 50)."""
+    if start == 0 or connection.vendor != "postgresql":
+        return tables[start:start + page_size]
+    return SchemaTable.objects.filter(pk__in=tables.values("pk")[start:start + page_size]).order_by(
+        "schema_name", "name", "id")
 
 
-def _grouped(rows) -> list[dict]:
+def _grouped(rows, columns) -> list[dict]:
     schemas: dict[str, list] = {}
-    for row in rows:
-        columns = [{k: getattr(c, k) for k in COLUMN_KEYS} for c in row.columns.all()]
-        schemas.setdefault(row.schema_name, []).append(table_data(row, columns))
+    for pk, schema_name, *values in rows:
+        table = dict(zip(TABLE_KEYS, values), columns=columns.get(pk, []))
+        schemas.setdefault(schema_name, []).append(table)
     return [{"name": name or None, "tables": tables} for name, tables in schemas.items()]
