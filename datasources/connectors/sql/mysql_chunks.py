@@ -1,0 +1,135 @@
+"""Reading a MySQL or MariaDB catalogue a chunk of tables at a time (the reader of sql/chunks.py's kind).
+
+One connection reads page after page, each page a key range of tables in byte order of
+``(schema, name)`` (keyset pagination, ``CAST(... AS BINARY)``: UTF-8 byte order is Python's
+``str`` order, and two names differing only in case stay two tables):
+
+1. the page's names, ``LIMIT CHUNK`` after the last key: a name-only read of
+   information_schema.TABLES, which MariaDB answers from the directory without opening a table;
+2. the page's relations, their primary keys (STATISTICS, index ``PRIMARY``: the same columns as
+   KEY_COLUMN_USAGE's ``PRIMARY`` constraint, read from the table definition where
+   KEY_COLUMN_USAGE opens every table), partition counts and a per-table digest of its columns
+   computed by the server (MD5 over each column's fields, in ordinal order). Every one is
+   bounded by the page's key range, which MariaDB applies before it opens a table: a page costs
+   its own tables, never the whole schema's (an ``IN`` list of 1,000 or more would not be).
+3. the columns of the tables ``choose`` wants: the whole range when it wants most of the page,
+   else ``IN`` lists of at most ``IN_LIST`` names.
+
+A table's fingerprint hashes everything the read passes on for it (kind, comment, partition
+count, primary key, the server's digest of its columns), so an equal fingerprint means an equal
+table: the incremental and the full refresh store the same catalogue and record the same changes.
+
+information_schema is not transactional (MariaDB fills it from the table definitions when asked;
+a consistent-snapshot transaction does not cover it), so there is no snapshot of the whole
+catalogue: each query sees the definitions as they are. What holds: a table's fingerprint is read
+before its columns, so a table altered while it is read is stored with an older fingerprint than
+its columns, and the next refresh reads it again (finding it equal, or the change); never the
+reverse. A table created or dropped during the discovery is listed or not according to when its
+page is read.
+"""
+import hashlib
+
+from datasources.connectors.base import gc_paused
+from datasources.connectors.sql import introspection
+
+CHUNK = 2000  # tables per page: about 40,000 columns in memory at a time
+IN_LIST = 500  # names per IN (...): MariaDB turns 1,000 or more into a join that opens every table
+# A column's digest is 32 characters: 4,096 columns (MariaDB's maximum) need 135,168 of them.
+GROUP_CONCAT_LEN = 1 << 24
+
+_KEY = "CAST(t.TABLE_SCHEMA AS BINARY), CAST(t.TABLE_NAME AS BINARY)"
+_AFTER = f"(:after_schema IS NULL OR ({_KEY}) > (CAST(:after_schema AS BINARY), CAST(:after_name AS BINARY)))"
+_RANGE = f"""{introspection._MY_SCHEMAS} AND {_AFTER}
+  AND ({_KEY}) <= (CAST(:last_schema AS BINARY), CAST(:last_name AS BINARY))"""
+
+NAMES = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME FROM information_schema.TABLES t
+WHERE {introspection._MY_SCHEMAS} AND {_AFTER} ORDER BY {_KEY} LIMIT {CHUNK}"""
+
+RELATIONS = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME,
+  CASE WHEN t.TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END,
+  CASE WHEN t.TABLE_TYPE <> 'VIEW' THEN NULLIF(t.TABLE_COMMENT, '') END
+FROM information_schema.TABLES t
+WHERE t.TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') AND {_RANGE}"""
+
+PARTITIONS = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, COUNT(DISTINCT t.PARTITION_NAME)
+FROM information_schema.PARTITIONS t WHERE t.PARTITION_NAME IS NOT NULL AND {_RANGE}
+GROUP BY {_KEY}"""
+
+PRIMARY_KEYS = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.COLUMN_NAME FROM information_schema.STATISTICS t
+WHERE t.INDEX_NAME = 'PRIMARY' AND {_RANGE} ORDER BY {_KEY}, t.SEQ_IN_INDEX"""
+
+# QUOTE() spells NULL and '' apart; each column's MD5 is 32 characters, joined in ordinal order.
+DIGESTS = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, COUNT(*), MD5(GROUP_CONCAT(MD5(CONCAT_WS(',',
+    QUOTE(t.COLUMN_NAME), QUOTE(t.COLUMN_TYPE), QUOTE(t.IS_NULLABLE), t.ORDINAL_POSITION,
+    QUOTE(t.COLUMN_DEFAULT), QUOTE(t.COLUMN_COMMENT), QUOTE(t.GENERATION_EXPRESSION), QUOTE(t.EXTRA)))
+  ORDER BY t.ORDINAL_POSITION SEPARATOR ''))
+FROM information_schema.COLUMNS t WHERE {_RANGE} GROUP BY {_KEY}"""
+
+_COLUMNS = introspection.MYSQL.columns.split(" ORDER BY ")[0]
+COLUMNS_IN_RANGE = f"{_COLUMNS} AND {_RANGE} ORDER BY {_KEY}, t.ORDINAL_POSITION"
+COLUMNS_OF = f"{_COLUMNS} AND t.TABLE_SCHEMA = :in_schema AND t.TABLE_NAME IN :names"
+
+
+def _rows(conn, sql, params, expanding=()):
+    """The driver's plain tuples (as SqlAlchemyConnector.read_tables reads them)."""
+    from sqlalchemy import bindparam, text
+
+    statement = text(sql).bindparams(*(bindparam(name, expanding=True) for name in expanding))
+    result = conn.execute(statement, params)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _fingerprint(relation, partitions, keys, digest) -> str:
+    if digest is None:  # a table without readable columns: always read it
+        return ""
+    return hashlib.md5(repr((relation[2], relation[3], partitions, keys, digest)).encode()).hexdigest()
+
+
+def mysql_chunks(conn, schema, choose):
+    """The reader generator over a connection prepared for discovery (see the module docstring)."""
+    from sqlalchemy import text
+
+    # Bounds GROUP_CONCAT (MySQL's default is 1,024 bytes: a 33-column table's digest would be cut).
+    conn.execute(text(f"SET SESSION group_concat_max_len = GREATEST(@@group_concat_max_len, {GROUP_CONCAT_LEN})"))
+    after = (None, None)
+    while True:
+        params = {"schema": schema, "after_schema": after[0], "after_name": after[1]}
+        names = _rows(conn, NAMES, params)
+        if not names:
+            return
+        params.update(last_schema=names[-1][0], last_name=names[-1][1])
+        relations = _rows(conn, RELATIONS, params)
+        partitions = {(s, n): count for s, n, count in _rows(conn, PARTITIONS, params)}
+        keys = {}
+        for s, n, column in _rows(conn, PRIMARY_KEYS, params):
+            keys.setdefault((s, n), []).append(column)
+        digests = {(s, n): (count, digest) for s, n, count, digest in _rows(conn, DIGESTS, params)}
+        listed = [((s, n), s, n, _fingerprint(r, partitions.get((s, n)), keys.get((s, n)), digests.get((s, n))))
+                  for r in relations for s, n in [r[:2]]]
+        wanted = choose(listed)
+        column_rows = _columns(conn, params, wanted, len(listed)) if wanted else []
+        after = names[-1]
+        with gc_paused():  # only while building: the generator waits with the collector as it found it
+            relation_rows = [(s, n, "partitioned_table" if partitions.get((s, n)) and kind == "table" else kind,
+                              partitions.get((s, n)), comment)
+                             for s, n, kind, comment in relations if (s, n) in wanted]
+            key_rows = [(s, n, column) for s, n in wanted for column in keys.get((s, n), ())]
+            tables = introspection.assemble(relation_rows, column_rows, key_rows) if wanted else []
+        yield listed, tables
+
+
+def _columns(conn, params, wanted, listed) -> list:
+    """The columns of the ``wanted`` tables of the page, in table order then ordinal position."""
+    if len(wanted) * 2 >= listed:
+        return [row for row in _rows(conn, COLUMNS_IN_RANGE, params) if (row[0], row[1]) in wanted]
+    rows, by_schema = [], {}
+    for s, n in sorted(wanted):
+        by_schema.setdefault(s, []).append(n)
+    for s, names in by_schema.items():
+        for start in range(0, len(names), IN_LIST):
+            rows += _rows(conn, COLUMNS_OF, {**params, "in_schema": s, "names": names[start:start + IN_LIST]},
+                          expanding=("names",))
+    return rows
