@@ -33,7 +33,6 @@ def maria(*statements, database=None) -> list:
 def estate(mariadb, monkeypatch):
     """A private database of TABLES tables (and a view), read in pages of 7 tables."""
     monkeypatch.setattr(mysql_chunks, "CHUNK", 7)
-    monkeypatch.setattr(mysql_chunks, "NAMES", mysql_chunks.NAMES.replace("LIMIT 2000", "LIMIT 7"))
     name = f"rg_i23_{uuid.uuid4().hex[:10]}"
     maria(f"CREATE DATABASE {name}")
     try:

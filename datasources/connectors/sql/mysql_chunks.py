@@ -43,7 +43,7 @@ _RANGE = f"""{introspection._MY_SCHEMAS} AND {_AFTER}
   AND ({_KEY}) <= (CAST(:last_schema AS BINARY), CAST(:last_name AS BINARY))"""
 
 NAMES = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME FROM information_schema.TABLES t
-WHERE {introspection._MY_SCHEMAS} AND {_AFTER} ORDER BY {_KEY} LIMIT {CHUNK}"""
+WHERE {introspection._MY_SCHEMAS} AND {_AFTER} ORDER BY {_KEY} LIMIT :limit"""
 
 RELATIONS = f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME,
   CASE WHEN t.TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END,
@@ -96,7 +96,7 @@ def mysql_chunks(conn, schema, choose):
     conn.execute(text(f"SET SESSION group_concat_max_len = GREATEST(@@group_concat_max_len, {GROUP_CONCAT_LEN})"))
     after = (None, None)
     while True:
-        params = {"schema": schema, "after_schema": after[0], "after_name": after[1]}
+        params = {"schema": schema, "after_schema": after[0], "after_name": after[1], "limit": CHUNK}
         names = _rows(conn, NAMES, params)
         if not names:
             return
