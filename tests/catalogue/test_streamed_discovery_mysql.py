@@ -80,10 +80,20 @@ CHANGES = [
 
 
 @pytest.mark.services
-def test_the_reader_lists_every_kind_as_the_bulk_read_does(maria_database):
+@pytest.mark.parametrize("dictionary", [True, False], ids=["innodb-dictionary", "partitions-view"])
+def test_the_reader_lists_every_kind_as_the_bulk_read_does(maria_database, monkeypatch, dictionary):
     """The bulk read's estate (tests/connectors/test_sql_catalogue.py), read page by page; pages follow the
-    byte order of (schema, name), so two names differing only in case are two tables."""
-    maria("CREATE TABLE Items (a int)", "CREATE TABLE items2 (a int, b int, PRIMARY KEY (b, a))", database=maria_database)
+    byte order of (schema, name), so two names differing only in case are two tables. Partitions are
+    counted from InnoDB's dictionary, or (without the PROCESS privilege) from PARTITIONS."""
+    unreadable = "SELECT NAME FROM information_schema.NO_SUCH_VIEW"
+    # Each way, the other is made to fail: the dictionary's answer stands alone (the test login has PROCESS).
+    monkeypatch.setattr(mysql_chunks, "PARTITIONS" if dictionary else "INNODB_PARTITIONS", unreadable)
+    maria("CREATE TABLE Items (a int)", "CREATE TABLE items2 (a int, b int, PRIMARY KEY (b, a))",
+          "CREATE TABLE parted_myisam (id int) ENGINE=MyISAM PARTITION BY HASH(id) PARTITIONS 3",
+          "CREATE TABLE `parted-odd name` (id int) PARTITION BY HASH(id) PARTITIONS 4",
+          "CREATE TABLE parted_sub (id int, at date) PARTITION BY RANGE (YEAR(at)) SUBPARTITION BY HASH(id) "
+          "SUBPARTITIONS 2 (PARTITION p0 VALUES LESS THAN (2000), PARTITION p1 VALUES LESS THAN MAXVALUE)",
+          database=maria_database)
     source = make_source("mariadb", host=MARIA["host"], port=MARIA["port"], database_name=maria_database,
                          credentials={"username": MARIA["user"], "password": ""})
     every, pages = (lambda listed: {ref for ref, *_ in listed}), []
@@ -94,6 +104,8 @@ def test_the_reader_lists_every_kind_as_the_bulk_read_does(maria_database):
     assert {name: (t.kind, t.partition_count) for name, t in tables.items()} == {
         "items": ("table", None), "cheap": ("view", None), "audited": ("table", None),
         "logs": ("partitioned_table", 2), "Items": ("table", None), "items2": ("table", None),
+        "parted_myisam": ("partitioned_table", 3), "parted-odd name": ("partitioned_table", 4),
+        "parted_sub": ("partitioned_table", 2),
     }
     assert tables["items"].comment == "Things we sell" and tables["cheap"].comment is None
     items = [(c.name, c.data_type, c.nullable, c.primary_key, c.position, c.default, c.comment, c.generated, c.hidden)
