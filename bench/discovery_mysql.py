@@ -120,7 +120,7 @@ def measure(source, name, args, streamed: bool) -> dict:
         try:
             (elapsed, tables, columns), rss = in_child(lambda: job(source, streamed), args.limit)
             result[key] = (elapsed, rss)
-            result["size"] = (tables, columns)
+            result.setdefault("size", (tables, columns))  # the first discovery's: the unaltered estate
         except (OutOfTime, RuntimeError) as exc:
             print(f"{'streamed' if streamed else 'bulk'} {key}: {exc}")
         finally:

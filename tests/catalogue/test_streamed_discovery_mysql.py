@@ -33,6 +33,7 @@ def maria(*statements, database=None) -> list:
 def estate(mariadb, monkeypatch):
     """A private database of TABLES tables (and a view), read in pages of 7 tables."""
     monkeypatch.setattr(mysql_chunks, "CHUNK", 7)
+    monkeypatch.setattr(mysql_chunks, "NAME_PAGES", 2)  # names read 14 at a time: three reads of names
     name = f"rg_i23_{uuid.uuid4().hex[:10]}"
     maria(f"CREATE DATABASE {name}")
     try:

@@ -4,7 +4,7 @@ One connection reads page after page, each page a key range of tables in byte or
 ``(schema, name)`` (keyset pagination, ``CAST(... AS BINARY)``: UTF-8 byte order is Python's
 ``str`` order, and two names differing only in case stay two tables):
 
-1. the page's names, ``LIMIT CHUNK`` after the last key: a name-only read of
+1. the page's names, read ``NAME_PAGES`` pages at a time after the last key: a name-only read of
    information_schema.TABLES, which MariaDB answers from the directory without opening a table;
 2. the page's relations, their primary keys (STATISTICS, index ``PRIMARY``: the same columns as
    KEY_COLUMN_USAGE's ``PRIMARY`` constraint, read from the table definition where
@@ -35,6 +35,7 @@ from datasources.connectors.base import gc_paused
 from datasources.connectors.sql import introspection
 
 CHUNK = 2000  # tables per page: about 40,000 columns in memory at a time
+NAME_PAGES = 10  # pages of names per query: 20,000 names (about 2 MB) held at a time
 IN_LIST = 500  # names per IN (...): MariaDB turns 1,000 or more into a join that opens every table
 # A column's digest is 32 characters: 4,096 columns (MariaDB's maximum) need 135,168 of them.
 GROUP_CONCAT_LEN = 1 << 24
@@ -108,13 +109,9 @@ def mysql_chunks(conn, schema, choose):
     # Bounds GROUP_CONCAT (MySQL's default is 1,024 bytes: a 33-column table's digest would be cut).
     conn.execute(text(f"SET SESSION group_concat_max_len = GREATEST(@@group_concat_max_len, {GROUP_CONCAT_LEN})"))
     dictionary = _innodb_partitions(conn)
-    after = (None, None)
-    while True:
-        params = {"schema": schema, "after_schema": after[0], "after_name": after[1], "limit": CHUNK}
-        names = _rows(conn, NAMES, params)
-        if not names:
-            return
-        params.update(last_schema=names[-1][0], last_name=names[-1][1])
+    for after, last in _pages(conn, schema):
+        params = {"schema": schema, "after_schema": after[0], "after_name": after[1],
+                  "last_schema": last[0], "last_name": last[1]}
         relations = _rows(conn, RELATIONS, params)
         partitions = _partitions(conn, params, relations, dictionary)
         keys = {}
@@ -125,7 +122,6 @@ def mysql_chunks(conn, schema, choose):
                   for r in relations for s, n in [r[:2]]]
         wanted = choose(listed)
         column_rows = _columns(conn, params, wanted, len(listed)) if wanted else []
-        after = names[-1]
         with gc_paused():  # only while building: the generator waits with the collector as it found it
             relation_rows = [(s, n, "partitioned_table" if partitions.get((s, n)) and kind == "table" else kind,
                               partitions.get((s, n)), comment)
@@ -133,6 +129,21 @@ def mysql_chunks(conn, schema, choose):
             key_rows = [(s, n, column) for s, n in wanted for column in keys.get((s, n), ())]
             tables = introspection.assemble(relation_rows, column_rows, key_rows) if wanted else []
         yield listed, tables
+
+
+def _pages(conn, schema):
+    """The pages' key ranges ``(after, last)``; names are read NAME_PAGES pages at a time, because
+    MariaDB lists (and sorts) every remaining name of the schema to answer each such query."""
+    after = (None, None)
+    while True:
+        names = _rows(conn, NAMES, {"schema": schema, "after_schema": after[0], "after_name": after[1],
+                                    "limit": CHUNK * NAME_PAGES})
+        for start in range(0, len(names), CHUNK):
+            last = tuple(names[min(start + CHUNK, len(names)) - 1])
+            yield after, last
+            after = last
+        if len(names) < CHUNK * NAME_PAGES:
+            return
 
 
 def _innodb_partitions(conn) -> dict | None:
