@@ -3,7 +3,7 @@ from contextlib import contextmanager
 
 from datasources.connectors.base import (DATABASE_FIELDS, LOGIN, Connector, ConnectorError, TestOutcome,
                                          driver_missing, gc_paused, run_within)
-from datasources.connectors.sql import chunks, introspection, secure
+from datasources.connectors.sql import chunks, introspection, mysql_chunks, secure
 from datasources.connectors.sql.errors import classify
 from datasources.connectors.targets import endpoint_for, through_endpoint
 from datasources.security.tls import CLIENT_KEY, MODES, VERIFYING, material
@@ -221,6 +221,7 @@ class MySqlConnector(SqlAlchemyConnector):
     drivername, driver_package = "mysql+pymysql", "PyMySQL"
     version_query = "SELECT VERSION()"
     queries = introspection.MYSQL
+    chunked_reader = staticmethod(mysql_chunks.mysql_chunks)
 
     def connect_args(self, source, target, endpoint):
         # The handshake reads with read_timeout: connection_timeout until limit_queries raises it.

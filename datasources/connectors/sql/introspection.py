@@ -86,6 +86,8 @@ WHERE tc.constraint_type = 'PRIMARY KEY' AND (CAST(:schema AS text) IS NULL OR t
 _MY_SCHEMAS = """t.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
   AND (:schema IS NULL OR t.TABLE_SCHEMA = :schema)"""
 
+# The PARTITIONS subquery carries the schema filter itself: MariaDB does not push the outer one into
+# it, and would open every table of every database on the server to count partitions.
 # MariaDB's sequences (TABLE_TYPE 'SEQUENCE') and temporary tables are left out; a system-versioned
 # table is a table. Views carry the comment 'VIEW', which is not the user's. COLUMN_DEFAULT is
 # passed on as the server shows it (MariaDB: 'NULL' for a nullable column without a default).
@@ -95,7 +97,7 @@ MYSQL = Queries(
   p.n, CASE WHEN t.TABLE_TYPE <> 'VIEW' THEN NULLIF(t.TABLE_COMMENT, '') END
 FROM information_schema.TABLES t LEFT JOIN (
   SELECT TABLE_SCHEMA, TABLE_NAME, COUNT(DISTINCT PARTITION_NAME) AS n FROM information_schema.PARTITIONS
-  WHERE PARTITION_NAME IS NOT NULL GROUP BY TABLE_SCHEMA, TABLE_NAME
+  WHERE PARTITION_NAME IS NOT NULL AND (:schema IS NULL OR TABLE_SCHEMA = :schema) GROUP BY TABLE_SCHEMA, TABLE_NAME
 ) p ON p.TABLE_SCHEMA = t.TABLE_SCHEMA AND p.TABLE_NAME = t.TABLE_NAME
 WHERE t.TABLE_TYPE IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') AND {_MY_SCHEMAS}""",
     columns=f"""SELECT t.TABLE_SCHEMA, t.TABLE_NAME, t.COLUMN_NAME, t.COLUMN_TYPE, t.IS_NULLABLE = 'YES',
