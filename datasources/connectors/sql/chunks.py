@@ -16,10 +16,21 @@ then compares the table's columns and finds nothing, which costs a read, never a
 What it does not see is a change made only to another object the columns name (a type renamed,
 a domain's NOT NULL): a full read (``full=True``, and every first discovery) does.
 
-Columns come in two ways: when a chunk wants most of its tables (a first discovery), from one
-server-side cursor over every column in table order, read in step with the relations; when it
-wants few (a refresh), by a lookup of those tables' columns.
+Columns come in three ways. The new tables to which ``choose`` gave catalogue ids (its set's
+``fresh``: ref -> id, offered only when the catalogue is in PostgreSQL too) are copied: one
+``COPY (SELECT ...) TO STDOUT`` per chunk gives their columns as the catalogue's rows, in COPY
+text (see COPIED_COLUMNS), and the store copies those bytes into its column table. Not one
+Python object is built per column: a first discovery of 2,000,000 columns costs the two servers'
+time and a loop over the bytes. The other tables are read as DiscoveredTables, to be diffed:
+when a chunk wants most of its tables, from one server-side cursor over every column in table
+order, read in step with the relations; when it wants few (a refresh), by a lookup of those
+tables' columns.
+
+The read is one REPEATABLE READ transaction: the relations, their fingerprints and every column
+come from one snapshot of the source's catalogue, however long the read takes.
 """
+from dataclasses import dataclass, field
+
 import itertools
 
 from datasources.connectors.base import gc_paused
@@ -53,6 +64,31 @@ ORDER BY c.oid"""
 _PG_COLUMNS = introspection.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELECT c.oid, {_PG_SELECT_COLUMNS[7:]}", 1)
 POSTGRES_COLUMNS_AFTER = f"{_PG_COLUMNS} AND a.attrelid > CAST(:after AS oid) ORDER BY a.attrelid, a.attnum"
 POSTGRES_COLUMNS_OF = f"{_PG_COLUMNS} AND a.attrelid = ANY(CAST(:refs AS oid[])) ORDER BY a.attrelid, a.attnum"
+
+# The columns of some tables as catalogue rows: (table id, name, data_type, nullable, primary_key,
+# position, default, comment, generated, hidden), the values introspection.assemble and the
+# store's column_values() would make of the same rows (tests/catalogue/test_streamed_discovery.py
+# compares both). %s are the tables' oids and their catalogue ids, bound client-side.
+COPIED_COLUMNS = f"""COPY (SELECT m.id, a.attname, coalesce(pg_catalog.format_type(a.atttypid, a.atttypmod), ''),
+  NOT (a.attnotnull OR (t.typtype = 'd' AND t.typnotnull)), coalesce(a.attnum = ANY(i.indkey::int2[]), false),
+  a.attnum, CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END, d.description,
+  CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END, false
+FROM unnest(%s::oid[], %s::int8[]) AS m(ref, id) JOIN pg_catalog.pg_attribute a ON a.attrelid = m.ref
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND {introspection._PG_DESCRIPTION}
+  AND d.objsubid = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY m.id, a.attnum) TO STDOUT"""
+
+
+@dataclass
+class Copied:
+    """A chunk's tables copied straight to the catalogue: ``refs`` their oids, ``tables`` their
+    (id, schema, name, kind, partition_count, comment), ``rows`` their columns in COPY text."""
+    refs: set = field(default_factory=set)
+    tables: list = field(default_factory=list)
+    rows: bytearray = field(default_factory=bytearray)
 
 
 def _server_cursor(conn, sql, params):
@@ -98,11 +134,16 @@ def postgres_chunks(conn, schema, choose):
     params = {"schema": schema}
     # The cursors are read to the end: plan them for all their rows, not the first tenth.
     conn.execute(text("SET cursor_tuple_fraction = 1"))
+    conn.commit()  # what the session set stays; the read is a transaction of its own, one snapshot
+    conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
     relations = _server_cursor(conn, POSTGRES_RELATIONS, params)
     columns, after = None, 0
     while rows := relations.fetchmany(CHUNK):
         listed = [(row[0], row[1], row[2], row[7]) for row in rows]
         wanted = choose(listed)
+        copied = _copy(conn, rows, getattr(wanted, "fresh", None))
+        if copied is not None:
+            wanted = wanted - copied.refs
         if columns is None and wanted and len(wanted) * 2 >= len(rows):
             columns = _Ordered(_server_cursor(conn, POSTGRES_COLUMNS_AFTER, {**params, "after": after}))
         if columns is not None:
@@ -117,4 +158,24 @@ def postgres_chunks(conn, schema, choose):
             tables = introspection.assemble(
                 [row[1:7] for row in rows if row[0] in wanted], [row[1:] for row in column_rows], ()
             ) if wanted else []
-        yield listed, tables
+        yield (listed, tables) if copied is None else (listed, tables, copied)
+
+
+def _copy(conn, rows, fresh) -> Copied | None:
+    """The chunk's tables that ``fresh`` gave ids, with their columns as catalogue rows."""
+    if not fresh:
+        return None
+    copied = Copied()
+    for row in rows:
+        if row[0] in fresh:
+            kind = row[3]
+            copied.refs.add(row[0])
+            copied.tables.append((fresh[row[0]], row[1], row[2], kind,
+                                  int(row[4] or 0) if kind == "partitioned_table" else None, row[5]))
+    refs = sorted(copied.refs)
+    buffer = copied.rows
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        with cursor.copy(COPIED_COLUMNS, (refs, [fresh[r] for r in refs])) as copy:
+            for data in copy:  # a row at a time, as libpq hands them over
+                buffer += data
+    return copied
