@@ -17,7 +17,11 @@ from datasources.models import DataSource, Discovery, SchemaChange, SchemaColumn
 BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per ... IN (...), well under every backend's parameter limit
 TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature", "fingerprint", "column_names")
-KINDS = frozenset(SchemaTable.Kind.values)  # Kind.values builds a new list at every call
+KINDS = frozenset(SchemaTable.Kind.values)
+# A table row as COPY writes it (PostgreSQL).
+TABLE_COPY_FIELDS = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
+                     "comment", "signature", "fingerprint", "column_names")
+TABLE_COPY_TYPES = ("int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text", "text")  # Kind.values builds a new list at every call
 
 
 def column_names(table) -> str:
@@ -120,14 +124,11 @@ def _insert_tables(source, diff) -> list[int]:
              diff.fingerprints.get(key, ""), column_names(t))
             for pk, t, key in zip(ids, diff.added, map(catalogue_diff.key, diff.added))
         )
-        fields = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
-                  "comment", "signature", "fingerprint", "column_names")
-        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text",
-                                     "text"], rows)
+        copy_rows(cursor, meta, TABLE_COPY_FIELDS, TABLE_COPY_TYPES, rows)
     return ids
 
 
-def _copy(cursor, meta, fields, types, rows):
+def copy_rows(cursor, meta, fields, types, rows):
     """Binary COPY: the driver encodes each row in C, about twice as fast as text COPY."""
     quote = connection.ops.quote_name
     target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in fields)})"
@@ -178,7 +179,7 @@ def _insert_columns(rows):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             types = ["int8", "text", "text", "bool", "bool", "int4", "text", "text", "text", "bool"]
-            _copy(cursor, SchemaColumn._meta, fields, types, ((pk, *values) for pk, values in rows))
+            copy_rows(cursor, SchemaColumn._meta, fields, types, ((pk, *values) for pk, values in rows))
             return
         quote = connection.ops.quote_name
         meta = SchemaColumn._meta

@@ -65,30 +65,49 @@ _PG_COLUMNS = introspection.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELEC
 POSTGRES_COLUMNS_AFTER = f"{_PG_COLUMNS} AND a.attrelid > CAST(:after AS oid) ORDER BY a.attrelid, a.attnum"
 POSTGRES_COLUMNS_OF = f"{_PG_COLUMNS} AND a.attrelid = ANY(CAST(:refs AS oid[])) ORDER BY a.attrelid, a.attnum"
 
-# The columns of some tables as catalogue rows: (table id, name, data_type, nullable, primary_key,
-# position, default, comment, generated, hidden), the values introspection.assemble and the
-# store's column_values() would make of the same rows (tests/catalogue/test_streamed_discovery.py
-# compares both). %s are the tables' oids and their catalogue ids, bound client-side.
-COPIED_COLUMNS = f"""COPY (SELECT m.id, a.attname, coalesce(pg_catalog.format_type(a.atttypid, a.atttypmod), ''),
-  NOT (a.attnotnull OR (t.typtype = 'd' AND t.typnotnull)), coalesce(a.attnum = ANY(i.indkey::int2[]), false),
-  a.attnum, CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END, d.description,
-  CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END, false
-FROM unnest(%s::oid[], %s::int8[]) AS m(ref, id) JOIN pg_catalog.pg_attribute a ON a.attrelid = m.ref
-JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_index i ON i.indrelid = a.attrelid AND i.indisprimary
+def _copy_text(value: str) -> str:
+    """SQL for ``value`` as a field of COPY text: backslash, tab, newline and return escaped, NULL as \\N."""
+    for char, escaped in (("\\\\", "\\\\\\\\"), ("\\t", "\\\\t"), ("\\n", "\\\\n"), ("\\r", "\\\\r")):
+        value = f"replace({value}, E'{char}', E'{escaped}')"
+    return f"coalesce({value}, E'\\\\N')"
+
+
+# The columns of some tables, a row per table: (catalogue id, column count, the names one a line,
+# the columns as the catalogue's column rows in COPY text: table id, name, data_type, nullable,
+# primary_key, position, default, comment, generated, hidden). The values are those
+# introspection.assemble and the store's column_values() make of the same catalogue rows
+# (tests/catalogue/test_copied_catalogue.py compares both). A row per table, not per column:
+# the text is made by the server, and a chunk costs one round trip. %s are the tables' oids, their
+# catalogue ids, then the least and greatest oid: without those bounds the planner may
+# merge-join pg_attribute from its first row for every chunk, which makes a discovery quadratic.
+COPIED_COLUMNS = f"""SELECT m.id, count(a.attnum), string_agg(a.attname::text, E'\\n' ORDER BY a.attnum),
+  string_agg(concat_ws(E'\\t', m.id, {_copy_text("a.attname::text")},
+    {_copy_text("coalesce(pg_catalog.format_type(a.atttypid, a.atttypmod), '')")},
+    CASE WHEN a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) THEN 'f' ELSE 't' END,
+    CASE WHEN a.attnum = ANY(i.indkey::int2[]) THEN 't' ELSE 'f' END, a.attnum,
+    {_copy_text("CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END")},
+    {_copy_text("d.description")},
+    {_copy_text("CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END")}, 'f')
+    || E'\\n', '' ORDER BY a.attnum) FILTER (WHERE a.attrelid IS NOT NULL)
+FROM unnest(%s::oid[], %s::int8[]) AS m(ref, id)
+LEFT JOIN pg_catalog.pg_index i ON i.indrelid = m.ref AND i.indisprimary
+LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = m.ref AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attrelid BETWEEN %s::oid AND %s::oid
+LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND {introspection._PG_DESCRIPTION}
   AND d.objsubid = a.attnum
-WHERE a.attnum > 0 AND NOT a.attisdropped ORDER BY m.id, a.attnum) TO STDOUT"""
+GROUP BY m.id"""
 
 
 @dataclass
 class Copied:
     """A chunk's tables copied straight to the catalogue: ``refs`` their oids, ``tables`` their
-    (id, schema, name, kind, partition_count, comment), ``rows`` their columns in COPY text."""
+    (id, schema, name, kind, partition_count, comment, column_count, column_names) (names
+    lower-cased, one a line), ``rows`` their columns in COPY text (COPIED_COLUMNS)."""
     refs: set = field(default_factory=set)
     tables: list = field(default_factory=list)
-    rows: bytearray = field(default_factory=bytearray)
+    rows: str = ""
 
 
 def _server_cursor(conn, sql, params):
@@ -165,17 +184,15 @@ def _copy(conn, rows, fresh) -> Copied | None:
     """The chunk's tables that ``fresh`` gave ids, with their columns as catalogue rows."""
     if not fresh:
         return None
-    copied = Copied()
+    copied = Copied(refs={row[0] for row in rows if row[0] in fresh})
+    refs = sorted(copied.refs)
+    with conn.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(COPIED_COLUMNS, (refs, [fresh[r] for r in refs], refs[0], refs[-1]))
+        columns = {pk: (count, (names or "").lower(), text or "") for pk, count, names, text in cursor.fetchall()}
     for row in rows:
         if row[0] in fresh:
-            kind = row[3]
-            copied.refs.add(row[0])
+            kind, (count, names, _) = row[3], columns[fresh[row[0]]]
             copied.tables.append((fresh[row[0]], row[1], row[2], kind,
-                                  int(row[4] or 0) if kind == "partitioned_table" else None, row[5]))
-    refs = sorted(copied.refs)
-    buffer = copied.rows
-    with conn.connection.dbapi_connection.cursor() as cursor:
-        with cursor.copy(COPIED_COLUMNS, (refs, [fresh[r] for r in refs])) as copy:
-            for data in copy:  # a row at a time, as libpq hands them over
-                buffer += data
+                                  int(row[4] or 0) if kind == "partitioned_table" else None, row[5], count, names))
+    copied.rows = "".join(text for _, _, text in columns.values())
     return copied
