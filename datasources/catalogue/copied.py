@@ -1,9 +1,9 @@
 """New tables copied straight into a catalogue stored in PostgreSQL: no Python object per column.
 
 A reader that can (PostgreSQL's, see datasources/connectors/sql/chunks.py) is offered catalogue
-ids for the new tables it lists; it hands back their columns as the column table's rows in COPY
-text, made by the source's server, which are copied in as they came, and per table its column
-count and names, with which its row is copied in.
+ids for the new tables it lists; it hands back their columns as the column table's rows, which
+are copied in as they came, and per table its column count and names, with which its row is
+copied in.
 
 The ids are drawn from the table's sequence ahead of need, by the storing thread: the reader asks
 for them from its own thread, a chunk ahead, where it may not use the storing connection. An id
@@ -55,15 +55,12 @@ def usable() -> bool:
 
 def store_copied(source, copied, fingerprints) -> tuple[int, list]:
     """Write the copied tables of one chunk; (their column count, their table_added changes)."""
-    quote = connection.ops.quote_name
-    meta = SchemaColumn._meta
-    fields = ", ".join(quote(meta.get_field(f).column) for f in ("table",) + catalogue_diff.COLUMN_FIELDS)
     rows = [(pk, source.pk, *catalogue_diff.key_of(schema, name), kind, count, partitions, comment, COPIED,
              fingerprints.get(catalogue_diff.key_of(schema, name), ""), names)
             for pk, schema, name, kind, partitions, comment, count, names in copied.tables]
     with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({fields}) FROM STDIN") as copy:
-            copy.write(copied.rows)
+        store.copy_rows(cursor, SchemaColumn._meta, ("table",) + catalogue_diff.COLUMN_FIELDS, store.COLUMN_COPY_TYPES,
+                        copied.rows)
         store.copy_rows(cursor, SchemaTable._meta, store.TABLE_COPY_FIELDS, store.TABLE_COPY_TYPES, rows)
     changes = [catalogue_diff.Change("table_added", row[2], row[3], after=row[4]) for row in rows]
-    return sum(row[5] for row in rows), changes
+    return len(copied.rows), changes

@@ -17,11 +17,12 @@ from datasources.models import DataSource, Discovery, SchemaChange, SchemaColumn
 BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per ... IN (...), well under every backend's parameter limit
 TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature", "fingerprint", "column_names")
-KINDS = frozenset(SchemaTable.Kind.values)
+KINDS = frozenset(SchemaTable.Kind.values)  # Kind.values builds a new list at every call
 # A table row as COPY writes it (PostgreSQL).
 TABLE_COPY_FIELDS = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
                      "comment", "signature", "fingerprint", "column_names")
-TABLE_COPY_TYPES = ("int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text", "text")  # Kind.values builds a new list at every call
+TABLE_COPY_TYPES = ("int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text", "text")
+COLUMN_COPY_TYPES = ("int8", "text", "text", "bool", "bool", "int4", "text", "text", "text", "bool")  # table, then COLUMN_FIELDS
 
 
 def column_names(table) -> str:
@@ -178,8 +179,7 @@ def _insert_columns(rows):
     fields = ("table",) + catalogue_diff.COLUMN_FIELDS
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = ["int8", "text", "text", "bool", "bool", "int4", "text", "text", "text", "bool"]
-            copy_rows(cursor, SchemaColumn._meta, fields, types, ((pk, *values) for pk, values in rows))
+            copy_rows(cursor, SchemaColumn._meta, fields, COLUMN_COPY_TYPES, ((pk, *values) for pk, values in rows))
             return
         quote = connection.ops.quote_name
         meta = SchemaColumn._meta

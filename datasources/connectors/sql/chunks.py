@@ -16,15 +16,14 @@ then compares the table's columns and finds nothing, which costs a read, never a
 What it does not see is a change made only to another object the columns name (a type renamed,
 a domain's NOT NULL): a full read (``full=True``, and every first discovery) does.
 
-Columns come in three ways. The new tables to which ``choose`` gave catalogue ids (its set's
-``fresh``: ref -> id, offered only when the catalogue is in PostgreSQL too) are copied: one
-``COPY (SELECT ...) TO STDOUT`` per chunk gives their columns as the catalogue's rows, in COPY
-text (see COPIED_COLUMNS), and the store copies those bytes into its column table. Not one
-Python object is built per column: a first discovery of 2,000,000 columns costs the two servers'
-time and a loop over the bytes. The other tables are read as DiscoveredTables, to be diffed:
-when a chunk wants most of its tables, from one server-side cursor over every column in table
-order, read in step with the relations; when it wants few (a refresh), by a lookup of those
-tables' columns.
+Columns come in two ways: when a chunk wants most of its tables (a first discovery), from one
+server-side cursor over every column in table order, read in step with the relations; when it
+wants few (a refresh), by a lookup of those tables' columns. The new tables to which ``choose``
+gave catalogue ids (its set's ``fresh``: ref -> id, offered when the catalogue is stored in
+PostgreSQL) are not made DiscoveredTables: their column rows become the catalogue's rows as
+they come (a tuple each, see Copied), which the store copies in. A first discovery of 2,000,000
+columns builds no column object, no digest, no diff. (Making the rows' COPY text in the
+source's server was tried: it doubles the server's time for the columns query.)
 
 The read is one REPEATABLE READ transaction: the relations, their fingerprints and every column
 come from one snapshot of the source's catalogue, however long the read takes.
@@ -65,49 +64,17 @@ _PG_COLUMNS = introspection.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELEC
 POSTGRES_COLUMNS_AFTER = f"{_PG_COLUMNS} AND a.attrelid > CAST(:after AS oid) ORDER BY a.attrelid, a.attnum"
 POSTGRES_COLUMNS_OF = f"{_PG_COLUMNS} AND a.attrelid = ANY(CAST(:refs AS oid[])) ORDER BY a.attrelid, a.attnum"
 
-def _copy_text(value: str) -> str:
-    """SQL for ``value`` as a field of COPY text: backslash, tab, newline and return escaped, NULL as \\N."""
-    for char, escaped in (("\\\\", "\\\\\\\\"), ("\\t", "\\\\t"), ("\\n", "\\\\n"), ("\\r", "\\\\r")):
-        value = f"replace({value}, E'{char}', E'{escaped}')"
-    return f"coalesce({value}, E'\\\\N')"
-
-
-# The columns of some tables, a row per table: (catalogue id, column count, the names one a line,
-# the columns as the catalogue's column rows in COPY text: table id, name, data_type, nullable,
-# primary_key, position, default, comment, generated, hidden). The values are those
-# introspection.assemble and the store's column_values() make of the same catalogue rows
-# (tests/catalogue/test_copied_catalogue.py compares both). A row per table, not per column:
-# the text is made by the server, and a chunk costs one round trip. %s are the tables' oids, their
-# catalogue ids, then the least and greatest oid: without those bounds the planner may
-# merge-join pg_attribute from its first row for every chunk, which makes a discovery quadratic.
-COPIED_COLUMNS = f"""SELECT m.id, count(a.attnum), string_agg(a.attname::text, E'\\n' ORDER BY a.attnum),
-  string_agg(concat_ws(E'\\t', m.id, {_copy_text("a.attname::text")},
-    {_copy_text("coalesce(pg_catalog.format_type(a.atttypid, a.atttypmod), '')")},
-    CASE WHEN a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) THEN 'f' ELSE 't' END,
-    CASE WHEN a.attnum = ANY(i.indkey::int2[]) THEN 't' ELSE 'f' END, a.attnum,
-    {_copy_text("CASE WHEN a.attgenerated = '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END")},
-    {_copy_text("d.description")},
-    {_copy_text("CASE WHEN a.attgenerated <> '' THEN pg_catalog.pg_get_expr(ad.adbin, ad.adrelid) END")}, 'f')
-    || E'\\n', '' ORDER BY a.attnum) FILTER (WHERE a.attrelid IS NOT NULL)
-FROM unnest(%s::oid[], %s::int8[]) AS m(ref, id)
-LEFT JOIN pg_catalog.pg_index i ON i.indrelid = m.ref AND i.indisprimary
-LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = m.ref AND a.attnum > 0 AND NOT a.attisdropped
-  AND a.attrelid BETWEEN %s::oid AND %s::oid
-LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-LEFT JOIN pg_catalog.pg_description d ON d.objoid = a.attrelid AND {introspection._PG_DESCRIPTION}
-  AND d.objsubid = a.attnum
-GROUP BY m.id"""
-
-
 @dataclass
 class Copied:
     """A chunk's tables copied straight to the catalogue: ``refs`` their oids, ``tables`` their
     (id, schema, name, kind, partition_count, comment, column_count, column_names) (names
-    lower-cased, one a line), ``rows`` their columns in COPY text (COPIED_COLUMNS)."""
+    lower-cased, one a line), ``rows`` their columns as the catalogue's column rows (table id,
+    name, data_type, nullable, primary_key, position, default, comment, generated, hidden):
+    the values introspection.assemble and the store's column_values() make of the same rows
+    (tests/catalogue/test_copied_catalogue.py compares both)."""
     refs: set = field(default_factory=set)
     tables: list = field(default_factory=list)
-    rows: str = ""
+    rows: list = field(default_factory=list)
 
 
 def _server_cursor(conn, sql, params):
@@ -160,9 +127,7 @@ def postgres_chunks(conn, schema, choose):
     while rows := relations.fetchmany(CHUNK):
         listed = [(row[0], row[1], row[2], row[7]) for row in rows]
         wanted = choose(listed)
-        copied = _copy(conn, rows, getattr(wanted, "fresh", None))
-        if copied is not None:
-            wanted = wanted - copied.refs
+        fresh = getattr(wanted, "fresh", None) or {}
         if columns is None and wanted and len(wanted) * 2 >= len(rows):
             columns = _Ordered(_server_cursor(conn, POSTGRES_COLUMNS_AFTER, {**params, "after": after}))
         if columns is not None:
@@ -173,26 +138,40 @@ def postgres_chunks(conn, schema, choose):
         else:
             column_rows = []
         after = rows[-1][0]
+        copied = _copied(rows, fresh, column_rows) if fresh else None
+        if copied is not None:
+            wanted = wanted - copied.refs
         with gc_paused():  # only while building: the generator waits with the collector as it found it
             tables = introspection.assemble(
-                [row[1:7] for row in rows if row[0] in wanted], [row[1:] for row in column_rows], ()
+                [row[1:7] for row in rows if row[0] in wanted],
+                [row[1:] for row in column_rows if row[0] in wanted] if copied else [row[1:] for row in column_rows], (),
             ) if wanted else []
         yield (listed, tables) if copied is None else (listed, tables, copied)
 
 
-def _copy(conn, rows, fresh) -> Copied | None:
-    """The chunk's tables that ``fresh`` gave ids, with their columns as catalogue rows."""
-    if not fresh:
-        return None
-    copied = Copied(refs={row[0] for row in rows if row[0] in fresh})
-    refs = sorted(copied.refs)
-    with conn.connection.dbapi_connection.cursor() as cursor:
-        cursor.execute(COPIED_COLUMNS, (refs, [fresh[r] for r in refs], refs[0], refs[-1]))
-        columns = {pk: (count, (names or "").lower(), text or "") for pk, count, names, text in cursor.fetchall()}
+def _copied(rows, fresh, column_rows) -> Copied:
+    """The chunk's tables that ``fresh`` gave ids, with their columns as the catalogue's rows."""
+    copied = Copied(refs=set(fresh))
+    keys, names = {}, {}
     for row in rows:
         if row[0] in fresh:
-            kind, (count, names, _) = row[3], columns[fresh[row[0]]]
+            keys[row[0]] = {int(n) for n in row[6].split()} if row[6] else frozenset()
+            names[row[0]] = []
+    out, current, pk = copied.rows, None, None
+    with gc_paused():
+        for ref, _, _, name, data_type, nullable, position, default, comment, generated, _ in column_rows:
+            if ref != current:
+                current, pk = ref, fresh.get(ref)
+                if pk is not None:
+                    table_keys, table_names = keys[ref], names[ref]
+            if pk is not None:
+                out.append((pk, name, data_type or "", nullable, position in table_keys, position, default, comment,
+                            generated, False))
+                table_names.append(name)
+    for row in rows:
+        if row[0] in fresh:
+            kind, found = row[3], names[row[0]]
             copied.tables.append((fresh[row[0]], row[1], row[2], kind,
-                                  int(row[4] or 0) if kind == "partitioned_table" else None, row[5], count, names))
-    copied.rows = "".join(text for _, _, text in columns.values())
+                                  int(row[4] or 0) if kind == "partitioned_table" else None, row[5], len(found),
+                                  "\n".join(found).lower()))
     return copied
