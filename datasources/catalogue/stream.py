@@ -13,6 +13,7 @@ offered when the catalogue is in PostgreSQL). ``choose`` may run in the reader's
 ahead of the writing: it touches only the in-memory index of stored tables and the pool of ids
 drawn ahead, never the database.
 """
+import threading
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -42,6 +43,7 @@ class _Progress:
     full: bool
     baseline: bool
     ids: catalogue_copied.Ids | None = None  # when new tables may be copied straight
+    ready: threading.Event = field(default_factory=threading.Event)  # set once ``unlisted`` is filled
     # The stored tables not yet listed by the server: "schema\0name" -> (id, fingerprint, column_count).
     # About 150 bytes a table (no columns): what remains at the end has vanished.
     unlisted: dict = field(default_factory=dict)
@@ -54,6 +56,7 @@ class _Progress:
 
     def choose(self, listed) -> set:
         """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
+        self.ready.wait()
         wanted, wanted.fresh = _Wanted(), {}
         for ref, schema, name, fingerprint in listed:
             schema, name = catalogue_diff.key_of(schema, name)
@@ -80,12 +83,16 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         stored = SchemaTable.objects.filter(data_source=source)
         baseline = discovered_at is None or stored.filter(signature="").exists()
         progress = _Progress(full=full or baseline, baseline=baseline)
-        progress.unlisted = _stored_index(source)
         if catalogue_copied.usable():
-            progress.ids = catalogue_copied.Ids(
-                catalogue_copied.POOL_REFRESH if progress.unlisted else catalogue_copied.POOL_FIRST)
+            progress.ids = catalogue_copied.Ids(catalogue_copied.POOL_FIRST if baseline else catalogue_copied.POOL_REFRESH)
             progress.ids.fill()
-        for listed, tables, *copied in read(progress.choose):
+        chunks = read(progress.choose)
+        getattr(chunks, "start", lambda: None)()  # the source's first query runs while the stored index is read
+        try:
+            progress.unlisted = _stored_index(source)
+        finally:
+            progress.ready.set()  # choose() waits for the index
+        for listed, tables, *copied in chunks:
             _store_chunk(source, listed, tables, progress)
             if copied:
                 _store_copied(source, listed, copied[0], progress)
