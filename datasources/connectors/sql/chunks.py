@@ -28,9 +28,8 @@ source's server was tried: it doubles the server's time for the columns query.)
 The read is one REPEATABLE READ transaction: the relations, their fingerprints and every column
 come from one snapshot of the source's catalogue, however long the read takes.
 """
-from dataclasses import dataclass, field
-
 import itertools
+from dataclasses import dataclass, field
 
 from datasources.connectors.base import gc_paused
 from datasources.connectors.sql import introspection
@@ -63,6 +62,7 @@ ORDER BY c.oid"""
 _PG_COLUMNS = introspection.POSTGRES.columns.replace(_PG_SELECT_COLUMNS, f"SELECT c.oid, {_PG_SELECT_COLUMNS[7:]}", 1)
 POSTGRES_COLUMNS_AFTER = f"{_PG_COLUMNS} AND a.attrelid > CAST(:after AS oid) ORDER BY a.attrelid, a.attnum"
 POSTGRES_COLUMNS_OF = f"{_PG_COLUMNS} AND a.attrelid = ANY(CAST(:refs AS oid[])) ORDER BY a.attrelid, a.attnum"
+
 
 @dataclass
 class Copied:
@@ -141,10 +141,10 @@ def postgres_chunks(conn, schema, choose):
         copied = _copied(rows, fresh, column_rows) if fresh else None
         if copied is not None:
             wanted = wanted - copied.refs
+            column_rows = [row for row in column_rows if row[0] in wanted] if wanted else []
         with gc_paused():  # only while building: the generator waits with the collector as it found it
             tables = introspection.assemble(
-                [row[1:7] for row in rows if row[0] in wanted],
-                [row[1:] for row in column_rows if row[0] in wanted] if copied else [row[1:] for row in column_rows], (),
+                [row[1:7] for row in rows if row[0] in wanted], [row[1:] for row in column_rows], ()
             ) if wanted else []
         yield (listed, tables) if copied is None else (listed, tables, copied)
 
