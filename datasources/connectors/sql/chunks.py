@@ -28,7 +28,9 @@ source's server was tried: it doubles the server's time for the columns query.)
 The read is one REPEATABLE READ transaction: the relations, their fingerprints and every column
 come from one snapshot of the source's catalogue, however long the read takes.
 """
+import bisect
 import itertools
+from operator import itemgetter
 from dataclasses import dataclass, field
 
 from datasources.connectors.base import gc_paused
@@ -37,6 +39,7 @@ from datasources.connectors.sql import introspection
 CHUNK = 2000  # tables per chunk: about 40,000 columns in memory at a time
 FETCH = 10000  # rows per round trip of a server-side cursor
 
+_REF = itemgetter(0)
 _CURSOR_NUMBERS = itertools.count()  # cursor names must differ within a transaction
 _PG_SELECT_COLUMNS = "SELECT n.nspname, c.relname, a.attname"
 
@@ -104,9 +107,7 @@ class _Ordered:
                 if not self.rows:
                     return taken
             rows, start = self.rows, self.index
-            end = start
-            while end < len(rows) and rows[end][0] <= last_ref:
-                end += 1
+            end = bisect.bisect_right(rows, last_ref, lo=start, key=_REF)  # the rows are in oid order
             taken += rows[start:end]
             self.index = end
             if end < len(rows):
@@ -131,7 +132,9 @@ def postgres_chunks(conn, schema, choose):
         if columns is None and wanted and len(wanted) * 2 >= len(rows):
             columns = _Ordered(_server_cursor(conn, POSTGRES_COLUMNS_AFTER, {**params, "after": after}))
         if columns is not None:
-            column_rows = [row for row in columns.until(rows[-1][0]) if row[0] in wanted]
+            column_rows = columns.until(rows[-1][0])
+            if len(wanted) < len(rows):
+                column_rows = [row for row in column_rows if row[0] in wanted]
         elif wanted:
             result = conn.execute(text(POSTGRES_COLUMNS_OF), {**params, "refs": sorted(wanted)})
             column_rows = result.cursor.fetchall()
