@@ -91,9 +91,28 @@ def write_diff(source, diff) -> list:
     _chunked_delete(SchemaColumn, deletes)
     _update_columns(updates)
     _insert_columns(inserts)
-    SchemaTable.objects.bulk_update(
-        [_table_row(source, t, diff, pk=pk) for pk, t in diff.changed], TABLE_FIELDS, batch_size=BATCH_SIZE)
+    update_tables([_table_row(source, t, diff, pk=pk) for pk, t in diff.changed])
     return changes
+
+
+def update_tables(rows: list[SchemaTable]):
+    """Write TABLE_FIELDS of ``rows``: on PostgreSQL one UPDATE from arrays (Django's bulk_update
+    builds a CASE per field and row, a second for 1,000 tables)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        SchemaTable.objects.bulk_update(rows, TABLE_FIELDS, batch_size=BATCH_SIZE)
+        return
+    quote, meta = connection.ops.quote_name, SchemaTable._meta
+    columns = [quote(meta.get_field(f).column) for f in TABLE_FIELDS]
+    types = ("text", "int4", "int4", "text", "text", "text", "text")
+    arrays = ", ".join(f"%s::{t}[]" for t in ("int8", *types))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "
+            f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE t.id = v.id",
+            [[row.pk for row in rows], *([getattr(row, f) for row in rows] for f in TABLE_FIELDS)],
+        )
 
 
 def _table_row(source, table, diff, pk=None) -> SchemaTable:
