@@ -114,9 +114,10 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
 
 
 def _stored_index(source) -> dict:
-    """"schema\0name" -> (id, fingerprint, column_count) of every stored table: plain rows, no ORM."""
+    """"schema\0name" -> (id, fingerprint, column_count) of every stored table: plain rows, no ORM,
+    through a server-side cursor on PostgreSQL (the whole result at once would add 15 MB at 100,000)."""
     meta = SchemaTable._meta
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
         cursor.execute(f"SELECT schema_name, name, id, fingerprint, column_count FROM {meta.db_table} "
                        "WHERE data_source_id = %s", [source.pk])
         index = {}
