@@ -5,16 +5,12 @@ ids for the new tables it lists; it hands back their columns as the column table
 are copied in as they came, and per table its column count and names, with which its row is
 copied in.
 
-The ids are drawn from the table's sequence ahead of need, by the storing thread: the reader asks
-for them from its own thread, a chunk ahead, where it may not use the storing connection. An id
-drawn but not used is a gap in the sequence, never a reuse; when the pool runs dry the remaining
-new tables are read as DiscoveredTables, which costs time, never a difference in what is stored.
+The ids are drawn from the table's sequence by the reader's thread (draw_ids) as it lists new
+tables. A discovery that fails leaves the ids it drew as a gap in the sequence, never a reuse.
 
 A copied table's signature is COPIED: never a digest, so the first time its fingerprint moves its
 columns are compared one by one (store.write_diff), then it gets a real one.
 """
-from collections import deque
-
 from django.db import connection
 
 from datasources.catalogue import diff as catalogue_diff
@@ -22,31 +18,21 @@ from datasources.catalogue import store
 from datasources.models import SchemaColumn, SchemaTable
 
 COPIED = "copied"  # non-empty (not a baseline), and no hex digest
-POOL_FIRST = 10000  # ids at hand while a first catalogue is stored: five chunks of 2,000 tables
-POOL_REFRESH = 500  # while a refresh is stored (a few new tables, most of the time)
 
 
-class Ids:
-    """Table ids drawn ahead, taken by the reader's thread, topped up by the storing one."""
+def draw_ids(count: int) -> list[int]:
+    """``count`` new table ids from the table's sequence, through this thread's connection.
 
-    def __init__(self, size: int):
-        self.size, self.ids = size, deque()  # a deque's append and popleft are atomic
-
-    def fill(self):
-        missing = self.size - len(self.ids)
-        if missing < self.size // 4:
-            return
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [SchemaTable._meta.db_table, missing])
-            self.ids.extend(row[0] for row in cursor.fetchall())
-
-    def take(self):
-        """An id, or None when none is at hand."""
-        try:
-            return self.ids.popleft()
-        except IndexError:
-            return None
+    The reader asks from its own thread, which has its own connection, outside the storing
+    transaction: a sequence is not transactional, so the ids are the table's whichever
+    transaction draws them, and the storing thread (the one that waits on both servers) does not
+    spend the time."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [SchemaTable._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def usable() -> bool:

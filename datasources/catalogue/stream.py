@@ -10,8 +10,8 @@ database (README, "Discovery at estate scale").
 ``(ref, schema, name, fingerprint)``, ``tables`` the DiscoveredTables of the refs ``choose(listed)``
 returned, ``copied`` those of its new tables the reader copied straight (see catalogue/copied.py:
 offered when the catalogue is in PostgreSQL). ``choose`` may run in the reader's thread, a chunk
-ahead of the writing: it touches only the in-memory index of stored tables and the pool of ids
-drawn ahead, never the database.
+ahead of the writing: it touches the in-memory index of stored tables, and the database only to
+draw ids for new tables (through its thread's own connection, see catalogue/copied.py).
 """
 import threading
 from dataclasses import dataclass, field
@@ -42,7 +42,7 @@ class _Wanted(set):
 class _Progress:
     full: bool
     baseline: bool
-    ids: catalogue_copied.Ids | None = None  # when new tables may be copied straight
+    copy: bool = False  # new tables may be copied straight (catalogue/copied.py)
     ready: threading.Event = field(default_factory=threading.Event)  # set once ``unlisted`` is filled
     # The stored tables not yet listed by the server: "schema\0name" -> (id, fingerprint, column_count).
     # About 150 bytes a table (no columns): what remains at the end has vanished.
@@ -57,18 +57,19 @@ class _Progress:
     def choose(self, listed) -> set:
         """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
         self.ready.wait()
-        wanted, wanted.fresh = _Wanted(), {}
+        wanted, new = _Wanted(), []
         for ref, schema, name, fingerprint in listed:
             schema, name = catalogue_diff.key_of(schema, name)
             entry = self.unlisted.pop(f"{schema}\0{name}", None)
             if entry is not None:
                 self.listed[(schema, name)] = entry
-            elif self.ids is not None and (pk := self.ids.take()) is not None:
-                wanted.fresh[ref] = pk
+            else:
+                new.append(ref)
             if self.full or entry is None or not fingerprint or entry[1] != fingerprint:
                 wanted.add(ref)
             else:
                 self.unread_columns += entry[2]
+        wanted.fresh = dict(zip(new, catalogue_copied.draw_ids(len(new)))) if self.copy else {}
         return wanted
 
 
@@ -83,9 +84,7 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         stored = SchemaTable.objects.filter(data_source=source)
         baseline = discovered_at is None or stored.filter(signature="").exists()
         progress = _Progress(full=full or baseline, baseline=baseline)
-        if catalogue_copied.usable():
-            progress.ids = catalogue_copied.Ids(catalogue_copied.POOL_FIRST if baseline else catalogue_copied.POOL_REFRESH)
-            progress.ids.fill()
+        progress.copy = catalogue_copied.usable()
         chunks = read(progress.choose)
         getattr(chunks, "start", lambda: None)()  # the source's first query runs while the stored index is read
         try:
@@ -96,8 +95,6 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
             _store_chunk(source, listed, tables, progress)
             if copied:
                 _store_copied(source, listed, copied[0], progress)
-            if progress.ids is not None:
-                progress.ids.fill()
         removed = _rows([pk for pk, _, _ in progress.unlisted.values()])
         vanished = catalogue_diff.TableDiff(removed=[(pk, (schema, name), kind) for pk, schema, name, _, kind in removed])
         changes = progress.changes + store.write_diff(source, vanished)

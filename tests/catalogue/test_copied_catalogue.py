@@ -81,18 +81,3 @@ def test_copied_tables_are_stored_as_read_ones_and_change_alike(org, rich, monke
     assert exported(straight) == exported(as_objects)
     assert stored(straight) == stored(as_objects)
 
-
-@pytest.mark.services
-@pytest.mark.django_db
-def test_when_the_ids_drawn_ahead_run_out_the_rest_is_read_as_objects(org, rich, monkeypatch):
-    if connection.vendor != "postgresql":
-        pytest.skip("tables are copied only into a catalogue stored in PostgreSQL")
-    monkeypatch.setattr(copied, "POOL_FIRST", 10)  # 27 new tables in one chunk: 10 copied, 17 read
-    mixed = run(pg_source(org, rich, "mixed"))
-    monkeypatch.setattr(copied, "usable", lambda: False)
-    as_objects = run(pg_source(org, rich, "read"))
-    assert mixed.status == as_objects.status == "succeeded"
-    signatures = list(SchemaTable.objects.filter(data_source=mixed.data_source).values_list("signature", flat=True))
-    assert signatures.count(copied.COPIED) == 10 and len(signatures) == 27
-    assert exported(mixed.data_source) == exported(as_objects.data_source)
-    assert stored(mixed.data_source) == stored(as_objects.data_source)
