@@ -40,6 +40,8 @@ CHUNK = 2000  # tables per chunk: about 40,000 columns in memory at a time
 FETCH = 10000  # rows per round trip of a server-side cursor
 
 _REF = itemgetter(0)
+_SETTINGS = """SELECT name, setting FROM pg_catalog.pg_settings
+WHERE name IN ('statement_timeout', 'search_path', 'jit', 'cursor_tuple_fraction')"""
 _CURSOR_NUMBERS = itertools.count()  # cursor names must differ within a transaction
 _PG_SELECT_COLUMNS = "SELECT n.nspname, c.relname, a.attname"
 
@@ -121,8 +123,14 @@ def postgres_chunks(conn, schema, choose):
     params = {"schema": schema}
     # The cursors are read to the end: plan them for all their rows, not the first tenth.
     conn.execute(text("SET cursor_tuple_fraction = 1"))
-    conn.commit()  # what the session set stays; the read is a transaction of its own, one snapshot
+    # The read is a transaction of its own, one snapshot. The session's settings are set again in
+    # it: behind a pooler that hands out a server per transaction, they would not follow.
+    settings = conn.execute(text(_SETTINGS)).all()
+    conn.commit()
     conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    conn.execute(text("SELECT pg_catalog.set_config(n, v, false) FROM unnest(CAST(:names AS text[]), "
+                      "CAST(:values AS text[])) AS s(n, v)"),
+                 {"names": [name for name, _ in settings], "values": [value for _, value in settings]})
     relations = _server_cursor(conn, POSTGRES_RELATIONS, params)
     columns, after = None, 0
     while rows := relations.fetchmany(CHUNK):
