@@ -23,7 +23,7 @@ The database gets a unique name per run (or --db-name NAME: reused if it exists)
 only a database it created, and keeps it with --keep.
 
 Usage:  .venv/bin/python bench/discovery.py [--tables 10000] [--columns 20] [--runs 3] [--db-name N] [--keep]
-                                           [--limit 600]
+                                           [--limit 600] [--no-loop] [--jobs-only]
 Env:    BENCH_PG (admin DSN, default postgres://postgres@127.0.0.1:5432/postgres),
         DATABASE_URL (where Django stores the catalogue; default a scratch SQLite file).
 """
@@ -257,6 +257,10 @@ def ours(source, user, database: str, args, run: int) -> dict:
     finally:
         alter_one_percent(database, args.tables, run, undo=True)
     in_child(lambda: job(source), args.limit)  # back to the unaltered catalogue
+    if args.jobs_only:
+        return {"first": first, "refresh": refresh, "changed": changed, "rss_first": first_rss,
+                "rss_refresh": refresh_rss, "rss_changed": changed_rss, "tables": args.tables,
+                "columns": args.tables * args.columns}
     (exported, lines), export_rss = in_child(lambda: export(source, user), args.limit)
     (elapsed, tables, columns), read_rss = in_child(lambda: read(source), args.limit)
     assert lines == tables, (lines, tables)
@@ -298,6 +302,8 @@ def sqlalchemy_baselines(database: str, args) -> dict:
         return time.perf_counter() - started
 
     result = {}
+    if args.jobs_only:
+        return result
     for key, work in (("loop", loop), ("bulk", bulk)):
         if key == "loop" and (args.tables > 20000 or args.no_loop):
             continue
@@ -372,6 +378,8 @@ def main():
     parser.add_argument("--no-loop", action="store_true", help="skip the SQLAlchemy per-table loop")
     parser.add_argument("--reads-only", action="store_true",
                         help="only the export and the schema API over the stored catalogue (no discovery timings)")
+    parser.add_argument("--jobs-only", action="store_true",
+                        help="only the discovery jobs and the raw floor (no export, read, API or SQLAlchemy)")
     parser.add_argument("--limit", type=float, default=600, help="seconds before a child is killed")
     args = parser.parse_args()
     name = args.db_name or f"rivergen_bench_{uuid.uuid4().hex[:10]}"
@@ -393,7 +401,8 @@ def main():
             result = {**ours(source, user, name, args, run), **sqlalchemy_baselines(name, args),
                       "raw": in_child(lambda: raw_floor(name), args.limit)[0]}
             runs.append(result)
-            print(f"run {run}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.items() if isinstance(v, float)))
+            print(f"run {run}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.items() if isinstance(v, float))
+                  + f"; load average {os.getloadavg()[0]:.2f}")
         if not args.reads_only:
             report(args, runs, connection.vendor)
     finally:

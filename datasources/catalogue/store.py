@@ -18,6 +18,11 @@ BATCH_SIZE = 5000
 ID_CHUNK = 500  # ids per ... IN (...), well under every backend's parameter limit
 TABLE_FIELDS = ("kind", "column_count", "partition_count", "comment", "signature", "fingerprint", "column_names")
 KINDS = frozenset(SchemaTable.Kind.values)  # Kind.values builds a new list at every call
+# A table row as COPY writes it (PostgreSQL).
+TABLE_COPY_FIELDS = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
+                     "comment", "signature", "fingerprint", "column_names")
+TABLE_COPY_TYPES = ("int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text", "text")
+COLUMN_COPY_TYPES = ("int8", "text", "text", "bool", "bool", "int4", "text", "text", "text", "bool")  # table, then COLUMN_FIELDS
 
 
 def column_names(table) -> str:
@@ -86,9 +91,28 @@ def write_diff(source, diff) -> list:
     _chunked_delete(SchemaColumn, deletes)
     _update_columns(updates)
     _insert_columns(inserts)
-    SchemaTable.objects.bulk_update(
-        [_table_row(source, t, diff, pk=pk) for pk, t in diff.changed], TABLE_FIELDS, batch_size=BATCH_SIZE)
+    update_tables([_table_row(source, t, diff, pk=pk) for pk, t in diff.changed])
     return changes
+
+
+def update_tables(rows: list[SchemaTable]):
+    """Write TABLE_FIELDS of ``rows``: on PostgreSQL one UPDATE from arrays (Django's bulk_update
+    builds a CASE per field and row, a second for 1,000 tables)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        SchemaTable.objects.bulk_update(rows, TABLE_FIELDS, batch_size=BATCH_SIZE)
+        return
+    quote, meta = connection.ops.quote_name, SchemaTable._meta
+    columns = [quote(meta.get_field(f).column) for f in TABLE_FIELDS]
+    types = ("text", "int4", "int4", "text", "text", "text", "text")
+    arrays = ", ".join(f"%s::{t}[]" for t in ("int8", *types))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} "
+            f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE t.id = v.id",
+            [[row.pk for row in rows], *([getattr(row, f) for row in rows] for f in TABLE_FIELDS)],
+        )
 
 
 def _table_row(source, table, diff, pk=None) -> SchemaTable:
@@ -120,14 +144,11 @@ def _insert_tables(source, diff) -> list[int]:
              diff.fingerprints.get(key, ""), column_names(t))
             for pk, t, key in zip(ids, diff.added, map(catalogue_diff.key, diff.added))
         )
-        fields = ("id", "data_source", "schema_name", "name", "kind", "column_count", "partition_count",
-                  "comment", "signature", "fingerprint", "column_names")
-        _copy(cursor, meta, fields, ["int8", "int8", "text", "text", "text", "int4", "int4", "text", "text", "text",
-                                     "text"], rows)
+        copy_rows(cursor, meta, TABLE_COPY_FIELDS, TABLE_COPY_TYPES, rows)
     return ids
 
 
-def _copy(cursor, meta, fields, types, rows):
+def copy_rows(cursor, meta, fields, types, rows):
     """Binary COPY: the driver encodes each row in C, about twice as fast as text COPY."""
     quote = connection.ops.quote_name
     target = f"{quote(meta.db_table)} ({', '.join(quote(meta.get_field(f).column) for f in fields)})"
@@ -177,8 +198,7 @@ def _insert_columns(rows):
     fields = ("table",) + catalogue_diff.COLUMN_FIELDS
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = ["int8", "text", "text", "bool", "bool", "int4", "text", "text", "text", "bool"]
-            _copy(cursor, SchemaColumn._meta, fields, types, ((pk, *values) for pk, values in rows))
+            copy_rows(cursor, SchemaColumn._meta, fields, COLUMN_COPY_TYPES, ((pk, *values) for pk, values in rows))
             return
         quote = connection.ops.quote_name
         meta = SchemaColumn._meta

@@ -6,16 +6,20 @@ they arrive. The whole discovery is one transaction: readers keep the previous c
 commits, and a discovery that fails, times out or whose worker dies is rolled back to it by the
 database (README, "Discovery at estate scale").
 
-``read(choose)`` gives the chunks ``(listed, tables)``: ``listed`` the relations
+``read(choose)`` gives the chunks ``(listed, tables[, copied])``: ``listed`` the relations
 ``(ref, schema, name, fingerprint)``, ``tables`` the DiscoveredTables of the refs ``choose(listed)``
-returned. ``choose`` may run in the reader's thread, a chunk ahead of the writing: it touches
-only the in-memory index of stored tables, never the database.
+returned, ``copied`` those of its new tables the reader copied straight (see catalogue/copied.py:
+offered when the catalogue is in PostgreSQL). ``choose`` may run in the reader's thread, a chunk
+ahead of the writing: it touches the in-memory index of stored tables, and the database only to
+draw ids for new tables (through its thread's own connection, see catalogue/copied.py).
 """
+import threading
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from datasources.catalogue import copied as catalogue_copied
 from datasources.catalogue import diff as catalogue_diff
 from datasources.catalogue import store
 from datasources.connectors.base import gc_paused
@@ -29,10 +33,17 @@ ROW = ("pk", "schema_name", "name", "signature", "kind")  # what diff_tables com
 ID_CHUNK = 500
 
 
+class _Wanted(set):
+    """The refs to read; ``fresh`` maps the new ones among them to ids they may be copied with."""
+    fresh: dict
+
+
 @dataclass
 class _Progress:
     full: bool
     baseline: bool
+    copy: bool = False  # new tables may be copied straight (catalogue/copied.py)
+    ready: threading.Event = field(default_factory=threading.Event)  # set once ``unlisted`` is filled
     # The stored tables not yet listed by the server: "schema\0name" -> (id, fingerprint, column_count).
     # About 150 bytes a table (no columns): what remains at the end has vanished.
     unlisted: dict = field(default_factory=dict)
@@ -45,16 +56,20 @@ class _Progress:
 
     def choose(self, listed) -> set:
         """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
-        wanted = set()
+        self.ready.wait()
+        wanted, new = _Wanted(), []
         for ref, schema, name, fingerprint in listed:
             schema, name = catalogue_diff.key_of(schema, name)
             entry = self.unlisted.pop(f"{schema}\0{name}", None)
             if entry is not None:
                 self.listed[(schema, name)] = entry
+            else:
+                new.append(ref)
             if self.full or entry is None or not fingerprint or entry[1] != fingerprint:
                 wanted.add(ref)
             else:
                 self.unread_columns += entry[2]
+        wanted.fresh = dict(zip(new, catalogue_copied.draw_ids(len(new)))) if self.copy else {}
         return wanted
 
 
@@ -69,10 +84,17 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         stored = SchemaTable.objects.filter(data_source=source)
         baseline = discovered_at is None or stored.filter(signature="").exists()
         progress = _Progress(full=full or baseline, baseline=baseline)
-        rows = stored.values_list("schema_name", "name", "pk", "fingerprint", "column_count")
-        progress.unlisted = {f"{schema}\0{name}": rest for schema, name, *rest in rows.iterator(chunk_size=10000)}
-        for listed, tables in read(progress.choose):
+        progress.copy = catalogue_copied.usable()
+        chunks = read(progress.choose)
+        getattr(chunks, "start", lambda: None)()  # the source's first query runs while the stored index is read
+        try:
+            progress.unlisted = _stored_index(source)
+        finally:
+            progress.ready.set()  # choose() waits for the index
+        for listed, tables, *copied in chunks:
             _store_chunk(source, listed, tables, progress)
+            if copied:
+                _store_copied(source, listed, copied[0], progress)
         removed = _rows([pk for pk, _, _ in progress.unlisted.values()])
         vanished = catalogue_diff.TableDiff(removed=[(pk, (schema, name), kind) for pk, schema, name, _, kind in removed])
         changes = progress.changes + store.write_diff(source, vanished)
@@ -86,6 +108,29 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {SchemaTable._meta.db_table}, {SchemaColumn._meta.db_table}")
     return store.StoreResult(progress.tables, progress.columns + progress.unread_columns, baseline, changes)
+
+
+def _stored_index(source) -> dict:
+    """"schema\0name" -> (id, fingerprint, column_count) of every stored table: plain rows, no ORM,
+    through a server-side cursor on PostgreSQL (the whole result at once would add 15 MB at 100,000)."""
+    meta = SchemaTable._meta
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(f"SELECT schema_name, name, id, fingerprint, column_count FROM {meta.db_table} "
+                       "WHERE data_source_id = %s", [source.pk])
+        index = {}
+        while rows := cursor.fetchmany(10000):
+            index.update((f"{schema}\0{name}", (pk, fingerprint, count)) for schema, name, pk, fingerprint, count in rows)
+    return index
+
+
+def _store_copied(source, listed, copied, progress: _Progress):
+    fingerprints = {catalogue_diff.key_of(schema, name): fingerprint for ref, schema, name, fingerprint in listed
+                    if ref in copied.refs}
+    columns, changes = catalogue_copied.store_copied(source, copied, fingerprints)
+    if not progress.baseline:
+        progress.changes += changes
+    progress.columns += columns
+    progress.rewritten += len(copied.tables)
 
 
 def _store_chunk(source, listed, tables, progress: _Progress):

@@ -57,9 +57,14 @@ class Prefetched:
         self.items, self.stopped = queue.Queue(maxsize=1), threading.Event()
         self.thread = None
 
+    def start(self):
+        """Start reading now, before the caller iterates (which starts it otherwise)."""
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._read, daemon=True, name="connector-prefetch")
+            self.thread.start()
+
     def __iter__(self):
-        self.thread = threading.Thread(target=self._read, daemon=True, name="connector-prefetch")
-        self.thread.start()
+        self.start()
         while True:
             started = time.monotonic()
             try:
