@@ -17,6 +17,33 @@ CLOSING = "closing"  # closes it at once
 GARBAGE_LINE = b"\x00\x17garbage, not the protocol you expected\r\n"
 
 
+class ThreadedServer:
+    """A loopback server of the tests' own: each accepted connection goes to ``_serve`` in a thread."""
+
+    name = "test-server"
+
+    def listen(self, backlog: int = 16):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept_loop, daemon=True, name=self.name).start()
+
+    def _accept_loop(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        raise NotImplementedError
+
+    def close(self):
+        self.sock.close()
+
+
 class Listener:
     def __init__(self, mode: str = SILENT):
         self.mode = mode

@@ -1,13 +1,12 @@
 """A MongoDB of the tests' own over TLS: just enough of the wire protocol (the legacy OP_QUERY
 handshake, then OP_MSG) for pymongo to select it, log in without credentials and read
 ``buildInfo``, so a test can see a whole ``succeeded`` with what the handshake achieved."""
-import socket
 import struct
-import threading
 
 import bson
 
 from tests.support.certificates import Issued, shared_authority
+from tests.support.listeners import ThreadedServer
 from tests.support.tls_listeners import server_context
 
 OP_REPLY, OP_QUERY, OP_MSG = 1, 2004, 2013
@@ -26,24 +25,14 @@ def answer(command: dict) -> dict:
     return {"ok": 1.0}
 
 
-class MongoWireServer:
+class MongoWireServer(ThreadedServer):
+    name = "mongo-wire"
+
     def __init__(self, issued: Issued | None = None):
         issued = issued or shared_authority().issue("localhost", names=("localhost",))
         self.context = server_context(issued)
         self.commands = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept_loop, daemon=True, name="mongo-wire").start()
-
-    def _accept_loop(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.listen(16)
 
     def _serve(self, conn):
         try:
@@ -72,8 +61,6 @@ class MongoWireServer:
         self.commands.append(next(iter(command), ""))
         return struct.pack("<iiii", 16 + len(payload), 0, request_id, reply_opcode) + payload
 
-    def close(self):
-        self.sock.close()
 
 
 def _exactly(sock, size) -> bytes:

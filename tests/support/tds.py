@@ -5,12 +5,11 @@ TDS 7 carries inside pre-login packets: enough to prove what FreeTDS does under 
 counts the TLS handshakes completed, and ``logins`` notes how each client's login packet came
 (``"tls"``: decrypted from the TLS session, ``"plain"``: in clear) before the server hangs up.
 """
-import socket
 import ssl
 import struct
-import threading
 
 from tests.support.certificates import Issued, shared_authority
+from tests.support.listeners import ThreadedServer
 from tests.support.tls_listeners import server_context
 
 ENCRYPT_ON, ENCRYPT_NOT_SUP = 0x01, 0x02
@@ -43,7 +42,9 @@ def _exactly(conn, size) -> bytes:
     return data
 
 
-class TdsServer:
+class TdsServer(ThreadedServer):
+    name = "tds-server"
+
     def __init__(self, issued: Issued | None = None, *, encryption: int = ENCRYPT_ON):
         issued = issued or shared_authority().issue("localhost", names=("localhost",))
         self.context = server_context(issued)
@@ -51,19 +52,7 @@ class TdsServer:
         self.encryption = encryption
         self.handshakes = 0
         self.logins = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept_loop, daemon=True, name="tds-server").start()
-
-    def _accept_loop(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.listen(16)
 
     def _serve(self, conn):
         conn.settimeout(10)
@@ -107,5 +96,3 @@ class TdsServer:
                 return tls, incoming
             incoming.write(read_packet(conn)[1])
 
-    def close(self):
-        self.sock.close()

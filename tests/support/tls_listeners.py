@@ -5,7 +5,6 @@ layer does (verified, name checked, refused) for servers these tests cannot run.
 ``handshakes`` counts the handshakes that completed on the server's side; ``client_subjects``
 lists the subject of each client certificate presented (the listener asks for one, optionally).
 """
-import socket
 import ssl
 import tempfile
 import threading
@@ -13,7 +12,7 @@ import threading
 import pytest
 
 from tests.support.certificates import Issued, shared_authority
-from tests.support.listeners import GARBAGE_LINE
+from tests.support.listeners import GARBAGE_LINE, ThreadedServer
 
 
 def server_context(issued: Issued) -> ssl.SSLContext:
@@ -25,7 +24,9 @@ def server_context(issued: Issued) -> ssl.SSLContext:
     return context
 
 
-class TlsListener:
+class TlsListener(ThreadedServer):
+    name = "tls-listener"
+
     def __init__(self, issued: Issued | None = None, *, tls: bool = True, reply: bytes = GARBAGE_LINE):
         issued = issued or shared_authority().issue("localhost", names=("localhost",))
         self.context = server_context(issued) if tls else None
@@ -36,19 +37,7 @@ class TlsListener:
         self.handshakes = 0
         self.client_subjects = []
         self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept_loop, daemon=True, name="tls-listener").start()
-
-    def _accept_loop(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        self.listen(64)
 
     def _serve(self, conn):
         conn.settimeout(10)
@@ -68,8 +57,6 @@ class TlsListener:
         finally:
             conn.close()
 
-    def close(self):
-        self.sock.close()
 
 
 def tls_listener_of(**options):
