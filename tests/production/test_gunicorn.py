@@ -79,7 +79,8 @@ def test_200_concurrent_creates_through_gunicorn_are_all_201(stack):
     assert all(headers.get("Retry-After") for status, headers, _ in answers if status == 503)
     print(f"200 concurrent creates: {statuses.count(201)} x 201, {statuses.count(503)} x 503")
     status, _, listed = request(server.url("/api/v1/data-sources?page_size=1"), token=token)
-    assert listed["pagination"]["total"] >= 200
+    # Every 201 is a stored source (a 503 stored nothing; earlier tests of the stack may add more).
+    assert listed["pagination"]["total"] >= statuses.count(201) > 0
 
 
 def test_database_outage_is_503_with_retry_after_and_the_service_recovers(stack):
