@@ -243,7 +243,7 @@ def empty_catalogue(source):
         cursor.execute(f"DELETE FROM {columns} WHERE table_id IN (SELECT id FROM {tables} WHERE data_source_id = %s)",
                        [source.pk])
         cursor.execute(f"DELETE FROM {tables} WHERE data_source_id = %s", [source.pk])
-        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=None)
+        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=None, schema_table_counts=None)
 
 
 def ours(source, user, database: str, args, run: int) -> dict:

@@ -9,7 +9,7 @@ from django.core.paginator import EmptyPage
 from django.db import connection, transaction
 from django.db.models import Q
 
-from datasources.models import SchemaColumn, SchemaTable
+from datasources.models import DataSource, SchemaColumn, SchemaTable
 from rivergen.params import page_params
 
 DEFAULT_PAGE_SIZE = 50
@@ -60,6 +60,8 @@ def schema_page(source, *, schema: str = "", table: str = "", search: str = "", 
     snapshot (the admin's), to skip it. Rows are read as tuples: a page of 100 tables holds 2,000
     columns, and model instances would cost more than the queries.
 
+    Unfiltered or by schema, the count is the one stored with the catalogue (mark_stored).
+
     A page past the end raises ``EmptyPage`` (page 1 of an empty catalogue is an empty page).
     """
     tables = stored_tables(source, schema=schema, table=table, search=search)
@@ -72,7 +74,9 @@ def schema_page(source, *, schema: str = "", table: str = "", search: str = "", 
                     "table_id", "position", "id").values_list("table_id", *COLUMN_KEYS):
                 columns.setdefault(row[0], []).append(dict(zip(COLUMN_KEYS, row[1:])))
         if count is None and len(rows) == page_size:
-            count = tables.count()
+            count = _stored_count(source, schema) if not (table or search) else None
+            if count is None:
+                count = tables.count()
     if count is None:
         if page > 1 and not rows:
             raise EmptyPage("That page contains no results.")
@@ -88,6 +92,14 @@ def schema_page(source, *, schema: str = "", table: str = "", search: str = "", 
         "total_pages": total_pages,
         "schemas": _grouped(rows, columns),
     }
+
+
+def _stored_count(source, schema: str) -> int | None:
+    """The count the store wrote with the catalogue (same snapshot): no pass over its rows."""
+    counts = DataSource.objects.filter(pk=source.pk).values_list("schema_table_counts", flat=True).first()
+    if counts is None:
+        return None
+    return counts.get(schema, 0) if schema else sum(counts.values())
 
 
 def _page_of(tables, start: int, page_size: int):

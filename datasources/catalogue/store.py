@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from datasources.catalogue import diff as catalogue_diff
@@ -63,8 +64,15 @@ def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable],
         now = timezone.now()
         if discovery is not None and changes:
             record_changes(source, discovery, changes, now)
-        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
+        mark_stored(source, now)
     return StoreResult(len(tables), sum(len(t.columns) for t in tables), baseline, changes)
+
+
+def mark_stored(source, now):
+    """Inside the storing transaction: when the catalogue was stored, and its tables per schema."""
+    counts = dict(SchemaTable.objects.filter(data_source=source).order_by().values_list("schema_name").annotate(
+        Count("id")))
+    DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now, schema_table_counts=counts)
 
 
 def lock_catalogue(source):

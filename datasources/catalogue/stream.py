@@ -119,7 +119,7 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         now = timezone.now()
         if discovery is not None and changes:
             store.record_changes(source, discovery, changes, now)
-        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
+        store.mark_stored(source, now)
     if progress.rewritten + len(removed) >= ANALYZE_AFTER and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {SchemaTable._meta.db_table}, {SchemaColumn._meta.db_table}")

@@ -74,6 +74,9 @@ class DataSource(models.Model):
     failure_reason = models.TextField(null=True, blank=True)
 
     schema_discovered_at = models.DateTimeField(null=True, blank=True)
+    # The stored catalogue's tables per schema, written in the transaction that stores it, so a
+    # page of the catalogue is not counted by reading 100,000 rows. None: not known (read the rows).
+    schema_table_counts = models.JSONField(null=True, blank=True, editable=False)
     schema_auto_refresh = models.BooleanField(default=True)
     schema_refresh_interval = models.PositiveIntegerField(default=3600)
 

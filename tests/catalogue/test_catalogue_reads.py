@@ -10,7 +10,7 @@ from datasources.catalogue import export
 from datasources.catalogue.read import schema_page
 from datasources.catalogue.store import catalogue_replace
 from datasources.connectors.base import DiscoveredColumn, DiscoveredTable
-from datasources.models import DataSource
+from datasources.models import DataSource, SchemaTable
 
 pytestmark = pytest.mark.django_db
 
@@ -105,8 +105,10 @@ def test_a_page_counts_only_when_it_is_full(source):
     catalogue_replace(source=source, tables=[DiscoveredTable("s", f"t{i:03d}", columns=[
         DiscoveredColumn("c", "int", position=1)]) for i in range(120)])
     full, full_sql = page_queries(source, page_size=50)
-    assert (full["count"], full["total_pages"], len(full_sql)) == (120, 3, 3)  # tables, columns, count
-    assert "COUNT(" in full_sql[-1]
+    assert (full["count"], full["total_pages"], len(full_sql)) == (120, 3, 3)  # tables, columns, stored count
+    assert "schema_table_counts" in full_sql[-1] and not any("COUNT(" in sql for sql in full_sql)
+    searched, searched_sql = page_queries(source, page_size=50, search="t")  # a filter the store did not count
+    assert (searched["count"], len(searched_sql)) == (120, 3) and "COUNT(" in searched_sql[-1]
     last, last_sql = page_queries(source, page=3, page_size=50)
     assert (last["count"], last["total_pages"], len(last_sql)) == (120, 3, 2)  # tables, columns
     middle, _ = page_queries(source, page=2, page_size=50, search="t")  # deep: the offset over ids alone
@@ -119,6 +121,26 @@ def test_a_page_counts_only_when_it_is_full(source):
     assert (none["count"], none["total_pages"], none["schemas"], len(none_sql)) == (0, 0, [], 1)
     exact, _ = page_queries(source, page=2, page_size=60)  # full, and the last: the count says so
     assert (exact["count"], exact["total_pages"]) == (120, 2)
+
+
+def test_the_count_stored_with_the_catalogue_is_exact_per_schema(source):
+    def tables(names):
+        return [DiscoveredTable(schema, name, columns=[DiscoveredColumn("c", "int", position=1)])
+                for schema, name in names]
+
+    first = [("a", f"t{i:03d}") for i in range(60)] + [("b", f"t{i:03d}") for i in range(55)] + [(None, "plain")]
+    catalogue_replace(source=source, tables=tables(first))
+    source.refresh_from_db()
+    assert source.schema_table_counts == {"a": 60, "b": 55, "": 1}
+    assert [schema_page(source, page_size=50, **f)["count"] for f in ({}, {"schema": "a"}, {"schema": "b"})] == [
+        116, 60, 55]
+    catalogue_replace(source=source, tables=tables(first[5:] + [("c", "new")]))  # five gone, one added
+    source.refresh_from_db()
+    assert source.schema_table_counts == {"a": 55, "b": 55, "": 1, "c": 1}
+    assert schema_page(source, page_size=50)["count"] == 112 == SchemaTable.objects.filter(data_source=source).count()
+    DataSource.objects.filter(pk=source.pk).update(schema_table_counts=None)  # stored before counts were kept
+    data, sql = page_queries(source, page_size=50, schema="a")
+    assert data["count"] == 55 and "COUNT(" in sql[-1]
 
 
 def test_a_page_past_the_end_is_empty_page_without_a_count(source):

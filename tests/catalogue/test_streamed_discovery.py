@@ -3,6 +3,7 @@ when a discovery dies, fails or is still running."""
 import os
 import signal
 import time
+from collections import Counter
 
 import psycopg
 import pytest
@@ -123,6 +124,10 @@ def test_incremental_and_full_refresh_record_the_same_changes(org, estate, monke
         ("table_removed", "t09"), ("table_added", "t99"), ("kind_changed", "v"),
     }
     assert exported(incremental) == exported(full)
+    for source in (incremental, full):  # the counts a page shows, stored by the streamed store
+        source.refresh_from_db()
+        stored = SchemaTable.objects.filter(data_source=source).values_list("schema_name", flat=True)
+        assert source.schema_table_counts == dict(Counter(stored)) and sum(source.schema_table_counts.values()) == TABLES + 1
 
 
 @pytest.mark.services
