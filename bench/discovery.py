@@ -8,7 +8,8 @@ default max_locks_per_transaction), then times, side by side in one run:
 - refresh 1%: the job after an ALTER TABLE on 1 % of the tables (a column added to each);
 - read: the connector's discover() alone (the bulk catalogue queries, assembled);
 - export: GET /schema/export streamed to the end (server time, in-process);
-- schema API p95: the first page, an exact schema= filter and a search= (20 requests each);
+- schema API p95: the first page, an exact schema= filter and a search= (20 requests each, after
+  one of each unmeasured and gc.freeze(): a warm gunicorn worker, see gunicorn.conf.py);
 - SQLAlchemy per-table loop: Inspector.get_columns + get_pk_constraint for each table (skipped
   above 20,000 tables: it would run for minutes);
 - SQLAlchemy bulk inspector: get_multi_columns + get_multi_pk_constraint;
@@ -196,9 +197,14 @@ def alter_one_percent(database: str, tables: int, run: int, undo: bool = False):
 def api_p95s(source, user, requests: int = 20) -> dict:
     from rest_framework.test import APIClient
 
+    import gc
+
     client = APIClient()
     client.force_authenticate(user)
     url = f"/api/v1/data-sources/{source.pk}/schema"
+    for query in ("", "?schema=public", "?search=t0042"):  # a warm worker, as gunicorn.conf.py leaves it
+        client.get(url + query)
+    gc.freeze()
     result = {}
     for key, query in (("api_page", ""), ("api_schema", "?schema=public"), ("api_search", "?search=t0042")):
         times = []
