@@ -3,11 +3,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Count
 from django.utils import timezone
 
 from datasources.admin.panels import Panel, register
-from datasources.catalogue.read import one_snapshot, schema_page, stored_tables
+from datasources.catalogue.read import one_snapshot, schema_counts, schema_page, stored_tables
 from datasources.models import Discovery
 
 SCHEMA_PAGE_SIZE = 50
@@ -64,12 +63,9 @@ class SchemaPanel(Panel):
             return self._context(source, query, schema_filter, page)
 
     def _context(self, source, query, schema_filter, page):
-        # One grouped count: the schemas' chips and, when they are all listed, the total, which
-        # schema_page would otherwise count again (a second pass over 100,000 rows).
-        schemas = list(
-            stored_tables(source, schema=schema_filter, search=query).order_by().values("schema_name")
-            .annotate(tables=Count("id")).order_by("schema_name")[:SCHEMA_CHIPS + 1]
-        )
+        # The schemas' chips and, when they are all listed, the total, which schema_page would
+        # otherwise count again: stored with the catalogue, or one grouped count for a search.
+        schemas = schema_counts(source, schema=schema_filter, search=query, limit=SCHEMA_CHIPS + 1)
         count = sum(s["tables"] for s in schemas) if len(schemas) <= SCHEMA_CHIPS else None
         if count is not None:  # a page past the end shows the last one
             page = min(page, max(-(-count // SCHEMA_PAGE_SIZE), 1))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from django.core.paginator import EmptyPage
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from datasources.models import DataSource, SchemaColumn, SchemaTable
 from rivergen.params import page_params
@@ -94,9 +94,25 @@ def schema_page(source, *, schema: str = "", table: str = "", search: str = "", 
     }
 
 
+def schema_counts(source, *, schema: str = "", search: str = "", limit: int) -> list[dict]:
+    """The first ``limit`` schemas (by name) with their tables matching ``schema`` and ``search``:
+    [{"schema_name", "tables"}]. Without a search, the counts stored with the catalogue."""
+    counts = None if search else _stored_counts(source)
+    if counts is None:
+        return list(stored_tables(source, schema=schema, search=search).order_by().values("schema_name")
+                    .annotate(tables=Count("id")).order_by("schema_name")[:limit])
+    return [{"schema_name": name, "tables": counts[name]} for name in sorted(counts)
+            if counts[name] and (not schema or name == schema)][:limit]
+
+
+def _stored_counts(source) -> dict | None:
+    """The tables per schema the store wrote with the catalogue (read in the caller's snapshot)."""
+    return DataSource.objects.filter(pk=source.pk).values_list("schema_table_counts", flat=True).first()
+
+
 def _stored_count(source, schema: str) -> int | None:
     """The count the store wrote with the catalogue (same snapshot): no pass over its rows."""
-    counts = DataSource.objects.filter(pk=source.pk).values_list("schema_table_counts", flat=True).first()
+    counts = _stored_counts(source)
     if counts is None:
         return None
     return counts.get(schema, 0) if schema else sum(counts.values())

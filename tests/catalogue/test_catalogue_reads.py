@@ -152,7 +152,7 @@ def test_a_page_past_the_end_is_empty_page_without_a_count(source):
     assert not any("COUNT(" in q["sql"] for q in queries)
 
 
-def test_admin_schema_panel_counts_once(admin_client, source):
+def test_admin_schema_panel_counts_once_or_not_at_all(admin_client, source):
     catalogue_replace(source=source, tables=[DiscoveredTable(f"s{i % 4}", f"t{i:03d}", columns=[
         DiscoveredColumn("c", "int", position=1)]) for i in range(120)])
     url = f"/admin/datasources/datasource/{source.pk}/panels/schema/"
@@ -162,6 +162,16 @@ def test_admin_schema_panel_counts_once(admin_client, source):
     body = response.content.decode()
     assert "120 table(s) in 4 schema(s)" in body and "s3 · 30" in body
     assert "<strong>3</strong>" in body  # the last of three pages of 50
+    catalogue_counts = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "schematable" in q["sql"]]
+    assert catalogue_counts == []  # the counts stored with the catalogue
+    with CaptureQueriesContext(connection) as queries:
+        body = admin_client.get(url, {"schema_q": "s2"}).content.decode()
+    assert "30 table(s) match in 1 schema(s)" in body and "s2 · 30" in body
+    assert not any("COUNT(" in q["sql"] and "schematable" in q["sql"] for q in queries)
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(url, {"table_q": "t1", "schema_page": "99"})  # t1xx: 20 tables
+    body = response.content.decode()
+    assert "20 table(s) match in 4 schema(s)" in body and "s3 · 5" in body
     catalogue_counts = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "schematable" in q["sql"]]
     assert len(catalogue_counts) == 1 and "GROUP BY" in catalogue_counts[0]
 
