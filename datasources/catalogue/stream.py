@@ -92,11 +92,7 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
     """
     with gc_paused(), transaction.atomic():
         discovered_at = store.lock_catalogue(source)
-        if connection.vendor == "postgresql":
-            # Each table's reference to its source is checked as its chunk is written, while the
-            # reader reads the next one, not 100,000 deferred checks after the last (0.3 s).
-            with connection.cursor() as cursor:
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        defer_again = _check_source_per_chunk()
         stored = SchemaTable.objects.filter(data_source=source)
         baseline = discovered_at is None or stored.filter(signature="").exists()
         progress = _Progress(full=full or baseline, baseline=baseline)
@@ -111,6 +107,7 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
             _store_chunk(source, listed, tables, progress)
             if copied:
                 _store_copied(source, listed, copied[0], progress)
+        defer_again()
         removed = _rows([pk for pk, _, _ in progress.unlisted.values()])
         vanished = catalogue_diff.TableDiff(removed=[(pk, (schema, name), kind) for pk, schema, name, _, kind in removed])
         changes = progress.changes + store.write_diff(source, vanished)
@@ -124,6 +121,29 @@ def catalogue_store_chunks(*, source: DataSource, read, discovery: Discovery | N
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {SchemaTable._meta.db_table}, {SchemaColumn._meta.db_table}")
     return store.StoreResult(progress.tables, progress.columns + progress.unread_columns, baseline, changes)
+
+
+def _check_source_per_chunk():
+    """On PostgreSQL, have each stored table's reference to its source checked as its chunk is
+    written, while the reader reads the next one, not in 100,000 deferred checks after the last
+    (0.3 s at commit). Only that constraint, and only until the returned function puts it back:
+    the storing transaction may be part of a caller's (a failed store leaves the caller's checking
+    that constraint at once, which is only earlier, never weaker)."""
+    if connection.vendor != "postgresql":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT conname FROM pg_catalog.pg_constraint WHERE contype = 'f' AND condeferrable "
+                       "AND conrelid = %s::regclass AND confrelid = %s::regclass",
+                       [SchemaTable._meta.db_table, DataSource._meta.db_table])
+        names = ", ".join(connection.ops.quote_name(name) for name, in cursor.fetchall())
+        if not names:
+            return lambda: None
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+
+    def deferred_again():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
+    return deferred_again
 
 
 def _stored_index(source) -> dict:

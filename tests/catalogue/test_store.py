@@ -1,5 +1,6 @@
 """Storing a discovered catalogue: only what changed is written, all in one transaction."""
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from datasources.catalogue.store import catalogue_replace
@@ -159,3 +160,40 @@ def test_search_text_holds_the_column_names_and_the_migration_fills_it_for_older
     SchemaTable.objects.filter(pk=stored.pk).update(column_names="")  # as stored before the migration
     import_module("datasources.migrations.0007_catalogue_fingerprints").fill_column_names(apps, None)
     assert SchemaTable.objects.get(pk=stored.pk).column_names == "id\ncustomer_email"
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _orphan_insert_fails_at_once() -> bool:
+    """Whether a table naming no source is refused by its INSERT (checked at once) rather than at commit."""
+    from django.db import IntegrityError, transaction
+
+    try:
+        with transaction.atomic():
+            SchemaTable.objects.create(data_source_id=987654321, name="orphan")
+            raise _Rollback
+    except IntegrityError:
+        return True
+    except _Rollback:
+        return False
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the constraint's timing is PostgreSQL's")
+def test_a_streamed_store_checks_the_source_reference_per_chunk_then_defers_it_again(source):
+    from datasources.catalogue.stream import catalogue_store_chunks
+
+    during = []
+
+    def read(choose):
+        listed = [(1, "public", "t1", "fp1")]
+        choose(listed)
+        during.append(_orphan_insert_fails_at_once())
+        yield listed, [table("t1", "x")]
+
+    assert _orphan_insert_fails_at_once() is False  # Django's default: deferred to the commit
+    catalogue_store_chunks(source=source, read=read)
+    assert during == [True]  # while the chunks are written
+    assert _orphan_insert_fails_at_once() is False  # the caller's transaction as it was
+    assert list(SchemaTable.objects.filter(data_source=source).values_list("name", flat=True)) == ["t1"]
