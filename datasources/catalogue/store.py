@@ -68,8 +68,12 @@ def catalogue_replace(*, source: DataSource, tables: list[DiscoveredTable],
     return StoreResult(len(tables), sum(len(t.columns) for t in tables), baseline, changes)
 
 
-def mark_stored(source, now):
-    """Inside the storing transaction: when the catalogue was stored, and its tables per schema."""
+def mark_stored(source, now, *, recount: bool = True):
+    """Inside the storing transaction: when the catalogue was stored, and its tables per schema
+    (counted again only when tables may have come or gone: ``recount``)."""
+    if not recount:
+        DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now)
+        return
     counts = dict(SchemaTable.objects.filter(data_source=source).order_by().values_list("schema_name").annotate(
         Count("id")))
     DataSource.objects.filter(pk=source.pk).update(schema_discovered_at=now, schema_table_counts=counts)
